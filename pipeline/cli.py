@@ -1,0 +1,146 @@
+"""The ``pipeline`` command line: parse options, call one operation, print, set the exit code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from . import cycle
+from .errors import PipelineError
+from .workspace import Workspace
+
+
+class UserError(click.ClickException):
+    """A PipelineError as the clerk sees it: a Chinese message on stderr, exit status 1."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"错误：{self.format_message()}", err=True)
+
+
+class PipelineGroup(click.Group):
+    """The one place where a PipelineError becomes a user error; other exceptions keep their traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PipelineError as exc:
+            raise UserError(str(exc)) from exc
+
+
+def _remember_workspace(ctx: click.Context, _param, value: Path | None) -> None:
+    if value is not None:
+        ctx.meta["workspace"] = value
+
+
+def workspace_option(command):
+    """``-w/--workspace DIR``, accepted before or after the subcommand."""
+    return click.option(
+        "-w",
+        "--workspace",
+        type=click.Path(file_okay=False, path_type=Path),
+        callback=_remember_workspace,
+        expose_value=False,
+        is_eager=True,
+        help="工作区目录（默认：当前目录）。",
+    )(command)
+
+
+def open_workspace() -> Workspace:
+    return Workspace.open(click.get_current_context().meta.get("workspace", Path(".")))
+
+
+@click.group(cls=PipelineGroup)
+@workspace_option
+@click.version_option(package_name="baosong-pipeline")
+def cli() -> None:
+    """政务公开任务进展报送：按计划分解任务、下发填报模板、收集校验、汇总报告。
+
+    例：pipeline demo 在示例数据上跑完整流程。
+    """
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--city", default="示例市", show_default=True, help="城市名称，用于模板和报告标题。")
+@workspace_option
+def init(directory: Path, city: str) -> None:
+    """新建工作区：示例单位名录、配置文件、签名密钥和示例计划表。
+
+    例：pipeline init 报送工作区 --city 示例市
+    """
+    workspace = Workspace.init(directory, city=city)
+    click.echo(f"已创建工作区：{workspace.root}")
+    click.echo(f"  配置：{workspace.config_path.name}（城市、年度、报送截止日，可编辑）")
+    click.echo(f"  单位名录：{workspace.registry_path.name}（示例数据，请换成本地单位）")
+    click.echo(f"下一步：pipeline -w {workspace.root} plan load {workspace.root / 'input'}/计划表文件")
+
+
+@cli.group(cls=PipelineGroup)
+@workspace_option
+def plan() -> None:
+    """计划表：加载和查看任务分工。"""
+
+
+@plan.command("load")
+@click.argument("plan_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--units", "units_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="单位名录 .xlsx（默认：工作区中的 单位名录.xlsx）。")
+@click.option("--replace", is_flag=True, help="用内容不同的新计划替换已加载的计划。")
+@workspace_option
+def plan_load(plan_file: Path, units_file: Path | None, replace: bool) -> None:
+    """读取计划表（.xlsx/.docx/.csv/.txt）和单位名录，存入工作区。
+
+    例：pipeline plan load input/2018年政务公开工作要点.txt
+    """
+    result = cycle.load_plan(open_workspace(), plan_file, units_file, replace)
+    plan_ = result.plan
+    state = "已加载" if result.changed else "计划内容未变，沿用"
+    click.echo(f"{state}计划“{plan_.title}”（版本 {plan_.version}）：{len(plan_.tasks)} 项任务，"
+               f"涉及 {len({a.code for t in plan_.tasks for a in t.units})} 个单位。")
+    click.echo(f"任务分解表：{result.breakdown}")
+
+
+@plan.command("show")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他程序读取）。")
+@workspace_option
+def plan_show(as_json: bool) -> None:
+    """列出当前计划的任务及每项任务的责任单位和职责。
+
+    例：pipeline plan show --json
+    """
+    plan_ = cycle.current_plan(open_workspace())
+    if as_json:
+        click.echo(json.dumps(plan_.to_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{plan_.title}（版本 {plan_.version}，{len(plan_.tasks)} 项任务）")
+    category = None
+    for task in plan_.tasks:
+        if task.category != category:
+            category = task.category
+            click.echo(f"\n{task.category_no}. {category}")
+        click.echo(f"  [{task.id}] {task.requirement[:60]}{'…' if len(task.requirement) > 60 else ''}")
+        if task.deadline:
+            click.echo(f"        完成时限：{task.deadline}")
+        by_role: dict[str, list[str]] = {}
+        for a in task.units:
+            by_role.setdefault(a.role, []).append(a.name)
+        for role, names in by_role.items():
+            click.echo(f"        {role}（{len(names)}）：{'、'.join(names)}")
+
+
+@cli.command()
+@click.argument("directory", required=False, default="示例工作区",
+                type=click.Path(file_okay=False, path_type=Path))
+@workspace_option
+def demo(directory: Path) -> None:
+    """在示例数据上运行完整流程，结果放在 DIRECTORY（默认：./示例工作区）。
+
+    例：pipeline demo
+    """
+    run = cycle.run_demo(directory)
+    plan_ = run.plan_load.plan
+    click.echo(f"示例工作区：{run.workspace.root.resolve()}")
+    click.echo(f"计划：{plan_.title}，{len(plan_.tasks)} 项任务，单位名录 {len(run.plan_load.registry.units)} 个单位")
+    click.echo(f"任务分解表：{run.plan_load.breakdown.resolve()}")

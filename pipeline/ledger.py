@@ -1,0 +1,167 @@
+"""The SQLite ledger inside the workspace: registry, plans, tasks and assignments.
+
+Later stages add submissions, findings and answers; each table is created on first use so an
+older ledger grows with the product.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+
+from .errors import PlanError
+from .plan import Assignment, Plan, Task
+from .units import Group, Registry, Unit
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS units (
+    code TEXT PRIMARY KEY, seq INTEGER NOT NULL, name TEXT NOT NULL, aliases TEXT NOT NULL,
+    groups_json TEXT NOT NULL, contact TEXT, phone TEXT, email TEXT
+);
+CREATE TABLE IF NOT EXISTS unit_groups (
+    name TEXT PRIMARY KEY, seq INTEGER NOT NULL, refs TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS plans (
+    version TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL,
+    loaded_at TEXT NOT NULL, is_current INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS tasks (
+    plan_version TEXT NOT NULL REFERENCES plans(version), task_id TEXT NOT NULL,
+    seq INTEGER NOT NULL, category_no INTEGER NOT NULL, category TEXT NOT NULL,
+    item_no INTEGER NOT NULL, requirement TEXT NOT NULL, responsibility TEXT NOT NULL,
+    deadline TEXT, deadline_date TEXT, source_row INTEGER NOT NULL,
+    PRIMARY KEY (plan_version, task_id)
+);
+CREATE TABLE IF NOT EXISTS assignments (
+    plan_version TEXT NOT NULL, task_id TEXT NOT NULL, seq INTEGER NOT NULL,
+    unit_code TEXT NOT NULL, unit_name TEXT NOT NULL, role TEXT NOT NULL,
+    PRIMARY KEY (plan_version, task_id, unit_code)
+);
+"""
+
+
+class Ledger:
+    """The workspace's history. Use as a context manager; each ``with`` block is one transaction."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.db = sqlite3.connect(self.path)
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.executescript(SCHEMA)
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.db.commit()
+        else:
+            self.db.rollback()
+        self.db.close()
+
+    # -- registry
+    def save_registry(self, registry: Registry) -> None:
+        self.db.execute("DELETE FROM units")
+        self.db.execute("DELETE FROM unit_groups")
+        self.db.executemany(
+            "INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (u.code, seq, u.name, json.dumps(u.aliases, ensure_ascii=False),
+                 json.dumps(u.groups, ensure_ascii=False), u.contact, u.phone, u.email)
+                for seq, u in enumerate(registry.units)
+            ],
+        )
+        self.db.executemany(
+            "INSERT INTO unit_groups VALUES (?, ?, ?)",
+            [(g.name, seq, json.dumps(g.refs, ensure_ascii=False)) for seq, g in enumerate(registry.groups)],
+        )
+
+    def registry(self) -> Registry:
+        units = [
+            Unit(code, name, tuple(json.loads(aliases)), tuple(json.loads(groups)), contact or "",
+                 phone or "", email or "")
+            for code, name, aliases, groups, contact, phone, email in self.db.execute(
+                "SELECT code, name, aliases, groups_json, contact, phone, email FROM units ORDER BY seq"
+            )
+        ]
+        groups = [
+            Group(name, tuple(json.loads(refs)))
+            for name, refs in self.db.execute("SELECT name, refs FROM unit_groups ORDER BY seq")
+        ]
+        return Registry(units, groups)
+
+    # -- plans
+    def save_plan(self, plan: Plan, replace: bool = False) -> bool:
+        """Store ``plan`` as the current plan; False when it is already the current one.
+
+        A different plan replaces the current one only when ``replace`` is set; the old one
+        stays in the ledger so that templates issued from it are still recognised.
+        """
+        current = self.current_version()
+        if current == plan.version:
+            return False
+        if current and not replace:
+            count = self.db.execute(
+                "SELECT COUNT(*) FROM tasks WHERE plan_version = ?", (current,)
+            ).fetchone()[0]
+            raise PlanError(
+                f"工作区已加载计划（版本 {current}，{count} 项任务），新计划内容不同（版本 {plan.version}）。"
+                "如确需换成新计划，请加 --replace 重新加载。"
+            )
+        self.db.execute("UPDATE plans SET is_current = 0")
+        self.db.execute(
+            "INSERT OR REPLACE INTO plans VALUES (?, ?, ?, ?, 1)",
+            (plan.version, plan.title, plan.source, dt.datetime.now().isoformat(timespec="seconds")),
+        )
+        self.db.execute("DELETE FROM tasks WHERE plan_version = ?", (plan.version,))
+        self.db.execute("DELETE FROM assignments WHERE plan_version = ?", (plan.version,))
+        self.db.executemany(
+            "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (plan.version, t.id, seq, t.category_no, t.category, t.item_no, t.requirement,
+                 t.responsibility, t.deadline, t.deadline_date, t.source_row)
+                for seq, t in enumerate(plan.tasks)
+            ],
+        )
+        self.db.executemany(
+            "INSERT INTO assignments VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (plan.version, t.id, seq, a.code, a.name, a.role)
+                for t in plan.tasks
+                for seq, a in enumerate(t.units)
+            ],
+        )
+        return True
+
+    def current_version(self) -> str | None:
+        row = self.db.execute("SELECT version FROM plans WHERE is_current = 1").fetchone()
+        return row[0] if row else None
+
+    def plan(self, version: str | None = None) -> Plan | None:
+        """A stored plan (the current one by default), or None when none is loaded."""
+        version = version or self.current_version()
+        row = self.db.execute("SELECT title, source FROM plans WHERE version = ?", (version,)).fetchone()
+        if row is None:
+            return None
+        units: dict[str, list[Assignment]] = {}
+        for task_id, code, name, role in self.db.execute(
+            "SELECT task_id, unit_code, unit_name, role FROM assignments WHERE plan_version = ? "
+            "ORDER BY task_id, seq",
+            (version,),
+        ):
+            units.setdefault(task_id, []).append(Assignment(code, name, role))
+        tasks = tuple(
+            Task(id=task_id, category_no=cno, category=category, item_no=ino, requirement=req,
+                 responsibility=resp, deadline=deadline, deadline_date=ddate, source_row=src,
+                 units=tuple(units.get(task_id, ())))
+            for task_id, cno, category, ino, req, resp, deadline, ddate, src in self.db.execute(
+                "SELECT task_id, category_no, category, item_no, requirement, responsibility, "
+                "deadline, deadline_date, source_row FROM tasks WHERE plan_version = ? ORDER BY seq",
+                (version,),
+            )
+        )
+        plan = Plan(title=row[0], source=row[1], tasks=tasks)
+        assert plan.version == version, "ledger plan does not hash to its stored version"
+        return plan

@@ -1,0 +1,234 @@
+"""The unit registry: codes, names, aliases, groups and how plans refer to them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import RegistryError
+from .text import cell_string, clean_cell, fold, split_list
+
+UNIT_SHEET = "单位名录"
+GROUP_SHEET = "分组"
+UNIT_COLUMNS = {
+    "code": "单位编码",
+    "name": "单位名称",
+    "aliases": "别名",
+    "groups": "分组",
+    "contact": "联系人",
+    "phone": "联系电话",
+    "email": "邮箱",
+}
+REQUIRED_UNIT_COLUMNS = ("code", "name")
+GROUP_COLUMNS = {"name": "分组名称", "refs": "引用写法"}
+
+# A bracketed note in a plan reference: (见附件1,下同), (附件2), (下同).
+_NOTE = re.compile(r"\((?:见|详见|附件|下同|略)[^()]*\)")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A responsible unit as the registry defines it."""
+
+    code: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    contact: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Group:
+    """A named group of units and the ways a plan may refer to it."""
+
+    name: str
+    refs: tuple[str, ...] = ()
+
+
+@dataclass
+class Registry:
+    """Units and groups, with lookup from any spelling a plan may use."""
+
+    units: list[Unit]
+    groups: list[Group]
+    _by_key: dict[str, list[Unit]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_key = {}
+        for unit in self.units:
+            for spelling in (unit.name, *unit.aliases):
+                self._by_key[fold(spelling)] = [unit]
+        for group in self.groups:
+            members = [unit for unit in self.units if group.name in unit.groups]
+            for spelling in (group.name, *group.refs):
+                self._by_key.setdefault(fold(spelling), members)
+
+    def by_code(self) -> dict[str, Unit]:
+        return {unit.code: unit for unit in self.units}
+
+    def resolve(self, reference: str) -> list[Unit] | None:
+        """The units a plan's name or group reference stands for, or None when unknown.
+
+        Width and spaces are ignored, and so is a bracketed note such as ``(见附件1,下同)``.
+        """
+        key = fold(reference)
+        if key in self._by_key:
+            return self._by_key[key]
+        return self._by_key.get(_NOTE.sub("", key))
+
+
+def _header_map(rows: list[tuple], labels: dict[str, str]) -> tuple[int, dict[str, int]]:
+    """Find the header row among the first rows by its labels; return its index and columns."""
+    wanted = {fold(label): key for key, label in labels.items()}
+    for index, row in enumerate(rows[:10]):
+        found = {}
+        for col, value in enumerate(row):
+            key = wanted.get(fold(cell_string(value)))
+            if key and key not in found:
+                found[key] = col
+        if len(found) >= 2:
+            return index, found
+    return -1, {}
+
+
+def _sheet_rows(workbook, title: str) -> list[tuple] | None:
+    for sheet in workbook.worksheets:
+        if fold(sheet.title) == fold(title):
+            return [tuple(row) for row in sheet.iter_rows(values_only=True)]
+    return None
+
+
+def read_registry(path: Path) -> Registry:
+    """Read the registry workbook; raise RegistryError listing every problem found."""
+    import openpyxl
+
+    path = Path(path)
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except FileNotFoundError:
+        raise RegistryError(f"找不到单位名录文件：{path}。请用 --units 指定单位名录 .xlsx 文件。")
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not xlsx
+        raise RegistryError(
+            f"无法打开单位名录 {path.name}：{exc}。请确认它是 Excel .xlsx 文件。"
+        ) from exc
+    try:
+        unit_rows = _sheet_rows(workbook, UNIT_SHEET)
+        group_rows = _sheet_rows(workbook, GROUP_SHEET)
+    finally:
+        workbook.close()
+    problems: list[str] = []
+    if unit_rows is None:
+        problems.append(f"缺少工作表“{UNIT_SHEET}”。请按模板添加该工作表。")
+        unit_rows = []
+    if group_rows is None:
+        problems.append(f"缺少工作表“{GROUP_SHEET}”。请按模板添加该工作表（可只有表头）。")
+        group_rows = []
+    units = _parse_units(unit_rows, problems) if unit_rows else []
+    groups = _parse_groups(group_rows, problems) if group_rows else []
+    _check_references(units, groups, problems)
+    if problems:
+        raise RegistryError(f"单位名录 {path.name} 有 {len(problems)} 处问题，请修改后重新加载：", problems)
+    return Registry(units, groups)
+
+
+def _parse_units(rows: list[tuple], problems: list[str]) -> list[Unit]:
+    header, cols = _header_map(rows, UNIT_COLUMNS)
+    missing = [UNIT_COLUMNS[key] for key in REQUIRED_UNIT_COLUMNS if key not in cols]
+    if header < 0 or missing:
+        problems.append(
+            f"{UNIT_SHEET}：找不到表头列 {'、'.join(missing or UNIT_COLUMNS.values())}。"
+            "请在前 10 行内放一行表头，含“单位编码”和“单位名称”。"
+        )
+        return []
+    units, codes, spellings = [], {}, {}
+    for index in range(header + 1, len(rows)):
+        row, line = rows[index], index + 1
+
+        def get(key: str) -> str:
+            col = cols.get(key)
+            return cell_string(row[col]) if col is not None and col < len(row) else ""
+
+        code, name = get("code"), clean_cell(get("name"))
+        if not code and not name:
+            continue
+        where = f"{UNIT_SHEET}!第{line}行"
+        if not code:
+            problems.append(f"{where}：单位“{name}”没有单位编码。请填写唯一的单位编码。")
+            continue
+        if not name:
+            problems.append(f"{where}：单位编码“{code}”没有单位名称。请填写计划中使用的单位名称。")
+            continue
+        if code in codes:
+            problems.append(f"{where}：单位编码“{code}”重复（第{codes[code]}行已使用）。请改为唯一编码。")
+            continue
+        codes[code] = line
+        aliases = tuple(alias for alias in split_list(get("aliases")) if alias != fold(name))
+        for spelling in (name, *aliases):
+            key = fold(spelling)
+            if key in spellings and spellings[key][0] != code:
+                other_code, other_line = spellings[key]
+                kind = "单位名称" if spelling == name else "别名"
+                problems.append(
+                    f"{where}：{kind}“{spelling}”与第{other_line}行单位（{other_code}）的名称或别名重复。"
+                    "一个名称只能指一个单位，请删去或改写其中一个。"
+                )
+            spellings[key] = (code, line)
+        units.append(
+            Unit(
+                code=code,
+                name=name,
+                aliases=aliases,
+                groups=tuple(split_list(get("groups"))),
+                contact=get("contact"),
+                phone=get("phone"),
+                email=get("email"),
+            )
+        )
+    return units
+
+
+def _parse_groups(rows: list[tuple], problems: list[str]) -> list[Group]:
+    header, cols = _header_map(rows, GROUP_COLUMNS)
+    if header < 0 or "name" not in cols:
+        problems.append(f"{GROUP_SHEET}：找不到表头“分组名称”“引用写法”。请在前 10 行内放一行表头。")
+        return []
+    groups, seen = [], {}
+    for index in range(header + 1, len(rows)):
+        row, line = rows[index], index + 1
+        name = fold(cell_string(row[cols["name"]])) if cols["name"] < len(row) else ""
+        refs_col = cols.get("refs")
+        refs = split_list(row[refs_col]) if refs_col is not None and refs_col < len(row) else []
+        if not name:
+            if refs:
+                problems.append(f"{GROUP_SHEET}!第{line}行：有引用写法但没有分组名称。请填写分组名称。")
+            continue
+        if name in seen:
+            problems.append(f"{GROUP_SHEET}!第{line}行：分组名称“{name}”重复（第{seen[name]}行已定义）。")
+            continue
+        seen[name] = line
+        groups.append(Group(name=name, refs=tuple(refs)))
+    return groups
+
+
+def _check_references(units: list[Unit], groups: list[Group], problems: list[str]) -> None:
+    defined = {group.name for group in groups}
+    for unit in units:
+        for name in unit.groups:
+            if name not in defined:
+                problems.append(
+                    f"{UNIT_SHEET}：单位“{unit.name}”（{unit.code}）属于分组“{name}”，"
+                    f"但工作表“{GROUP_SHEET}”没有定义它。请在“{GROUP_SHEET}”中添加该分组。"
+                )
+    unit_keys = {fold(spelling) for unit in units for spelling in (unit.name, *unit.aliases)}
+    used = {}
+    for group in groups:
+        for ref in (group.name, *group.refs):
+            key = fold(ref)
+            if key in unit_keys:
+                problems.append(f"{GROUP_SHEET}：分组“{group.name}”的引用写法“{ref}”与某个单位的名称或别名相同。")
+            elif key in used and used[key] != group.name:
+                problems.append(f"{GROUP_SHEET}：引用写法“{ref}”同时属于分组“{used[key]}”和“{group.name}”。")
+            used[key] = group.name

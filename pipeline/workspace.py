@@ -1,0 +1,177 @@
+"""The workspace: its folders, configuration, file naming and the bundled sample data."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import secrets
+import shutil
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import PeriodError, WorkspaceError
+from .xlsxout import Column, Styles, atomic_workbook, write_table
+
+BUNDLE = Path(__file__).resolve().parent.parent
+BUNDLED_INPUT = BUNDLE / "input"
+SAMPLE_PLAN = BUNDLED_INPUT / "2018年政务公开工作要点.txt"
+SAMPLE_REGISTRY = BUNDLED_INPUT / "示例单位名录"
+
+CONFIG_NAME = "配置.toml"
+REGISTRY_NAME = "单位名录.xlsx"
+LEDGER_NAME = "ledger.sqlite"
+SECRET_NAME = ".secret_key"
+# Excel and Windows: these characters cannot appear in a file name.
+_UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+CONFIG_TEMPLATE = """\
+# 报送系统工作区配置。可以用记事本修改，保存为 UTF-8。
+
+[office]
+city = "{city}"                  # 城市名称，出现在模板和报告标题中
+name = "{city}人民政府办公室"      # 收集单位
+contact = "示例联系人"             # 办公室联系人（示例，请修改）
+phone = "0000-5550000"
+email = "office@example.gov.cn"
+
+[plan]
+year = {year}                    # 计划年度：没有写年份的完成时限按这一年理解
+
+[submission]
+deadline_day = 25                # 每月几日前报送当月进展
+"""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The office's settings from the workspace configuration file."""
+
+    city: str
+    office: str
+    contact: str
+    phone: str
+    email: str
+    year: int
+    deadline_day: int
+
+
+def check_period(period: str) -> str:
+    """``YYYY-MM`` or a PeriodError telling the clerk how to write it."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", period or "")
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise PeriodError(f"报送期“{period}”格式不对。请写成 年-月，例如 2018-06。")
+    return period
+
+
+def safe_file_name(name: str) -> str:
+    """A unit name usable as a file name on every system."""
+    return _UNSAFE_FILE_CHARS.sub("_", name).strip(" .") or "_"
+
+
+class Workspace:
+    """A folder holding the office's configuration, registry, inputs, outputs, archive and ledger."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    # -- paths
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def registry_path(self) -> Path:
+        return self.root / REGISTRY_NAME
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.root / LEDGER_NAME
+
+    @property
+    def input_dir(self) -> Path:
+        return self.root / "input"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root / "output"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.root / "archive"
+
+    def period_output(self, period: str) -> Path:
+        return self.output_dir / check_period(period)
+
+    # -- opening
+    @classmethod
+    def open(cls, root: Path) -> "Workspace":
+        """An existing workspace, or a WorkspaceError saying how to make one."""
+        workspace = cls(root)
+        if not workspace.config_path.is_file():
+            raise WorkspaceError(
+                f"{Path(root).resolve()} 不是报送工作区（缺少 {CONFIG_NAME}）。"
+                "请先运行 pipeline init 目录 创建工作区，或用 -w 指定工作区目录。"
+            )
+        return workspace
+
+    def config(self) -> Config:
+        try:
+            data = tomllib.loads(self.config_path.read_text(encoding="utf-8"))
+            office, plan, submission = data["office"], data["plan"], data["submission"]
+            config = Config(
+                city=str(office["city"]),
+                office=str(office.get("name", "")),
+                contact=str(office.get("contact", "")),
+                phone=str(office.get("phone", "")),
+                email=str(office.get("email", "")),
+                year=int(plan["year"]),
+                deadline_day=int(submission["deadline_day"]),
+            )
+        except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
+            raise WorkspaceError(
+                f"配置文件 {self.config_path} 有误（{exc}）。请对照 pipeline init 生成的样式修改。"
+            ) from exc
+        if not 1 <= config.deadline_day <= 28:
+            raise WorkspaceError(f"配置文件 {CONFIG_NAME} 中 deadline_day 应为 1 到 28 之间的日期。")
+        return config
+
+    def secret_key(self) -> bytes:
+        """The key that signs issued templates; it never leaves the workspace."""
+        try:
+            return bytes.fromhex(self.root.joinpath(SECRET_NAME).read_text().strip())
+        except (OSError, ValueError) as exc:
+            raise WorkspaceError(f"工作区缺少签名密钥文件 {SECRET_NAME} 或其内容损坏。") from exc
+
+    # -- creating
+    @classmethod
+    def init(cls, root: Path, city: str = "示例市", year: int = 2018) -> "Workspace":
+        """Create a workspace with a sample registry, the sample plan and a fresh secret key."""
+        root = Path(root)
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            raise WorkspaceError(f"{root} 已存在且不是空目录，为避免覆盖，未创建工作区。请换一个新目录。")
+        workspace = cls(root)
+        for folder in (root, workspace.input_dir, workspace.output_dir, workspace.archive_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        workspace.config_path.write_text(CONFIG_TEMPLATE.format(city=city, year=year), encoding="utf-8")
+        root.joinpath(SECRET_NAME).write_text(secrets.token_hex(32) + "\n")
+        write_sample_registry(workspace.registry_path)
+        shutil.copy2(SAMPLE_PLAN, workspace.input_dir / SAMPLE_PLAN.name)
+        return workspace
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def write_sample_registry(path: Path) -> None:
+    """The bundled sample registry (CSV text in the repo) as the contract workbook."""
+    created = dt.datetime(2018, 1, 1)
+    with atomic_workbook(path, created) as workbook:
+        styles = Styles(workbook)
+        for sheet_name, widths in (("单位名录", (10, 24, 28, 44, 14, 14, 24, 36)), ("分组", (24, 56, 36))):
+            header, *rows = _read_csv(SAMPLE_REGISTRY / f"{sheet_name}.csv")
+            columns = [Column(label, width) for label, width in zip(header, widths)]
+            write_table(workbook.add_worksheet(sheet_name), styles, columns, rows)

@@ -1,0 +1,190 @@
+"""Writing workbooks: one set of styles, safe cell writes, print set-up, atomic saving.
+
+Every workbook the product writes goes through here, so that fonts and print settings are
+defined once and no text from a unit can ever become a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+import unicodedata
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from .errors import OutputError
+
+FONT = "宋体"
+HEADING_FONT = "黑体"
+FONT_SIZE = 11
+# Excel: a row of 11 pt text needs about 15 pt of height per line, plus a little padding.
+LINE_HEIGHT = 15.0
+# Excel: column width is counted in characters of the default font; a Chinese character is
+# about two of them.
+CJK_WIDTH = 2
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: its label, width in characters, and how its values are written."""
+
+    label: str
+    width: float = 12
+    kind: str = "text"  # text | wrap | center | number | percent
+
+
+def text_width(text: str) -> int:
+    """Display width in Excel character units: wide (CJK) characters count twice."""
+    return sum(CJK_WIDTH if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def lines_needed(text: str, width: float) -> int:
+    """How many lines a wrapped cell of ``width`` characters takes to show ``text``."""
+    usable = max(width - 1, 1)
+    total = 0
+    for line in str(text).split("\n"):
+        total += max(1, -(-text_width(line) // int(usable)))
+    return total
+
+
+def row_height(cells: list[tuple[str, float]], minimum: int = 1) -> float:
+    """Explicit height for a row of wrapped cells (text, column width).
+
+    LibreOffice keeps the default 15 pt height for rows without one and cuts wrapped
+    text to one line, so every wrapped row gets a computed height.
+    """
+    lines = max([minimum, *(lines_needed(text, width) for text, width in cells if text)])
+    return round(lines * LINE_HEIGHT + 3, 1)
+
+
+class Styles:
+    """The formats of one workbook, created once and shared by all its sheets."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook):
+        base = {"font_name": FONT, "font_size": FONT_SIZE, "valign": "vcenter"}
+        cell = {**base, "border": 1}
+        self.title = workbook.add_format(
+            {**base, "font_name": HEADING_FONT, "font_size": 16, "align": "center"}
+        )
+        self.subtitle = workbook.add_format({**base, "font_size": 10, "font_color": "#595959"})
+        self.label = workbook.add_format({**base, "bold": True, "align": "right"})
+        self.header = workbook.add_format(
+            {**cell, "bold": True, "align": "center", "text_wrap": True, "bg_color": "#D9E1F2"}
+        )
+        self.text = workbook.add_format(cell)
+        self.wrap = workbook.add_format({**cell, "text_wrap": True, "valign": "top"})
+        self.center = workbook.add_format({**cell, "align": "center"})
+        self.number = workbook.add_format({**cell, "num_format": "0"})
+        self.percent = workbook.add_format({**cell, "num_format": "0.0%"})
+        self.note = workbook.add_format({**base, "text_wrap": True, "valign": "top"})
+        self.by_kind = {
+            "text": self.text,
+            "wrap": self.wrap,
+            "center": self.center,
+            "number": self.number,
+            "percent": self.percent,
+        }
+
+
+def new_workbook(path: Path, created: dt.datetime) -> xlsxwriter.Workbook:
+    """A workbook whose strings stay strings and whose creation date is pinned (determinism)."""
+    workbook = xlsxwriter.Workbook(
+        str(path),
+        {
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    workbook.set_properties({"created": created})
+    return workbook
+
+
+@contextmanager
+def atomic_workbook(path: Path, created: dt.datetime) -> Iterator[xlsxwriter.Workbook]:
+    """Write a workbook to a temporary file beside ``path`` and move it into place on success.
+
+    A crash or error leaves any earlier file at ``path`` as it was.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=".~", suffix=".xlsx", dir=path.parent)
+        os.close(handle)
+    except OSError as exc:
+        raise OutputError(f"无法写入 {path}：{exc.strerror}。请检查文件夹是否存在、是否有写权限。") from exc
+    workbook = new_workbook(Path(temp), created)
+    try:
+        yield workbook
+        workbook.close()
+        os.replace(temp, path)
+    except PermissionError as exc:
+        raise OutputError(f"无法写入 {path}：文件可能正在 Excel/WPS 中打开。请关闭后重试。") from exc
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+
+
+def write_cell(sheet, row: int, col: int, value: object, fmt=None) -> None:
+    """Write one value by its type; text is always written as a string, never a formula."""
+    if value is None or value == "":
+        result = sheet.write_blank(row, col, None, fmt)
+    elif isinstance(value, bool):
+        result = sheet.write_string(row, col, "是" if value else "否", fmt)
+    elif isinstance(value, (int, float)):
+        result = sheet.write_number(row, col, value, fmt)
+    else:
+        result = sheet.write_string(row, col, str(value), fmt)
+    if result < 0:  # XlsxWriter returns -1/-2 instead of raising (range, string too long)
+        raise OutputError(f"无法写入单元格 {sheet.name}!{xl_rowcol_to_cell(row, col)}（代码 {result}）。")
+
+
+def set_print(sheet, repeat_to_row: int, landscape: bool = True) -> None:
+    """A4, fit to one page wide, header rows repeated on every page, page numbers in the footer."""
+    sheet.set_paper(9)  # A4
+    if landscape:
+        sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0, repeat_to_row)
+    sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    sheet.set_footer("&C第 &P 页，共 &N 页")
+
+
+def write_table(
+    sheet,
+    styles: Styles,
+    columns: list[Column],
+    rows: list[list[object]],
+    title: str | None = None,
+    subtitle: str | None = None,
+) -> int:
+    """A titled, filtered, frozen, print-ready table; returns the header's row index."""
+    top = 0
+    if title:
+        sheet.merge_range(0, 0, 0, len(columns) - 1, title, styles.title)
+        sheet.set_row(0, 28)
+        top = 1
+    if subtitle:
+        sheet.merge_range(top, 0, top, len(columns) - 1, subtitle, styles.subtitle)
+        top += 1
+    for col, column in enumerate(columns):
+        sheet.set_column(col, col, column.width)
+        sheet.write_string(top, col, column.label, styles.header)
+    sheet.set_row(top, row_height([(c.label, c.width) for c in columns]))
+    for offset, values in enumerate(rows, start=1):
+        wrapped = []
+        for col, (column, value) in enumerate(zip(columns, values)):
+            write_cell(sheet, top + offset, col, value, styles.by_kind[column.kind])
+            if column.kind == "wrap" and isinstance(value, str):
+                wrapped.append((value, column.width))
+        sheet.set_row(top + offset, row_height(wrapped))
+    sheet.freeze_panes(top + 1, 0)
+    sheet.autofilter(top, 0, top + max(len(rows), 1), len(columns) - 1)
+    set_print(sheet, top)
+    return top

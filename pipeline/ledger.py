@@ -39,6 +39,11 @@ CREATE TABLE IF NOT EXISTS assignments (
     unit_code TEXT NOT NULL, unit_name TEXT NOT NULL, role TEXT NOT NULL,
     PRIMARY KEY (plan_version, task_id, unit_code)
 );
+CREATE TABLE IF NOT EXISTS answers (
+    period TEXT NOT NULL, unit_code TEXT NOT NULL, task_id TEXT NOT NULL,
+    field TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (period, unit_code, task_id, field)
+);
 """
 
 
@@ -165,3 +170,21 @@ class Ledger:
         plan = Plan(title=row[0], source=row[1], tasks=tasks)
         assert plan.version == version, "ledger plan does not hash to its stored version"
         return plan
+
+    # -- answers
+    def answers(self, unit_code: str, period: str) -> dict[str, dict[str, str]]:
+        """A unit's accepted answers for a period: task ID -> input column key -> text."""
+        result: dict[str, dict[str, str]] = {}
+        for task_id, field, value in self.db.execute(
+            "SELECT task_id, field, value FROM answers WHERE unit_code = ? AND period = ?",
+            (unit_code, period),
+        ):
+            result.setdefault(task_id, {})[field] = value
+        return result
+
+    def latest_answers_before(self, unit_code: str, period: str) -> dict[str, dict[str, str]]:
+        """The unit's accepted answers from the latest period before ``period`` that has any."""
+        row = self.db.execute(
+            "SELECT MAX(period) FROM answers WHERE unit_code = ? AND period < ?", (unit_code, period)
+        ).fetchone()
+        return self.answers(unit_code, row[0]) if row[0] else {}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import PeriodError, WorkspaceError
+from .form import BUNDLED_SPEC, SPEC_NAME, FormSpec, load_spec
 from .xlsxout import Column, Styles, atomic_workbook, write_table
 
 BUNDLE = Path(__file__).resolve().parent.parent
@@ -90,6 +91,10 @@ class Workspace:
         return self.root / LEDGER_NAME
 
     @property
+    def spec_path(self) -> Path:
+        return self.root / "templates" / SPEC_NAME
+
+    @property
     def input_dir(self) -> Path:
         return self.root / "input"
 
@@ -137,6 +142,10 @@ class Workspace:
             raise WorkspaceError(f"配置文件 {CONFIG_NAME} 中 deadline_day 应为 1 到 28 之间的日期。")
         return config
 
+    def spec(self) -> FormSpec:
+        """The office's form spec: the workspace's own copy, else the bundled default."""
+        return load_spec(self.spec_path if self.spec_path.is_file() else BUNDLED_SPEC)
+
     def secret_key(self) -> bytes:
         """The key that signs issued templates; it never leaves the workspace."""
         try:
@@ -152,8 +161,10 @@ class Workspace:
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
             raise WorkspaceError(f"{root} 已存在且不是空目录，为避免覆盖，未创建工作区。请换一个新目录。")
         workspace = cls(root)
-        for folder in (root, workspace.input_dir, workspace.output_dir, workspace.archive_dir):
+        for folder in (root, workspace.input_dir, workspace.output_dir, workspace.archive_dir,
+                       workspace.spec_path.parent):
             folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(BUNDLED_SPEC, workspace.spec_path)
         workspace.config_path.write_text(CONFIG_TEMPLATE.format(city=city, year=year), encoding="utf-8")
         root.joinpath(SECRET_NAME).write_text(secrets.token_hex(32) + "\n")
         write_sample_registry(workspace.registry_path)

@@ -1,0 +1,274 @@
+"""Opening untrusted workbooks safely and getting their cell values out.
+
+Every file is first looked at as bytes and as a zip directory, without parsing: what is not
+a workbook we can read is refused with a finding. What passes is parsed by python-calamine in
+a worker process with a memory cap and a CPU-time budget, because a crafted file can break
+the reader itself (a cell at XFD1048576 made calamine abort the whole process). A file that
+kills its worker is refused; the other files go on.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import re
+import resource
+import tempfile
+import zipfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .findings import Finding, finding
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+NOT_WORKBOOK_MAGIC = (
+    (b"\x89PNG", "PNG 图片"),
+    (b"\xff\xd8\xff", "JPEG 图片"),
+    (b"GIF8", "GIF 图片"),
+    (b"BM", "BMP 图片"),
+    (b"%PDF", "PDF 文件"),
+    (b"Rar!", "RAR 压缩包"),
+    (b"7z\xbc\xaf", "7z 压缩包"),
+)
+ZIP_KINDS = (("word/", "Word 文档"), ("ppt/", "PowerPoint 演示文稿"))
+# XML parts: the prolog (everything before the root element) is where a DOCTYPE with
+# entity declarations would sit; we refuse any, and any prolog longer than this.
+PROLOG_LIMIT = 64 * 1024
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
+_DEFINED_NAME = re.compile(rb'<definedName\b[^>]*\bname="([^"]+)"[^>]*>([^<]*)</definedName>')
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a returned file may cost before it is refused."""
+
+    max_bytes: int = 20 * 2**20
+    max_members: int = 2000
+    max_unzipped: int = 300 * 2**20
+    max_ratio: int = 200  # compression ratio, for members of over 1 MiB
+    worker_memory: int = 2 * 2**30
+    cpu_seconds: int = 30
+
+
+@dataclass
+class RawWorkbook:
+    """The parts of a workbook the submission reader needs, as plain Python values."""
+
+    sheets: dict[str, list[list[object]]]
+    states: dict[str, str]
+    defined_names: dict[str, str] = field(default_factory=dict)
+    has_macros: bool = False
+
+
+@dataclass
+class ReadResult:
+    """A workbook, or the finding that says why it was refused."""
+
+    path: str
+    workbook: RawWorkbook | None = None
+    refusal: Finding | None = None
+    notes: list[Finding] = field(default_factory=list)
+
+
+def _size_words(size: int) -> str:
+    return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 1024:.0f} KB"
+
+
+def check_container(path: Path, limits: Limits) -> tuple[Finding | None, dict[str, str], bool]:
+    """Look at the bytes and the zip directory only: (refusal, defined names, has macros)."""
+    size = path.stat().st_size
+    if size == 0:
+        return finding("file-empty"), {}, False
+    if size > limits.max_bytes:
+        return finding("file-too-large", size=_size_words(size), limit=_size_words(limits.max_bytes)), {}, False
+    with path.open("rb") as handle:
+        head = handle.read(8)
+        if head == OLE2_MAGIC:
+            if ENCRYPTED_STREAM in handle.read():
+                return finding("file-encrypted"), {}, False
+            return finding("file-old-format", kind=".xls/.et（旧版 Excel/WPS）"), {}, False
+    for magic, kind in NOT_WORKBOOK_MAGIC:
+        if head.startswith(magic):
+            return finding("file-not-workbook", kind=kind), {}, False
+    if not head.startswith(b"PK"):
+        kind = "文本文件（如 CSV）" if b"\x00" not in path.read_bytes()[:4096] else "无法识别的文件"
+        return finding("file-not-workbook", kind=kind), {}, False
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return _check_zip(archive, limits)
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
+        return finding("file-truncated"), {}, False
+
+
+def _check_zip(archive: zipfile.ZipFile, limits: Limits) -> tuple[Finding | None, dict[str, str], bool]:
+    members = archive.infolist()
+    if len(members) > limits.max_members:
+        return finding("file-zip-bomb", detail=f"含 {len(members)} 个部件"), {}, False
+    total = sum(m.file_size for m in members)
+    if total > limits.max_unzipped:
+        return finding("file-zip-bomb", detail=f"声明解压后 {_size_words(total)}"), {}, False
+    for member in members:
+        if member.file_size > 2**20 and member.file_size > limits.max_ratio * max(member.compress_size, 1):
+            return finding("file-zip-bomb", detail=f"{member.filename} 压缩比超过 {limits.max_ratio} 倍"), {}, False
+        if member.flag_bits & 0x1:
+            return finding("file-encrypted"), {}, False
+    names = {m.filename for m in members}
+    if "xl/workbook.xml" not in names:
+        kind = next((k for prefix, k in ZIP_KINDS if any(n.startswith(prefix) for n in names)), "ZIP 压缩包")
+        return finding("file-not-workbook", kind=kind), {}, False
+    for member in members:
+        if member.filename.endswith((".xml", ".rels", ".vml")) and not _prolog_is_safe(archive, member):
+            return finding("file-xml-entity", part=member.filename), {}, False
+    workbook_xml = archive.read("xl/workbook.xml")
+    defined = {
+        name.decode("utf-8", "replace"): _xml_text(value)
+        for name, value in _DEFINED_NAME.findall(workbook_xml)
+    }
+    return None, defined, "xl/vbaProject.bin" in names
+
+
+def _prolog_is_safe(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    """No DOCTYPE or ENTITY before the root element (UTF-8 or UTF-16 alike)."""
+    seen = b""
+    with archive.open(member) as stream:
+        while len(seen) < PROLOG_LIMIT:
+            chunk = stream.read(4096)
+            if not chunk:
+                break
+            seen += chunk.replace(b"\x00", b"")
+            match = _ROOT_START.search(seen)
+            if match:
+                prolog = seen[: match.start()].upper()
+                return b"<!DOCTYPE" not in prolog and b"<!ENTITY" not in prolog
+    return not seen.strip() if len(seen) < PROLOG_LIMIT else False
+
+
+def _xml_text(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace")
+    for entity, char in (("&quot;", '"'), ("&apos;", "'"), ("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&")):
+        text = text.replace(entity, char)
+    return text
+
+
+# ---------------------------------------------------------------------------- the worker
+
+
+def _init_worker(memory: int, markers: str) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    # A reader that aborts prints its own backtrace; the clerk's terminal gets the finding instead.
+    faulthandler.disable()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    global _MARKER
+    _MARKER = Path(markers) / str(os.getpid())
+
+
+_MARKER: Path | None = None
+
+
+def _cpu_budget(seconds: int) -> None:
+    """Allow this process ``seconds`` more CPU time; past it the kernel ends the process."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = int(usage.ru_utime + usage.ru_stime) + 1
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    soft = used + seconds if hard == resource.RLIM_INFINITY else min(used + seconds, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def read_workbook(path: str, wanted: tuple[str, ...], fallback: bool, limits: Limits) -> ReadResult:
+    """Check and parse one file (in a worker). Reads the ``wanted`` sheets that exist; with
+    ``fallback``, every worksheet when one of them is missing (a renamed data sheet)."""
+    if _MARKER is not None:
+        _MARKER.write_text(path, encoding="utf-8")
+        _cpu_budget(limits.cpu_seconds)
+    result = _read(Path(path), wanted, fallback, limits)
+    if _MARKER is not None:
+        _MARKER.write_text("", encoding="utf-8")
+    return result
+
+
+def _read(path: Path, wanted: tuple[str, ...], fallback: bool, limits: Limits) -> ReadResult:
+    import python_calamine as calamine
+
+    refusal, defined, has_macros = check_container(path, limits)
+    if refusal:
+        return ReadResult(str(path), refusal=refusal)
+    notes = [finding("file-macros")] if has_macros else []
+    try:
+        book = calamine.CalamineWorkbook.from_path(str(path))
+        try:
+            states = {m.name: str(m.visible).rpartition(".")[2].lower() for m in book.sheets_metadata}
+            names = [n for n in wanted if n in states]
+            if fallback and len(names) < len(wanted):
+                names = list(dict.fromkeys([*names, *states]))
+            sheets = {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in names}
+        finally:
+            book.close()
+    except calamine.PasswordError:
+        return ReadResult(str(path), refusal=finding("file-encrypted"))
+    except MemoryError:
+        return ReadResult(str(path), refusal=finding("file-reader-crashed", detail="内存超限"))
+    except (calamine.CalamineError, OSError, ValueError) as exc:  # a damaged file, whatever the kind
+        return ReadResult(str(path), refusal=finding("file-reader-failed", detail=f"{type(exc).__name__}: {exc}"[:200]))
+    return ReadResult(str(path), RawWorkbook(sheets, states, defined, has_macros), notes=notes)
+
+
+# ---------------------------------------------------------------------------- the pool
+
+
+def read_files(
+    paths: Iterable[Path],
+    wanted: tuple[str, ...],
+    limits: Limits = Limits(),
+    workers: int | None = None,
+    fallback: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, ReadResult]:
+    """Read many files in worker processes; a file that kills its worker gets a refusal.
+
+    When a worker dies, the files it was reading (known from a marker each worker writes) are
+    retried one at a time in a pool of their own; the rest go on in a fresh pool.
+    """
+    todo = [str(p) for p in paths]
+    workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+    results: dict[str, ReadResult] = {}
+    suspects: list[str] = []
+    while todo:
+        done, started = _run_pool(todo, wanted, fallback, limits, workers, results, progress)
+        if done:
+            break
+        crashed = [p for p in started if p not in results] or [p for p in todo if p not in results]
+        suspects += crashed
+        todo = [p for p in todo if p not in results and p not in crashed]
+    for path in suspects:
+        done, _ = _run_pool([path], wanted, fallback, limits, 1, results, progress)
+        if not done:
+            results[path] = ReadResult(path, refusal=finding("file-reader-crashed", detail="异常终止（崩溃、超时或内存超限）"))
+            if progress:
+                progress(path)
+    return results
+
+
+def _run_pool(todo, wanted, fallback, limits, workers, results, progress) -> tuple[bool, list[str]]:
+    """Run ``todo`` in a pool; (True, []) when all finished, else (False, files being read at the crash)."""
+    with tempfile.TemporaryDirectory(prefix="pipeline-readers-") as markers:
+        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(limits.worker_memory, markers)) as pool:
+            futures = {pool.submit(read_workbook, p, wanted, fallback, limits): p for p in todo}
+            broken = False
+            for future in as_completed(futures):
+                try:
+                    results[futures[future]] = future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    continue
+                if progress:
+                    progress(futures[future])
+        if not broken:
+            return True, []
+        started = [m.read_text(encoding="utf-8") for m in Path(markers).iterdir()]
+        return False, [p for p in started if p]

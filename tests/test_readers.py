@@ -1,0 +1,138 @@
+"""Safe opening of untrusted files: every hostile or broken kind is refused, in bounded cost."""
+
+from __future__ import annotations
+
+import resource
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+from pipeline.readers import Limits, check_container, read_files
+
+SHEETS = ("进展填报", "_报送标识")
+
+
+def _workbook(path: Path, cells: dict[str, object], sheet: str = "进展填报") -> Path:
+    workbook = xlsxwriter.Workbook(str(path))
+    worksheet = workbook.add_worksheet(sheet)
+    for ref, value in cells.items():
+        worksheet.write(ref, value)
+    workbook.close()
+    return path
+
+
+def _rewrite(source: Path, target: Path, change) -> Path:
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for name in src.namelist():
+            out.writestr(name, change(name, src.read(name)))
+    return target
+
+
+def hostile_files(folder: Path) -> dict[str, tuple[Path, str]]:
+    """Each kind of file a mailbox can deliver, with the refusal code it must get."""
+    ok = _workbook(folder / "ok.xlsx", {"A1": "任务编号", "B2": 3})
+    files = {}
+
+    def add(name: str, data: bytes, code: str) -> None:
+        (folder / name).write_bytes(data)
+        files[name] = (folder / name, code)
+
+    add("empty.xlsx", b"", "file-empty")
+    add("truncated.xlsx", ok.read_bytes()[:2000], "file-truncated")
+    add("picture.xlsx", b"\x89PNG\r\n\x1a\n" + b"\x00" * 200, "file-not-workbook")
+    add("scan.xlsx", b"%PDF-1.4\n" + b"x" * 200, "file-not-workbook")
+    add("renamed.xlsx", "任务编号,完成状态\n1-1,已完成\n".encode("utf-8"), "file-not-workbook")
+    add("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "file-old-format")
+    add("locked.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100
+        + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 100, "file-encrypted")
+    bomb = folder / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"<" + b" " * (80 * 2**20))
+    files["bomb.xlsx"] = (bomb, "file-zip-bomb")
+    entity = b'<!DOCTYPE x [<!ENTITY a "aaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+    files["billion.xlsx"] = (_rewrite(ok, folder / "billion.xlsx", lambda n, d: d.replace(b"?>", b"?>" + entity, 1)
+                                      if n == "xl/sharedStrings.xml" else d), "file-xml-entity")
+    external = b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+    files["external.xlsx"] = (_rewrite(ok, folder / "external.xlsx", lambda n, d: d.replace(b"?>", b"?>" + external, 1)
+                                       if n == "xl/workbook.xml" else d), "file-xml-entity")
+    utf16 = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "b">]><sst/>'.encode("utf-16-le")
+    files["utf16.xlsx"] = (_rewrite(ok, folder / "utf16.xlsx", lambda n, d: utf16
+                                    if n == "xl/sharedStrings.xml" else d), "file-xml-entity")
+    word = folder / "word.xlsx"
+    with zipfile.ZipFile(word, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<document/>")
+    files["word.xlsx"] = (word, "file-not-workbook")
+    files["xfd.xlsx"] = (_workbook(folder / "xfd.xlsx", {"A1": "x", "XFD1048576": "y"}), "file-reader-crashed")
+    return files
+
+
+def test_every_hostile_kind_is_refused_and_the_good_file_goes_through(tmp_path):
+    files = hostile_files(tmp_path)
+    good = tmp_path / "ok.xlsx"
+    started = time.monotonic()
+    results = read_files([good, *(path for path, _ in files.values())], SHEETS, workers=2)
+    elapsed = time.monotonic() - started
+    for name, (path, code) in files.items():
+        refusal = results[str(path)].refusal
+        assert refusal is not None and refusal.code == code, (name, refusal)
+        assert refusal.severity == "error" and refusal.message and refusal.fix
+    assert results[str(good)].refusal is None
+    assert results[str(good)].workbook.sheets["进展填报"][0][0] == "任务编号"
+    # Bounded cost: the whole hostile batch is far from the minutes a naive reader spends.
+    assert elapsed < 60
+
+
+def test_the_parent_process_stays_small_whatever_the_files(tmp_path):
+    files = hostile_files(tmp_path)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    read_files([path for path, _ in files.values()], SHEETS, workers=2)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert after - before < 200 * 1024  # KiB: the bomb and the XFD sheet never reach this process
+
+
+def test_a_worker_crash_costs_only_the_file_that_caused_it(tmp_path):
+    crash = _workbook(tmp_path / "xfd.xlsx", {"A1": "x", "XFD1048576": "y"})
+    good = [_workbook(tmp_path / f"good{n}.xlsx", {"A1": f"v{n}"}) for n in range(6)]
+    results = read_files([*good[:3], crash, *good[3:]], SHEETS, workers=2)
+    assert results[str(crash)].refusal.code == "file-reader-crashed"
+    for n, path in enumerate(good):
+        assert results[str(path)].workbook.sheets["进展填报"][0][0] == f"v{n}"
+
+
+def test_limits_are_checked_from_the_zip_directory_before_parsing(tmp_path):
+    many = tmp_path / "many.xlsx"
+    with zipfile.ZipFile(many, "w") as archive:
+        for n in range(30):
+            archive.writestr(f"xl/part{n}.xml", "<a/>")
+    refusal, _, _ = check_container(many, Limits(max_members=20))
+    assert refusal.code == "file-zip-bomb"
+    big = _workbook(tmp_path / "big.xlsx", {"A1": "x" * 1000})
+    refusal, _, _ = check_container(big, Limits(max_bytes=100))
+    assert refusal.code == "file-too-large"
+
+
+@pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+def test_sheet_states_and_macros_are_reported(tmp_path, state):
+    path = tmp_path / "m.xlsm"
+    workbook = xlsxwriter.Workbook(str(path))
+    workbook.add_worksheet("进展填报").write("A1", "a")
+    hidden = workbook.add_worksheet("_报送标识")
+    hidden.write("A1", "unit_code")
+    hidden.very_hidden() if state == "veryHidden" else hidden.hide()
+    workbook.add_vba_project(_vba_stub(tmp_path))
+    workbook.close()
+    result = read_files([path], SHEETS)[str(path)]
+    assert result.workbook.states["_报送标识"] == state.lower()
+    assert [n.code for n in result.notes] == ["file-macros"]
+
+
+def _vba_stub(folder: Path) -> str:
+    stub = folder / "vbaProject.bin"
+    stub.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
+    return str(stub)

@@ -130,6 +130,98 @@ def plan_show(as_json: bool) -> None:
             click.echo(f"        {role}（{len(names)}）：{'、'.join(names)}")
 
 
+STATUS_LINE = {"accepted": "通过", "returned": "退回修改", "rejected": "拒收", "superseded": "已被替代"}
+
+
+def _progress_bar(label: str, quiet: bool):
+    """A progress bar on stderr (hidden when quiet or not on a terminal) and its two callbacks."""
+    state: dict = {}
+
+    def start(total: int) -> None:
+        if not quiet:
+            state["bar"] = click.progressbar(length=total, label=label, file=click.get_text_stream("stderr"))
+            state["bar"].__enter__()
+
+    def step(_item: str) -> None:
+        if "bar" in state:
+            state["bar"].update(1)
+
+    def finish() -> None:
+        if "bar" in state:
+            state.pop("bar").__exit__(None, None, None)
+
+    return start, step, finish
+
+
+@cli.command()
+@click.argument("period")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果（供其他程序读取）。")
+@workspace_option
+def collect(period: str, folder: Path | None, as_json: bool) -> None:
+    """收集、归档并检查各单位报回的文件（默认读取 input/PERIOD/），结果记入台账。
+
+    可反复运行：迟到的文件放进文件夹后再运行一次即可。
+
+    例：pipeline collect 2018-06
+    """
+    start, step, finish = _progress_bar("读取报送文件", as_json)
+    try:
+        result, validation = cycle.collect_period(open_workspace(), period, folder, step, start)
+    finally:
+        finish()
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
+    counts = "，".join(f"{word} {result.count(status)}" for status, word in STATUS_LINE.items())
+    click.echo(f"{period}：收到文件 {len(result.files)} 份（{counts}）；"
+               f"应报 {len(result.expected)} 个单位，未报送 {len(result.missing)} 个。")
+    click.echo(f"校验结果：{validation}")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果（供其他程序读取）。")
+@workspace_option
+def check(file: Path, as_json: bool) -> None:
+    """检查一份填报表，不记入台账。会被退回时退出码为 1。
+
+    例：pipeline check 市财政局_2018-06.xlsx
+    """
+    outcome = cycle.check_file(open_workspace(), file)
+    if as_json:
+        click.echo(json.dumps(outcome.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"{file.name}：{STATUS_LINE[outcome.status]}")
+        for item in outcome.findings:
+            word = "错误" if item.severity == "error" else "提醒"
+            click.echo(f"  [{word}] {item.location or '（整个文件）'}：{item.message} {item.fix}")
+    if outcome.status != "accepted":
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("period")
+@workspace_option
+def templates(period: str) -> None:
+    """为每个有任务的单位生成 PERIOD（年-月）的填报模板，放在 output/PERIOD/填报模板/。
+
+    上月已报送的内容会预先填入，单位只需更新。
+
+    例：pipeline templates 2018-06
+    """
+    start, step, finish = _progress_bar("生成填报模板", quiet=False)
+    try:
+        issue = cycle.issue_templates(open_workspace(), period, step, start)
+    finally:
+        finish()
+    click.echo(f"已生成 {issue.period} 填报模板：{issue.units} 个单位，{len(issue.files)} 个文件，"
+               f"共 {issue.rows} 行任务。")
+    if issue.without_tasks:
+        click.echo(f"单位名录中另有 {issue.without_tasks} 个单位在计划中没有任务，未生成模板。")
+    click.echo(f"文件夹：{issue.folder}")
+
+
 @cli.command()
 @click.argument("directory", required=False, default="示例工作区",
                 type=click.Path(file_okay=False, path_type=Path))
@@ -144,3 +236,5 @@ def demo(directory: Path) -> None:
     click.echo(f"示例工作区：{run.workspace.root.resolve()}")
     click.echo(f"计划：{plan_.title}，{len(plan_.tasks)} 项任务，单位名录 {len(run.plan_load.registry.units)} 个单位")
     click.echo(f"任务分解表：{run.plan_load.breakdown.resolve()}")
+    click.echo(f"{run.templates.period} 填报模板：{run.templates.units} 个单位，{run.templates.rows} 行任务，"
+               f"在 {run.templates.folder.resolve()}")

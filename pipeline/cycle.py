@@ -7,14 +7,20 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from .collect import CollectResult, FileOutcome, collect, outcome_from
 from .errors import PlanError, WorkspaceError
+from .identity import IDENTITY_SHEET
 from .ledger import Ledger
 from .plan import Plan, read_plan
-from .report import BREAKDOWN_NAME, write_plan_breakdown
+from .readers import read_files
+from .report import (BREAKDOWN_NAME, VALIDATION_NAME, return_notice, write_plan_breakdown,
+                     write_validation)
+from .templates import TEMPLATE_FOLDER, TemplateContext, template_name, units_with_tasks, write_template
 from .units import Registry, read_registry
-from .workspace import SAMPLE_PLAN, Workspace
+from .workspace import SAMPLE_PLAN, Workspace, file_hash, safe_file_name
 
 DEMO_MARKER = ".demo-workspace"
+DEMO_PERIOD = "2018-06"  # the sample month the demo issues templates for
 
 
 @dataclass(frozen=True)
@@ -52,12 +58,88 @@ def current_plan(workspace: Workspace) -> Plan:
     return plan
 
 
+NOTICE_FOLDER = "退回通知"
+
+
+def collect_period(workspace: Workspace, period: str, folder: Path | None = None,
+                   progress=None, on_start=None) -> tuple[CollectResult, Path]:
+    """Collect a period's returned files; write 校验结果.xlsx and a notice per returned unit."""
+    plan = current_plan(workspace)
+    with Ledger(workspace.ledger_path) as ledger:
+        units = ledger.registry().by_code()
+    result = collect(workspace, period, folder, plan, units, progress, on_start)
+    out = workspace.period_output(period)
+    created = dt.datetime.strptime(period + "-01", "%Y-%m-%d")
+    write_validation(result, units, out / VALIDATION_NAME, created)
+    notices = out / NOTICE_FOLDER
+    for outcome in result.files:
+        if outcome.status == "returned":
+            name = units[outcome.unit_code].name
+            notices.mkdir(parents=True, exist_ok=True)
+            notice = notices / f"{safe_file_name(name)}_退回修改通知.txt"
+            notice.write_text(return_notice(outcome, name, period), encoding="utf-8")
+    return result, out / VALIDATION_NAME
+
+
+def check_file(workspace: Workspace, path: Path) -> FileOutcome:
+    """The collect checks for one file, against the period it claims; nothing is recorded."""
+    plan = current_plan(workspace)
+    with Ledger(workspace.ledger_path) as ledger:
+        units = ledger.registry().by_code()
+    spec = workspace.spec()
+    read = read_files([path], (spec.data_sheet, IDENTITY_SHEET))[str(path)]
+    sha256, _ = file_hash(path)
+    return outcome_from(read, spec, workspace.secret_key(), None, plan, units, path.name, sha256)
+
+
+@dataclass(frozen=True)
+class TemplateIssue:
+    """What ``templates`` wrote: one workbook per unit with tasks."""
+
+    period: str
+    folder: Path
+    files: tuple[Path, ...]
+    rows: int
+    without_tasks: int  # registry units that got no workbook
+
+    @property
+    def units(self) -> int:
+        return len(self.files)
+
+
+def issue_templates(workspace: Workspace, period: str, progress=None, on_start=None) -> TemplateIssue:
+    """Write every unit's fill-in workbook for ``period``, prefilled with its latest earlier answers.
+
+    ``on_start(total)`` is called once with the number of workbooks, ``progress(file_name)`` after each.
+    """
+    folder = workspace.period_output(period) / TEMPLATE_FOLDER
+    plan = current_plan(workspace)
+    context = TemplateContext(spec=workspace.spec(), config=workspace.config(), plan_title=plan.title,
+                              plan_version=plan.version, period=period, key=workspace.secret_key())
+    files = []
+    with Ledger(workspace.ledger_path) as ledger:
+        registry = ledger.registry()
+        units = units_with_tasks(plan, registry)
+        if on_start is not None:
+            on_start(len(units))
+        for unit, tasks in units:
+            path = folder / template_name(unit, period)
+            write_template(path, context, unit, tasks, ledger.latest_answers_before(unit.code, period))
+            files.append(path)
+            if progress is not None:
+                progress(path.name)
+    issued = {unit.code for unit, _tasks in units}
+    return TemplateIssue(period, folder, tuple(files), rows=sum(len(tasks) for _unit, tasks in units),
+                         without_tasks=sum(unit.code not in issued for unit in registry.units))
+
+
 @dataclass(frozen=True)
 class DemoRun:
     """Where the demo put its workspace and what it produced."""
 
     workspace: Workspace
     plan_load: PlanLoad
+    templates: TemplateIssue
 
 
 def run_demo(root: Path) -> DemoRun:
@@ -73,4 +155,4 @@ def run_demo(root: Path) -> DemoRun:
     workspace = Workspace.init(root)
     root.joinpath(DEMO_MARKER).write_text("pipeline demo\n", encoding="utf-8")
     plan_load = load_plan(workspace, workspace.input_dir / SAMPLE_PLAN.name)
-    return DemoRun(workspace, plan_load)
+    return DemoRun(workspace, plan_load, issue_templates(workspace, DEMO_PERIOD))

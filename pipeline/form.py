@@ -6,6 +6,7 @@ and the reports all derive their columns from it.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ VALUE_TYPES = ("text", "choice", "percent", "date", "url", "phone")
 TASK_SOURCES = ("seq", "id", "category", "requirement", "role", "deadline")
 HEADER_PREFILLS = ("unit_name", "unit_code")
 TITLE_FIELDS = ("city", "plan_title", "year", "month", "unit")
+# Excel: a sheet name has at most 31 characters, none of []:*?/\, and no leading or trailing '.
+_BAD_SHEET_NAME = re.compile(r"[\[\]:*?/\\]|^'|'$")
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,16 @@ def _require(table: dict, key: str, where: str, kind: type = str):
 _KIND_WORDS = {str: "非空文字", list: "列表", dict: "表", bool: "true 或 false", int: "整数"}
 
 
+def _sheet_name(data: dict, key: str) -> str:
+    name = _require(data, key, "顶层")
+    if len(name) > 31 or _BAD_SHEET_NAME.search(name):
+        raise SpecError(
+            f"表单配置 {SPEC_NAME}：{key} 的值“{name}”不能用作工作表名称"
+            "（最多 31 个字符，不能含 [ ] : * ? / \\，不能以 ' 开头或结尾）。"
+        )
+    return name
+
+
 def _one_of(value: str, allowed: tuple[str, ...], where: str) -> str:
     if value not in allowed:
         raise SpecError(f"表单配置 {SPEC_NAME}：{where} 的值“{value}”无效，应为 {' / '.join(allowed)} 之一。")
@@ -197,6 +210,8 @@ def parse_spec(data: dict) -> FormSpec:
     labels = [c.label for c in columns]
     if len(set(labels)) != len(labels):
         raise SpecError(f"表单配置 {SPEC_NAME}：columns 中有重复的 label。")
+    if not any(c.kind == "input" for c in columns):
+        raise SpecError(f"表单配置 {SPEC_NAME}：columns 中至少要有一列 kind = \"input\"（由单位填写的列）。")
     if not any(c.source == "id" for c in columns):
         raise SpecError(f"表单配置 {SPEC_NAME}：columns 中必须有一列 source = \"id\"（任务编号，用于按编号读回）。")
 
@@ -224,13 +239,16 @@ def parse_spec(data: dict) -> FormSpec:
         raise SpecError(f"表单配置 {SPEC_NAME}：status.choices 应为非空的文字列表。")
     status_column = _one_of(_require(status, "column", "status"), tuple(keys), "status.column")
     named = {name: _require(status, name, "status") for name in ("done", "lagging", "not_started")}
+    data_sheet, instructions_sheet = _sheet_name(data, "data_sheet"), _sheet_name(data, "instructions_sheet")
+    if data_sheet == instructions_sheet:
+        raise SpecError(f"表单配置 {SPEC_NAME}：data_sheet 与 instructions_sheet 不能同名。")
     for name, value in named.items():
         _one_of(value, choices, f"status.{name}")
     return FormSpec(
         form_version=str(_require(data, "form_version", "顶层")),
         title=title,
-        data_sheet=_require(data, "data_sheet", "顶层"),
-        instructions_sheet=_require(data, "instructions_sheet", "顶层"),
+        data_sheet=data_sheet,
+        instructions_sheet=instructions_sheet,
         header=tuple(header),
         columns=tuple(columns),
         status_column=status_column,

@@ -44,6 +44,23 @@ CREATE TABLE IF NOT EXISTS answers (
     field TEXT NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (period, unit_code, task_id, field)
 );
+CREATE TABLE IF NOT EXISTS files (
+    sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, archived_as TEXT NOT NULL, first_seen TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS receipts (
+    sha256 TEXT NOT NULL REFERENCES files(sha256), period TEXT NOT NULL, file_name TEXT NOT NULL,
+    mtime TEXT NOT NULL, seen_at TEXT NOT NULL, PRIMARY KEY (sha256, period, file_name)
+);
+CREATE TABLE IF NOT EXISTS submissions (
+    period TEXT NOT NULL, sha256 TEXT NOT NULL REFERENCES files(sha256), file_name TEXT NOT NULL,
+    unit_code TEXT, status TEXT NOT NULL, report_date TEXT, errors INTEGER NOT NULL,
+    warnings INTEGER NOT NULL, decided_at TEXT NOT NULL, PRIMARY KEY (period, sha256)
+);
+CREATE TABLE IF NOT EXISTS findings (
+    period TEXT NOT NULL, sha256 TEXT NOT NULL, seq INTEGER NOT NULL, code TEXT NOT NULL,
+    severity TEXT NOT NULL, location TEXT NOT NULL, message TEXT NOT NULL, fix TEXT NOT NULL,
+    PRIMARY KEY (period, sha256, seq)
+);
 """
 
 
@@ -188,3 +205,51 @@ class Ledger:
             "SELECT MAX(period) FROM answers WHERE unit_code = ? AND period < ?", (unit_code, period)
         ).fetchone()
         return self.answers(unit_code, row[0]) if row[0] else {}
+
+    # -- received files
+    def record_file(self, sha256: str, size: int, archived_as: str, file_name: str, period: str,
+                    mtime: str) -> str:
+        """Note a received file (the same bytes are one file); returns when it was first seen."""
+        now = dt.datetime.now().isoformat(timespec="seconds")
+        self.db.execute("INSERT OR IGNORE INTO files VALUES (?, ?, ?, ?)", (sha256, size, archived_as, now))
+        self.db.execute("INSERT OR IGNORE INTO receipts VALUES (?, ?, ?, ?, ?)",
+                        (sha256, period, file_name, mtime, now))
+        return self.db.execute("SELECT first_seen FROM files WHERE sha256 = ?", (sha256,)).fetchone()[0]
+
+    def receipts(self, period: str) -> list[tuple[str, str, str, str, str]]:
+        """Every file received for a period: (sha256, file name, mtime, first seen, archived as)."""
+        return self.db.execute(
+            "SELECT r.sha256, r.file_name, r.mtime, f.first_seen, f.archived_as FROM receipts r "
+            "JOIN files f USING (sha256) WHERE r.period = ? ORDER BY r.file_name, r.sha256",
+            (period,),
+        ).fetchall()
+
+    def record_outcomes(self, period: str, outcomes) -> None:
+        """This run's decision on every file of the period, its findings and the accepted answers."""
+        now = dt.datetime.now().isoformat(timespec="seconds")
+        self.db.execute("DELETE FROM findings WHERE period = ?", (period,))
+        self.db.execute("DELETE FROM answers WHERE period = ?", (period,))
+        for o in outcomes:
+            errors = sum(f.severity == "error" for f in o.findings)
+            self.db.execute(
+                "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (period, o.sha256, o.file, o.unit_code, o.status, o.report_date, errors,
+                 len(o.findings) - errors, now),
+            )
+            self.db.executemany(
+                "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(period, o.sha256, seq, f.code, f.severity, f.location, f.message, f.fix)
+                 for seq, f in enumerate(o.findings)],
+            )
+            if o.status == "accepted":
+                self.db.executemany(
+                    "INSERT INTO answers VALUES (?, ?, ?, ?, ?)",
+                    [(period, o.unit_code, task_id, key, value)
+                     for task_id, values in o.answers.items() for key, value in values.items()],
+                )
+
+    def submission_status(self, sha256: str) -> list[tuple[str, str, str | None]]:
+        """What happened to a file in each period it was collected for: (period, status, unit)."""
+        return self.db.execute(
+            "SELECT period, status, unit_code FROM submissions WHERE sha256 = ? ORDER BY period", (sha256,)
+        ).fetchall()

@@ -7,6 +7,7 @@ about workbooks we write or the ledger.
 
 from __future__ import annotations
 
+import calendar
 import csv
 import datetime as dt
 import hashlib
@@ -46,10 +47,10 @@ _ROLE_SUFFIXES = (
     ("协助", "配合"),
     ("参与", "配合"),
 )
-_CLAUSE_FILLER = re.compile(r"^(?:由)|(?:按职责分工|按照职责分工|按职责|按照职责|共同|等)$")
+_CLAUSE_FILLER = re.compile(r"^(?:由)|(?:按职责分工|按照职责分工|按职责|按照职责|共同|等)+$")
 _CN_NUM = "一二三四五六七八九十百零〇"
 _CATEGORY_PREFIX = re.compile(
-    rf"^\s*(?:第[{_CN_NUM}]+[部分项类]?[、.．:：\s]*|[(（][{_CN_NUM}]+[)）]\s*|[{_CN_NUM}]+\s*[、.．]\s*)"
+    rf"^\s*(?:第[{_CN_NUM}]+[部分项类]?[、.．:：\s]*|[(（][{_CN_NUM}]+[)）]\s*|[{_CN_NUM}]+(?:\s*[、.．]|\s)\s*)"
 )
 _ITEM_PREFIX = re.compile(r"^\s*(?:[(（]\d{1,3}[)）]|\d{1,3}\s*[.、．)）](?!\d))\s*")
 _NOTE_PREFIX = re.compile(r"^(?:注|备注|说明|附件|资料来源|来源|抄送)")
@@ -262,12 +263,16 @@ def strip_item_prefix(text: str) -> str:
     return _ITEM_PREFIX.sub("", text, count=1).strip()
 
 
-def _is_category_row(texts: list[str], seq: str) -> bool:
-    distinct = set(texts)
-    joined = texts[0] if texts else ""
+def _is_category_row(row: list[str], requirement: str, seq: str) -> bool:
+    """Whether a row without units heads a category, rather than being a task that lacks them.
+
+    It does when its requirement cell is empty (the category is in another column), merged
+    across the row, numbered like a category (``一、``, ``(一)``), or its 序号 is ``一``.
+    """
     return (
-        len(distinct) == 1
-        or bool(_CATEGORY_PREFIX.match(joined))
+        not requirement
+        or row.count(requirement) > 1
+        or bool(_CATEGORY_PREFIX.match(requirement))
         or bool(seq and set(seq) <= set(_CN_NUM))
     )
 
@@ -304,17 +309,23 @@ def _raw_tasks(grid: list[list[str]], path: Path) -> tuple[str, list[_RawTask], 
         texts = _distinct(row)
         if not texts or [fold(v) for v in row] == header_key:
             continue  # blank, or the header repeated on a new page
-        unit_texts = [(cell(row, kind), role) for kind, role in COLUMN_ROLE.items() if cell(row, kind)]
         requirement = cell(row, "requirement")
+        # A cell merged across the row (a category or note row) repeats its text in the unit columns.
+        spanning = {requirement, cell(row, "category")}
+        unit_texts = [
+            (cell(row, kind), role)
+            for kind, role in COLUMN_ROLE.items()
+            if cell(row, kind) and cell(row, kind) not in spanning
+        ]
         if cols.get("category") is not None and cell(row, "category"):
             category = cell(row, "category")
         if not unit_texts:
             if _NOTE_PREFIX.match(texts[0]):
                 continue
-            if _is_category_row(texts, cell(row, "seq")):
+            if _is_category_row(row, requirement, cell(row, "seq")):
                 category = " ".join(texts)
                 continue
-            problems.append(f"第{line}行：任务“{_short(requirement or texts[0])}”没有填写责任单位。")
+            problems.append(f"第{line}行：任务“{_short(requirement)}”没有填写责任单位。")
             continue
         if not requirement:
             requirement = cell(row, "category")
@@ -400,10 +411,8 @@ def parse_deadline(text: str, year: int | None = None) -> str | None:
 
 
 def _day(year: int, month: int, day: str | None) -> str:
-    if day:
-        return dt.date(year, month, int(day)).isoformat()
-    first_next = dt.date(year + month // 12, month % 12 + 1, 1)
-    return (first_next - dt.timedelta(days=1)).isoformat()
+    """The given day of the month, or its last; ValueError when there is no such date."""
+    return dt.date(year, month, int(day) if day else calendar.monthrange(year, month)[1]).isoformat()
 
 
 # ---------------------------------------------------------------------------- the plan

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from .findings import SEVERITY_WORDS
 from .plan import ROLES, Plan
+from .validate import STATUS_WORDS
 from .units import Registry
 from .xlsxout import Column, Styles, atomic_workbook, write_table
 
@@ -77,3 +79,65 @@ def write_plan_breakdown(plan: Plan, registry: Registry, path: Path, created: dt
             title="各单位承担任务数",
             subtitle=subtitle,
         )
+
+
+VALIDATION_NAME = "校验结果.xlsx"
+
+
+def location_words(location: str) -> str:
+    return location or "（整个文件）"
+
+
+def write_validation(result, units: dict, path: Path, created: dt.datetime) -> None:
+    """校验结果.xlsx: one row per file, one per finding, and the units that have not reported."""
+    def unit_name(code):
+        return units[code].name if code in units else "（无法识别）"
+
+    subtitle = (f"报送期 {result.period}：应报 {len(result.expected)} 个单位，收到文件 {len(result.files)} 份，"
+                f"通过 {result.count('accepted')}，退回 {result.count('returned')}，拒收 {result.count('rejected')}，"
+                f"未报送 {len(result.missing)} 个单位")
+    with atomic_workbook(path, created) as workbook:
+        styles = Styles(workbook)
+        write_table(
+            workbook.add_worksheet("文件"),
+            styles,
+            [Column("单位", 24, "wrap"), Column("文件", 40, "wrap"), Column("状态", 10, "center"),
+             Column("错误数", 8, "number"), Column("提醒数", 8, "number"), Column("SHA-256", 20)],
+            [[unit_name(f.unit_code), f.file, STATUS_WORDS[f.status],
+              sum(x.severity == "error" for x in f.findings), sum(x.severity == "warning" for x in f.findings),
+              f.sha256[:16]] for f in result.files],
+            title=f"{result.period} 报送文件校验结果",
+            subtitle=subtitle,
+        )
+        write_table(
+            workbook.add_worksheet("问题"),
+            styles,
+            [Column("单位", 20, "wrap"), Column("文件", 30, "wrap"), Column("位置", 18, "wrap"),
+             Column("问题", 50, "wrap"), Column("级别", 8, "center"), Column("处理建议", 40, "wrap")],
+            [[unit_name(f.unit_code), f.file, location_words(x.location), x.message,
+              SEVERITY_WORDS[x.severity], x.fix] for f in result.files for x in f.findings],
+            title=f"{result.period} 问题清单",
+            subtitle=subtitle,
+        )
+        write_table(
+            workbook.add_worksheet("未报送单位"),
+            styles,
+            [Column("单位编码", 10, "center"), Column("单位名称", 24), Column("联系人", 14),
+             Column("联系电话", 16), Column("邮箱", 26)],
+            [[code, unit_name(code), units[code].contact, units[code].phone, units[code].email]
+             for code in result.missing if code in units],
+            title=f"{result.period} 未报送单位",
+            subtitle=subtitle,
+        )
+
+
+def return_notice(outcome, unit_name: str, period: str) -> str:
+    """The text sent back to a unit whose file was returned: exactly what to fix, where."""
+    lines = [f"{unit_name}：", "",
+             f"贵单位报送的 {period} 进展填报表（文件：{outcome.file}）经检查有以下问题，"
+             "请修改后重新报送：", ""]
+    for number, item in enumerate(sorted(outcome.findings, key=lambda x: x.severity != "error"), start=1):
+        lines.append(f"{number}. 【{SEVERITY_WORDS[item.severity]}】{location_words(item.location)}：{item.message}")
+        lines.append(f"   处理建议：{item.fix}")
+    lines += ["", "修改时请在原文件上直接改正，不要新建表格；改好后请确认表格上方“自查”格为 0 再报送。"]
+    return "\n".join(lines) + "\n"

@@ -64,7 +64,8 @@ class Registry:
         for group in self.groups:
             members = [unit for unit in self.units if group.name in unit.groups]
             for spelling in (group.name, *group.refs):
-                self._by_key.setdefault(fold(spelling), members)
+                # A 引用写法 copied from the plan with its note matches with or without one.
+                self._by_key.setdefault(_NOTE.sub("", fold(spelling)), members)
 
     def by_code(self) -> dict[str, Unit]:
         return {unit.code: unit for unit in self.units}
@@ -122,19 +123,19 @@ def read_registry(path: Path) -> Registry:
     problems: list[str] = []
     if unit_rows is None:
         problems.append(f"缺少工作表“{UNIT_SHEET}”。请按模板添加该工作表。")
-        unit_rows = []
     if group_rows is None:
         problems.append(f"缺少工作表“{GROUP_SHEET}”。请按模板添加该工作表（可只有表头）。")
         group_rows = []
-    units = _parse_units(unit_rows, problems) if unit_rows else []
+    units = _parse_units(unit_rows, problems) if unit_rows is not None else []
     groups = _parse_groups(group_rows, problems) if group_rows else []
     _check_references(units, groups, problems)
     if problems:
         raise RegistryError(f"单位名录 {path.name} 有 {len(problems)} 处问题，请修改后重新加载：", problems)
-    return Registry(units, groups)
+    return Registry([unit for _, unit in units], [group for _, group in groups])
 
 
-def _parse_units(rows: list[tuple], problems: list[str]) -> list[Unit]:
+def _parse_units(rows: list[tuple], problems: list[str]) -> list[tuple[int, Unit]]:
+    """The units with the sheet row each came from."""
     header, cols = _header_map(rows, UNIT_COLUMNS)
     missing = [UNIT_COLUMNS[key] for key in REQUIRED_UNIT_COLUMNS if key not in cols]
     if header < 0 or missing:
@@ -176,21 +177,21 @@ def _parse_units(rows: list[tuple], problems: list[str]) -> list[Unit]:
                     "一个名称只能指一个单位，请删去或改写其中一个。"
                 )
             spellings[key] = (code, line)
-        units.append(
-            Unit(
-                code=code,
-                name=name,
-                aliases=aliases,
-                groups=tuple(split_list(get("groups"))),
-                contact=get("contact"),
-                phone=get("phone"),
-                email=get("email"),
-            )
+        unit = Unit(
+            code=code,
+            name=name,
+            aliases=aliases,
+            groups=tuple(split_list(get("groups"))),
+            contact=get("contact"),
+            phone=get("phone"),
+            email=get("email"),
         )
+        units.append((line, unit))
     return units
 
 
-def _parse_groups(rows: list[tuple], problems: list[str]) -> list[Group]:
+def _parse_groups(rows: list[tuple], problems: list[str]) -> list[tuple[int, Group]]:
+    """The groups with the sheet row each came from."""
     header, cols = _header_map(rows, GROUP_COLUMNS)
     if header < 0 or "name" not in cols:
         problems.append(f"{GROUP_SHEET}：找不到表头“分组名称”“引用写法”。请在前 10 行内放一行表头。")
@@ -209,26 +210,29 @@ def _parse_groups(rows: list[tuple], problems: list[str]) -> list[Group]:
             problems.append(f"{GROUP_SHEET}!第{line}行：分组名称“{name}”重复（第{seen[name]}行已定义）。")
             continue
         seen[name] = line
-        groups.append(Group(name=name, refs=tuple(refs)))
+        groups.append((line, Group(name=name, refs=tuple(refs))))
     return groups
 
 
-def _check_references(units: list[Unit], groups: list[Group], problems: list[str]) -> None:
-    defined = {group.name for group in groups}
-    for unit in units:
+def _check_references(
+    units: list[tuple[int, Unit]], groups: list[tuple[int, Group]], problems: list[str]
+) -> None:
+    defined = {group.name for _, group in groups}
+    for line, unit in units:
         for name in unit.groups:
             if name not in defined:
                 problems.append(
-                    f"{UNIT_SHEET}：单位“{unit.name}”（{unit.code}）属于分组“{name}”，"
+                    f"{UNIT_SHEET}!第{line}行：单位“{unit.name}”（{unit.code}）属于分组“{name}”，"
                     f"但工作表“{GROUP_SHEET}”没有定义它。请在“{GROUP_SHEET}”中添加该分组。"
                 )
-    unit_keys = {fold(spelling) for unit in units for spelling in (unit.name, *unit.aliases)}
+    unit_keys = {fold(spelling) for _, unit in units for spelling in (unit.name, *unit.aliases)}
     used = {}
-    for group in groups:
+    for line, group in groups:
+        where = f"{GROUP_SHEET}!第{line}行"
         for ref in (group.name, *group.refs):
             key = fold(ref)
             if key in unit_keys:
-                problems.append(f"{GROUP_SHEET}：分组“{group.name}”的引用写法“{ref}”与某个单位的名称或别名相同。")
+                problems.append(f"{where}：分组“{group.name}”的引用写法“{ref}”与某个单位的名称或别名相同。")
             elif key in used and used[key] != group.name:
-                problems.append(f"{GROUP_SHEET}：引用写法“{ref}”同时属于分组“{used[key]}”和“{group.name}”。")
+                problems.append(f"{where}：引用写法“{ref}”同时属于分组“{used[key]}”和“{group.name}”。")
             used[key] = group.name

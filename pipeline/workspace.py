@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
+import os
 import re
 import secrets
 import shutil
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +67,18 @@ def check_period(period: str) -> str:
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise PeriodError(f"报送期“{period}”格式不对。请写成 年-月，例如 2018-06。")
     return period
+
+
+def file_hash(path: Path, copy_to=None) -> tuple[str, int]:
+    """SHA-256 and size of a file, streaming it (and copying it to ``copy_to`` if given)."""
+    digest, size = hashlib.sha256(), 0
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+            size += len(block)
+            if copy_to is not None:
+                copy_to.write(block)
+    return digest.hexdigest(), size
 
 
 def safe_file_name(name: str) -> str:
@@ -152,6 +167,24 @@ class Workspace:
             return bytes.fromhex(self.root.joinpath(SECRET_NAME).read_text().strip())
         except (OSError, ValueError) as exc:
             raise WorkspaceError(f"工作区缺少签名密钥文件 {SECRET_NAME} 或其内容损坏。") from exc
+
+    def archive(self, path: Path) -> tuple[str, Path]:
+        """Copy a received file, bytes unchanged, into the archive under its SHA-256.
+
+        The copy is hashed as it is written, so the hash is that of the archived bytes.
+        Returns (sha256, archived path). The same bytes twice are stored once.
+        """
+        self.archive_dir.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=".receiving-", dir=self.archive_dir)
+        with os.fdopen(handle, "wb") as out:
+            sha256, _ = file_hash(path, out)
+        target = self.archive_dir / sha256[:2] / (sha256 + path.suffix.lower())
+        target.parent.mkdir(exist_ok=True)
+        if target.exists():
+            os.unlink(temp)
+        else:
+            os.replace(temp, target)
+        return sha256, target
 
     # -- creating
     @classmethod

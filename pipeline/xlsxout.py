@@ -67,8 +67,9 @@ class Styles:
     """The formats of one workbook, created once and shared by all its sheets."""
 
     def __init__(self, workbook: xlsxwriter.Workbook):
-        base = {"font_name": FONT, "font_size": FONT_SIZE, "valign": "vcenter"}
-        cell = {**base, "border": 1}
+        self._workbook = workbook
+        self._base = base = {"font_name": FONT, "font_size": FONT_SIZE, "valign": "vcenter"}
+        self._cell = cell = {**base, "border": 1}
         self.title = workbook.add_format(
             {**base, "font_name": HEADING_FONT, "font_size": 16, "align": "center"}
         )
@@ -91,10 +92,30 @@ class Styles:
             "percent": self.percent,
         }
 
+    def add(self, bordered: bool = True, **properties):
+        """A further format on the shared font (and cell border), for formats one workbook needs."""
+        return self._workbook.add_format({**(self._cell if bordered else self._base), **properties})
 
-def new_workbook(path: Path, created: dt.datetime) -> xlsxwriter.Workbook:
+
+class Workbook(xlsxwriter.Workbook):
+    """XlsxWriter's workbook plus structure protection, for which XlsxWriter has no API."""
+
+    structure_locked = False
+
+    def protect_structure(self) -> None:
+        """Lock the sheets: no adding, deleting, renaming, moving, hiding or unhiding (no password)."""
+        self.structure_locked = True
+
+    def _write_workbook_pr(self) -> None:
+        super()._write_workbook_pr()
+        # OOXML: <workbookProtection> follows <workbookPr> and precedes <bookViews>.
+        if self.structure_locked:
+            self._xml_empty_tag("workbookProtection", [("lockStructure", 1)])
+
+
+def new_workbook(path: Path, created: dt.datetime) -> Workbook:
     """A workbook whose strings stay strings and whose creation date is pinned (determinism)."""
-    workbook = xlsxwriter.Workbook(
+    workbook = Workbook(
         str(path),
         {
             "strings_to_formulas": False,
@@ -107,7 +128,7 @@ def new_workbook(path: Path, created: dt.datetime) -> xlsxwriter.Workbook:
 
 
 @contextmanager
-def atomic_workbook(path: Path, created: dt.datetime) -> Iterator[xlsxwriter.Workbook]:
+def atomic_workbook(path: Path, created: dt.datetime) -> Iterator[Workbook]:
     """Write a workbook to a temporary file beside ``path`` and move it into place on success.
 
     A crash or error leaves any earlier file at ``path`` as it was.
@@ -141,17 +162,32 @@ def write_cell(sheet, row: int, col: int, value: object, fmt=None) -> None:
         result = sheet.write_number(row, col, value, fmt)
     else:
         result = sheet.write_string(row, col, str(value), fmt)
-    if result < 0:  # XlsxWriter returns -1/-2 instead of raising (range, string too long)
+    check_result(result, sheet, row, col)
+
+
+def check_result(result: int, sheet, row: int, col: int) -> None:
+    """Raise on a failed XlsxWriter call: it returns -1/-2 (range, string too long) instead of raising."""
+    if result < 0:
         raise OutputError(f"无法写入单元格 {sheet.name}!{xl_rowcol_to_cell(row, col)}（代码 {result}）。")
 
 
-def set_print(sheet, repeat_to_row: int, landscape: bool = True) -> None:
+# Excel: a text constant inside a formula holds at most 255 characters.
+FORMULA_TEXT_LIMIT = 255
+
+
+def formula_text(text: str) -> str:
+    """``text`` as a formula string constant: quoted, quotes doubled, longer text joined with ``&``."""
+    pieces = [text[start:start + FORMULA_TEXT_LIMIT] for start in range(0, len(text), FORMULA_TEXT_LIMIT)]
+    return "&".join('"' + piece.replace('"', '""') + '"' for piece in pieces or [""])
+
+
+def set_print(sheet, repeat_to_row: int, landscape: bool = True, repeat_from: int = 0) -> None:
     """A4, fit to one page wide, header rows repeated on every page, page numbers in the footer."""
     sheet.set_paper(9)  # A4
     if landscape:
         sheet.set_landscape()
     sheet.fit_to_pages(1, 0)
-    sheet.repeat_rows(0, repeat_to_row)
+    sheet.repeat_rows(repeat_from, repeat_to_row)
     sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     sheet.set_footer("&C第 &P 页，共 &N 页")
 

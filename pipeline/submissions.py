@@ -1,0 +1,143 @@
+"""Turning a returned workbook into an identity, header values and rows, each cell with its place.
+
+Rows are found by the task ID written in them, not by position, so rows a unit reordered,
+inserted or deleted are handled. Nothing here decides whether the file is acceptable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from .form import FormSpec
+from .identity import IDENTITY_SHEET, Identity, NAME_PREFIX
+from .readers import RawWorkbook
+from .text import fold
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A value as text and where a clerk finds it (``进展填报!H7``)."""
+
+    text: str
+    location: str
+
+
+@dataclass
+class DataRow:
+    """A row under the table header: its task ID as written (empty for an inserted row)."""
+
+    row: int  # as Excel counts, from 1
+    task_id: str
+    cells: dict[str, Cell]  # column key -> cell
+    other: list[Cell] = field(default_factory=list)  # text in columns the form does not have
+
+
+@dataclass
+class Submission:
+    """What a workbook says, before any judgement."""
+
+    identity: Identity | None
+    sheet: str | None
+    header: dict[str, Cell] = field(default_factory=dict)
+    header_row: int | None = None
+    missing_columns: list[str] = field(default_factory=list)
+    rows: list[DataRow] = field(default_factory=list)
+
+
+def cell_text(value: object) -> str:
+    """A stored cell value as the text a unit sees; a formula's cached value, never the formula."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def read_identity(raw: RawWorkbook) -> Identity | None:
+    """From the identity sheet (whatever its visibility), else from the mirrored defined names."""
+    rows = raw.sheets.get(IDENTITY_SHEET)
+    if rows:
+        values = {cell_text(r[0]): cell_text(r[1]) for r in rows if len(r) >= 2 and r[0]}
+        identity = Identity.from_rows(values)
+        if identity:
+            return identity
+    names = {
+        name[len(NAME_PREFIX):].lower(): _name_constant(value)
+        for name, value in raw.defined_names.items()
+        if name.startswith(NAME_PREFIX)
+    }
+    return Identity.from_rows(names)
+
+
+def _name_constant(formula: str) -> str:
+    text = formula.strip().removeprefix("=")
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1].replace('""', '"')
+    return text
+
+
+def _find_header(rows: list[list[object]], spec: FormSpec) -> tuple[int, dict[str, int]] | None:
+    by_label = {fold(c.label): c.key for c in spec.columns}
+    id_key = spec.column_of_source("id").key
+    for index, row in enumerate(rows[:50]):
+        found: dict[str, int] = {}
+        for col, value in enumerate(row):
+            key = by_label.get(fold(cell_text(value)))
+            if key and key not in found:
+                found[key] = col
+        if id_key in found and len(found) * 2 >= len(spec.columns):
+            return index, found
+    return None
+
+
+def _data_sheet(raw: RawWorkbook, spec: FormSpec) -> tuple[str, int, dict[str, int]] | None:
+    """The sheet holding the table: the spec's by name, else any sheet with the header labels."""
+    names = [spec.data_sheet] + sorted(n for n in raw.sheets if n not in (spec.data_sheet, IDENTITY_SHEET))
+    for name in names:
+        rows = raw.sheets.get(name)
+        found = _find_header(rows, spec) if rows else None
+        if found:
+            return name, *found
+    return None
+
+
+def parse_submission(raw: RawWorkbook, spec: FormSpec) -> Submission:
+    """Identity, header block and data rows of a returned workbook."""
+    submission = Submission(identity=read_identity(raw), sheet=None)
+    located = _data_sheet(raw, spec)
+    if located is None:
+        return submission
+    sheet, header_index, cols = located
+    rows = raw.sheets[sheet]
+    submission.sheet = sheet
+    submission.header_row = header_index + 1
+    submission.missing_columns = [c.label for c in spec.columns if c.key not in cols]
+
+    def cell(r: int, c: int) -> Cell:
+        value = rows[r][c] if c < len(rows[r]) else None
+        return Cell(cell_text(value), f"{sheet}!{xl_rowcol_to_cell(r, c)}")
+
+    labels = {fold(f.label): f.key for f in spec.header}
+    for r in range(header_index):
+        for c, value in enumerate(rows[r]):
+            key = labels.get(fold(cell_text(value)))
+            # Contract: a header field's input cell is the nearest cell to its label's right.
+            if key and key not in submission.header:
+                submission.header[key] = cell(r, c + 1)
+    id_key = spec.column_of_source("id").key
+    for r in range(header_index + 1, len(rows)):
+        cells = {key: cell(r, c) for key, c in cols.items()}
+        other = [cell(r, c) for c in range(len(rows[r])) if c not in cols.values()]
+        other = [v for v in other if v.text]
+        if other or any(v.text for v in cells.values()):
+            submission.rows.append(DataRow(r + 1, cells[id_key].text, cells, other))
+    return submission

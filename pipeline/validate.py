@@ -1,0 +1,235 @@
+"""Judging a parsed submission: identity, layout and values, as findings. Pure functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from .findings import Finding, finding, has_errors
+from .form import FormSpec
+from .plan import Plan, Task
+from .submissions import DataRow, Submission
+from .text import fold
+from .units import Unit
+
+ACCEPTED, RETURNED, REJECTED, SUPERSEDED = "accepted", "returned", "rejected", "superseded"
+STATUS_WORDS = {ACCEPTED: "通过", RETURNED: "退回修改", REJECTED: "拒收", SUPERSEDED: "已被替代"}
+COMPARED_SOURCES = ("category", "requirement", "role", "deadline")
+
+_URL = re.compile(r"(?:https?://|www\.)[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?(?:[/?#]\S*)?", re.I)
+_URLISH = re.compile(r"https?|www\.|://", re.I)
+_PHONE = re.compile(r"(?:\+?86-?)?(?:1\d{10}|0?\d{2,4}-?\d{7,8}|\d{7,8})(?:(?:转|-|ext\.?)\d{1,6})?", re.I)
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+
+
+@dataclass
+class Verdict:
+    """What the checks concluded for one file."""
+
+    status: str
+    unit_code: str | None = None
+    period: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    answers: dict[str, dict[str, str]] = field(default_factory=dict)
+    report_date: str | None = None
+
+
+def judge(submission: Submission, spec: FormSpec, key: bytes, period: str, plan: Plan,
+          units: dict[str, Unit]) -> Verdict:
+    """Identify the file, then check its layout and values against the spec and the plan."""
+    identity = submission.identity
+    if identity is None:
+        return Verdict(REJECTED, findings=[finding("not-template")])
+    if not identity.verify(key):
+        return Verdict(REJECTED, findings=[finding("signature-invalid", unit=identity.unit_name, period=identity.period)])
+    verdict = Verdict(RETURNED, identity.unit_code, identity.period)
+    if identity.unit_code not in units:
+        verdict.status = REJECTED
+        verdict.findings.append(finding("unknown-unit", unit_code=identity.unit_code))
+        return verdict
+    mismatches = [
+        finding(code, found=found, expected=expected)
+        for code, found, expected in (
+            ("wrong-period", identity.period, period),
+            ("wrong-plan", identity.plan_version, plan.version),
+            ("wrong-form", identity.form_version, spec.form_version),
+        )
+        if found != expected
+    ]
+    if mismatches:
+        verdict.findings += mismatches
+        return verdict
+    if submission.sheet is None:
+        verdict.findings.append(finding("sheet-missing", sheet=spec.data_sheet))
+        return verdict
+    verdict.findings += [finding("column-missing", f"{submission.sheet}!第{submission.header_row}行", label=label)
+                         for label in submission.missing_columns]
+    verdict.findings += check_header(submission, spec)
+    tasks = {task.id: (task, role) for task, role in plan.tasks_of(identity.unit_code)}
+    row_findings, verdict.answers = check_rows(submission, spec, identity.task_ids, tasks)
+    verdict.findings += row_findings
+    report_date = submission.header.get("report_date")
+    verdict.report_date = parse_date(report_date.text) if report_date else None
+    verdict.status = RETURNED if has_errors(verdict.findings) else ACCEPTED
+    return verdict
+
+
+def parse_date(text: str) -> str | None:
+    match = _DATE.search(text or "")
+    if not match:
+        return None
+    try:
+        return dt.date(*map(int, match.groups())).isoformat()
+    except ValueError:
+        return None
+
+
+def check_header(submission: Submission, spec: FormSpec) -> list[Finding]:
+    findings = []
+    for spec_field in spec.header:
+        cell = submission.header.get(spec_field.key)
+        if cell is None:
+            findings.append(finding("header-field-missing", submission.sheet or "", label=spec_field.label))
+            continue
+        if not cell.text:
+            if spec_field.required:
+                findings.append(finding("header-field-missing", cell.location, label=spec_field.label))
+            continue
+        if spec_field.type == "phone" and not _phone_ok(cell.text):
+            findings.append(finding("phone-invalid", cell.location, label=spec_field.label, value=cell.text))
+        if spec_field.type == "date" and parse_date(cell.text) is None:
+            findings.append(finding("date-invalid", cell.location, label=spec_field.label, value=cell.text))
+    return findings
+
+
+def _phone_ok(text: str) -> bool:
+    parts = re.split(r"[,;、/]|或", fold(text))
+    return all(_PHONE.fullmatch(part) for part in parts if part)
+
+
+def check_rows(submission: Submission, spec: FormSpec, expected: tuple[str, ...],
+               tasks: dict[str, tuple[Task, str]]) -> tuple[list[Finding], dict[str, dict[str, str]]]:
+    """Map rows to tasks by ID, keep inserted rows' text under the task above, check values."""
+    findings: list[Finding] = []
+    answers: dict[str, dict[str, str]] = {}
+    seen: dict[str, DataRow] = {}
+    inserted: list[tuple[str, DataRow]] = []
+    current: str | None = None
+    sheet = submission.sheet
+    for row in submission.rows:
+        if row.task_id in seen:
+            findings.append(finding("task-row-duplicate", f"{sheet}!第{row.row}行", task_id=row.task_id,
+                                    other_row=seen[row.task_id].row))
+            continue
+        if not row.task_id:
+            target = current or (expected[0] if expected else None)
+            if target is None:
+                continue
+            findings.append(finding("row-inserted", f"{sheet}!第{row.row}行", row=row.row, task_id=target))
+            inserted.append((target, row))
+            continue
+        if row.task_id not in expected or row.task_id not in tasks:
+            findings.append(finding("task-row-unknown", row.cells[spec.column_of_source("id").key].location,
+                                    task_id=row.task_id))
+            continue
+        seen[row.task_id] = row
+        current = row.task_id
+        task, role = tasks[row.task_id]
+        findings += _check_task_text(row, spec, task, role)
+        values, row_findings = check_values(row, spec)
+        findings += row_findings
+        answers[row.task_id] = values
+    for target, row in inserted:
+        _append_inserted(answers.setdefault(target, {}), row, spec)
+    for task_id in expected:
+        if task_id not in seen:
+            findings.append(finding("task-row-missing", sheet or "", task_id=task_id))
+    return findings, answers
+
+
+def _append_inserted(values: dict[str, str], row: DataRow, spec: FormSpec) -> None:
+    """Text from an inserted row joins the same columns of its task, marked as inserted."""
+    for column in spec.input_columns:
+        cell = row.cells.get(column.key)
+        if cell and cell.text:
+            values[column.key] = "\n".join(filter(None, [values.get(column.key), f"【插入行{row.row}】{cell.text}"]))
+    extra = [c.text for key, c in row.cells.items() if c.text and spec.column(key).kind == "task"]
+    extra += [c.text for c in row.other]
+    if extra:
+        remarks = spec.input_columns[-1].key
+        values[remarks] = "\n".join(filter(None, [values.get(remarks), f"【插入行{row.row}】" + " ".join(extra)]))
+
+
+def _check_task_text(row: DataRow, spec: FormSpec, task: Task, role: str) -> list[Finding]:
+    originals = {"category": task.category, "requirement": task.requirement, "role": role,
+                 "deadline": task.deadline or ""}
+    findings = []
+    for column in spec.task_columns:
+        if column.source not in COMPARED_SOURCES or column.key not in row.cells:
+            continue
+        cell = row.cells[column.key]
+        if fold(cell.text) != fold(originals[column.source]):
+            findings.append(finding("task-text-changed", cell.location, label=column.label,
+                                    original=originals[column.source]))
+    return findings
+
+
+def check_values(row: DataRow, spec: FormSpec) -> tuple[dict[str, str], list[Finding]]:
+    """The input values of a task row (normalised) and the findings on them."""
+    values = {c.key: row.cells[c.key].text for c in spec.input_columns if c.key in row.cells}
+    findings: list[Finding] = []
+    status = values.get(spec.status_column, "")
+    task_id = row.task_id
+    for column in spec.input_columns:
+        cell = row.cells.get(column.key)
+        if cell is None:
+            continue
+        text = values[column.key]
+        if not text:
+            if column.is_required(values):
+                code = "conditional-missing" if column.conditional else "required-missing"
+                findings.append(finding(code, cell.location, task_id=task_id, label=column.label, status=status))
+            continue
+        if column.type == "choice" and text not in spec.choices:
+            findings.append(finding("status-invalid", cell.location, value=text,
+                                    suggestion=_suggest(text, spec.choices), choices="、".join(spec.choices)))
+        elif column.type == "percent":
+            number = parse_percent(text)
+            if number is None:
+                findings.append(finding("percent-invalid", cell.location, task_id=task_id, value=text))
+            elif not 0 <= number <= 100:
+                findings.append(finding("percent-out-of-range", cell.location, task_id=task_id, value=text))
+            else:
+                values[column.key] = f"{number:g}"
+                if status == spec.done and number < 100:
+                    findings.append(finding("done-not-100", cell.location, task_id=task_id, value=f"{number:g}"))
+        elif column.type == "url" and not _urls_ok(text):
+            findings.append(finding("url-invalid", cell.location, task_id=task_id, label=column.label, value=text))
+    return {k: v for k, v in values.items() if v}, findings
+
+
+def parse_percent(text: str) -> float | None:
+    """``80``, ``80%``, ``80.5`` -> the number; a stored fraction such as 0.8 (typed as 80%) -> 80."""
+    folded = fold(text)
+    has_sign = folded.endswith("%")
+    try:
+        number = float(folded.rstrip("%"))
+    except ValueError:
+        return None
+    if not has_sign and 0 < number < 1:
+        number *= 100
+    return round(number, 2)
+
+
+def _urls_ok(text: str) -> bool:
+    tokens = re.split(r"[\s,，;；、]+", text)
+    return all(_URL.fullmatch(token) for token in tokens if _URLISH.search(token))
+
+
+def _suggest(value: str, choices: tuple[str, ...]) -> str:
+    folded = fold(value)
+    near = [c for c in choices if folded and (folded in c or c in folded)]
+    near = near or difflib.get_close_matches(folded, choices, n=1, cutoff=0.3)
+    return f"是否应为“{near[0]}”？" if near else ""

@@ -1,0 +1,300 @@
+"""Collecting returned workbooks: identification, validation, decisions, archive and ledger."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from pipeline import cycle
+from pipeline.cli import cli
+from pipeline.fill import Filling, fill_template, sample_answer
+from pipeline.identity import IDENTITY_SHEET
+from pipeline.workspace import SAMPLE_PLAN, Workspace, file_hash
+
+from test_readers import hostile_files
+
+PERIOD = "2018-06"
+UNIT = "市财政局"
+HEADER = {"填报人": "张三", "联系电话": "0000-5550009", "审核人": "李四", "报送日期": "2018-06-20"}
+
+
+@pytest.fixture(scope="module")
+def issued(tmp_path_factory):
+    """A workspace with the sample plan loaded and templates issued for May and June."""
+    root = tmp_path_factory.mktemp("ws") / "ws"
+    workspace = Workspace.init(root)
+    cycle.load_plan(workspace, workspace.input_dir / SAMPLE_PLAN.name)
+    cycle.issue_templates(workspace, "2018-05")
+    cycle.issue_templates(workspace, PERIOD)
+    return workspace
+
+
+@pytest.fixture
+def workspace(issued, tmp_path):
+    """A fresh copy of the issued workspace, so each test collects on its own."""
+    copy = tmp_path / "ws"
+    shutil.copytree(issued.root, copy)
+    return Workspace.open(copy)
+
+
+def template(workspace: Workspace, unit: str = UNIT, period: str = PERIOD) -> Path:
+    return next((workspace.period_output(period) / "填报模板").glob(f"*{unit}*.xlsx"))
+
+
+def task_ids(workspace: Workspace, unit: str = UNIT) -> list[str]:
+    plan = cycle.current_plan(workspace)
+    code = next(a.code for t in plan.tasks for a in t.units if a.name == unit)
+    return [task.id for task, _ in plan.tasks_of(code)]
+
+
+def good_filling(workspace: Workspace, unit: str = UNIT, seed: int = 1) -> Filling:
+    spec, rng = workspace.spec(), random.Random(seed)
+    return Filling(dict(HEADER), {t: sample_answer(rng, spec, "序时推进") for t in task_ids(workspace, unit)})
+
+
+def send(workspace: Workspace, filling: Filling, name: str, unit: str = UNIT, period: str = PERIOD) -> Path:
+    target = workspace.input_dir / PERIOD / name
+    fill_template(template(workspace, unit, period), target, workspace.spec(), filling)
+    return target
+
+
+def run(workspace: Workspace):
+    result, _ = cycle.collect_period(workspace, PERIOD)
+    return result, {f.file: f for f in result.files}
+
+
+def codes(outcome) -> list[str]:
+    return sorted(f.code for f in outcome.findings)
+
+
+def test_a_correct_file_is_accepted_and_its_answers_recorded(workspace):
+    path = send(workspace, good_filling(workspace), "财政局6月.xlsx")
+    result, files = run(workspace)
+    outcome = files["财政局6月.xlsx"]
+    assert outcome.status == "accepted", outcome.findings
+    assert outcome.unit_code == "S009"
+    assert "S009" not in result.missing and "S009" in result.expected
+    db = sqlite3.connect(workspace.ledger_path)
+    stored = db.execute("SELECT COUNT(DISTINCT task_id) FROM answers WHERE period=? AND unit_code='S009'",
+                        (PERIOD,)).fetchone()[0]
+    assert stored == len(task_ids(workspace))
+    sha, _ = file_hash(path)
+    assert (workspace.archive_dir / sha[:2] / f"{sha}.xlsx").read_bytes() == path.read_bytes()
+    assert (workspace.period_output(PERIOD) / "校验结果.xlsx").is_file()
+
+
+def test_unit_mistakes_are_findings_with_places_and_fixes(workspace):
+    ids = task_ids(workspace)
+    filling = good_filling(workspace)
+    filling.header["填报人"] = None
+    filling.header["联系电话"] = "请问"
+    filling.answers[ids[0]]["完成状态"] = "完成"
+    filling.answers[ids[1]].update({"完成状态": "进度滞后", "存在问题及困难": None})
+    filling.answers[ids[2]]["完成进度(%)"] = "八十"
+    filling.answers[ids[3]]["完成进度(%)"] = 120
+    filling.answers[ids[4]].update({"完成状态": "已完成", "完成进度(%)": 80})
+    filling.answers[ids[5]]["公开网址或佐证材料"] = "http//www.example.gov.cn"
+    filling.answers[ids[6]].update({"完成状态": None})
+    send(workspace, filling, "mistakes.xlsx")
+    result, files = run(workspace)
+    outcome = files["mistakes.xlsx"]
+    assert outcome.status == "returned"
+    found = {(f.code, f.severity) for f in outcome.findings}
+    assert found == {
+        ("header-field-missing", "error"), ("phone-invalid", "warning"), ("status-invalid", "error"),
+        ("conditional-missing", "error"), ("percent-invalid", "error"), ("percent-out-of-range", "error"),
+        ("done-not-100", "warning"), ("url-invalid", "warning"), ("required-missing", "error"),
+    }
+    status = next(f for f in outcome.findings if f.code == "status-invalid")
+    assert "已完成" in status.fix and status.location.startswith("进展填报!")
+    assert "S009" not in result.missing  # returned still counts as reported
+    notice = next((workspace.period_output(PERIOD) / "退回通知").glob("*市财政局*.txt")).read_text("utf-8")
+    assert "完成状态“完成”不在可选项中" in notice and status.location in notice
+
+
+def _swap_rows(path: Path, first_id: str, second_id: str) -> None:
+    book = openpyxl.load_workbook(path)
+    sheet = book["进展填报"]
+    rows = {str(r[1].value): r[1].row for r in sheet.iter_rows() if len(r) > 1}
+    a, b = rows[first_id], rows[second_id]
+    for col in range(1, sheet.max_column + 1):
+        first, second = sheet.cell(a, col), sheet.cell(b, col)
+        first.value, second.value = second.value, first.value
+    book.save(path)
+
+
+def _delete_row(path: Path, task_id: str) -> None:
+    book = openpyxl.load_workbook(path)
+    sheet = book["进展填报"]
+    sheet.delete_rows(next(r[1].row for r in sheet.iter_rows() if len(r) > 1 and str(r[1].value) == task_id))
+    book.save(path)
+
+
+def test_rows_are_read_by_task_id_reordered_inserted_and_deleted(workspace):
+    ids = task_ids(workspace)
+    filling = good_filling(workspace)
+    filling.answers[ids[0]]["工作进展情况"] = "第一项的进展"
+    filling.answers[ids[-1]]["工作进展情况"] = "最后一项的进展"
+    filling.insert_after[ids[1]] = {"工作进展情况": "补充说明：另有三项工作已完成"}
+    path = send(workspace, filling, "reordered.xlsx")
+    _swap_rows(path, ids[0], ids[-1])
+    _, files = run(workspace)
+    outcome = files["reordered.xlsx"]
+    assert codes(outcome) == ["row-inserted"] and outcome.status == "accepted"
+    assert outcome.answers[ids[0]]["progress"] == "第一项的进展"
+    assert outcome.answers[ids[-1]]["progress"] == "最后一项的进展"
+    assert "补充说明：另有三项工作已完成" in outcome.answers[ids[1]]["progress"]
+
+    deleted = path.with_name("deleted.xlsx")
+    shutil.copy(path, deleted)
+    _delete_row(deleted, ids[2])
+    later = path.stat().st_mtime + 60
+    os.utime(deleted, (later, later))
+    _, files = run(workspace)
+    assert codes(files["deleted.xlsx"]) == ["row-inserted", "task-row-missing"]
+    assert files["deleted.xlsx"].status == "returned"
+    assert files["reordered.xlsx"].status == "superseded"
+
+
+def test_changed_task_text_is_a_warning_showing_the_original(workspace):
+    ids = task_ids(workspace)
+    path = send(workspace, good_filling(workspace), "edited.xlsx")
+    book = openpyxl.load_workbook(path)
+    sheet = book["进展填报"]
+    row = next(r for r in sheet.iter_rows() if len(r) > 1 and str(r[1].value) == ids[0])
+    original = row[3].value
+    row[3].value = "改过的要求"
+    book.save(path)
+    _, files = run(workspace)
+    changed = [f for f in files["edited.xlsx"].findings if f.code == "task-text-changed"]
+    assert len(changed) == 1 and original in changed[0].message
+    assert files["edited.xlsx"].status == "accepted"
+
+
+def test_formula_like_text_is_kept_as_text(workspace):
+    ids = task_ids(workspace)
+    path = send(workspace, good_filling(workspace), "formula.xlsx")
+    book = openpyxl.load_workbook(path)
+    sheet = book["进展填报"]
+    texts = ["=HYPERLINK(\"http://x\")", "@SUM(A1)", "+86 进展", "-已公开"]
+    rows = {str(r[1].value): r for r in sheet.iter_rows() if len(r) > 1}
+    for task_id, text in zip(ids, texts):
+        cell = rows[task_id][8]
+        cell.value, cell.data_type = text, "s"  # a unit typing text that starts with =
+    book.save(path)
+    _, files = run(workspace)
+    outcome = files["formula.xlsx"]
+    assert [outcome.answers[t]["progress"] for t in ids[:4]] == texts
+
+
+def test_forged_identity_is_rejected(workspace):
+    path = send(workspace, good_filling(workspace), "forged.xlsx")
+    book = openpyxl.load_workbook(path)
+    sheet = book[IDENTITY_SHEET]
+    for row in sheet.iter_rows():
+        if row[0].value == "unit_code":
+            row[1].value = "S010"
+    book.save(path)
+    result, files = run(workspace)
+    assert files["forged.xlsx"].status == "rejected"
+    assert codes(files["forged.xlsx"]) == ["signature-invalid"]
+    assert "S009" in result.missing
+
+
+def test_another_periods_file_is_returned_and_the_unit_still_missing(workspace):
+    send(workspace, good_filling(workspace), "五月的表.xlsx", period="2018-05")
+    result, files = run(workspace)
+    assert files["五月的表.xlsx"].status == "returned"
+    assert codes(files["五月的表.xlsx"]) == ["wrong-period"]
+    assert "S009" in result.missing
+
+
+def test_resubmission_supersedes_by_report_date_and_duplicates_are_one_file(workspace):
+    first = good_filling(workspace)
+    later = good_filling(workspace, seed=2)
+    later.header["报送日期"] = "2018-06-25"
+    send(workspace, later, "b_second.xlsx")
+    path = send(workspace, first, "a_first.xlsx")
+    shutil.copy(path, workspace.input_dir / PERIOD / "a_first_copy.xlsx")
+    (workspace.input_dir / PERIOD / "~$a_first.xlsx").write_bytes(b"\x00" * 165)
+    result, files = run(workspace)
+    assert files["a_first.xlsx"].status == "superseded"
+    assert "b_second.xlsx" in files["a_first.xlsx"].findings[-1].message
+    assert "报送日期" in files["a_first.xlsx"].findings[-1].message
+    assert files["b_second.xlsx"].status == "accepted"
+    assert "a_first_copy.xlsx" not in files and "file-duplicate" in codes(files["a_first.xlsx"])
+    assert files["~$a_first.xlsx"].status == "rejected" and codes(files["~$a_first.xlsx"]) == ["file-temp"]
+
+
+def test_hostile_files_never_stop_the_batch(workspace, tmp_path):
+    send(workspace, good_filling(workspace), "good.xlsx")
+    hostile = hostile_files(tmp_path)
+    for name, (path, _) in hostile.items():
+        shutil.copy(path, workspace.input_dir / PERIOD / name)
+    result, files = run(workspace)
+    assert files["good.xlsx"].status == "accepted"
+    for name, (_, code) in hostile.items():
+        assert files[name].status == "rejected" and codes(files[name]) == [code]
+
+
+def test_rerun_is_stable_and_picks_up_late_files_and_forgets_nothing(workspace):
+    first = send(workspace, good_filling(workspace), "first.xlsx")
+    once, _ = run(workspace)
+    again, _ = run(workspace)
+    assert once.to_json() == again.to_json()
+    first.unlink()
+    send(workspace, good_filling(workspace, "市民政局"), "late.xlsx", unit="市民政局")
+    result, files = run(workspace)
+    assert files["first.xlsx"].status == "accepted"  # archived, so still part of the month
+    assert files["late.xlsx"].status == "accepted"
+    db = sqlite3.connect(workspace.ledger_path)
+    assert db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 2
+    assert len(list(workspace.archive_dir.glob("*/*.xlsx"))) == 2
+
+
+def test_cli_collect_json_and_check(workspace):
+    good = send(workspace, good_filling(workspace), "good.xlsx")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["-w", str(workspace.root), "collect", PERIOD, "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert set(document) == {"period", "expected", "missing", "files"}
+    assert document["files"][0]["status"] == "accepted"
+    assert set(document["files"][0]) == {"file", "sha256", "unit_code", "status", "findings"}
+    checked = runner.invoke(cli, ["check", str(good), "--json", "-w", str(workspace.root)])
+    assert checked.exit_code == 0 and json.loads(checked.stdout)["status"] == "accepted"
+    bad = good_filling(workspace)
+    bad.header["填报人"] = None
+    returned = send(workspace, bad, "bad.xlsx")
+    checked = runner.invoke(cli, ["check", str(returned), "-w", str(workspace.root)])
+    assert checked.exit_code == 1 and "表头“填报人”未填写" in checked.output
+    missing = runner.invoke(cli, ["collect", "2018-09", "-w", str(workspace.root)])
+    assert missing.exit_code == 1 and "找不到报送期 2018-09 的文件夹" in missing.output
+
+
+def test_a_template_filled_and_resaved_by_libreoffice_is_accepted(workspace, tmp_path):
+    filled = send(workspace, good_filling(workspace), "filled.xlsx")
+    out = tmp_path / "lo"
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
+         "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(filled)],
+        check=True, capture_output=True, timeout=180,
+    )
+    filled.unlink()
+    shutil.copy(out / "filled.xlsx", workspace.input_dir / PERIOD / "resaved.xlsx")
+    _, files = run(workspace)
+    outcome = files["resaved.xlsx"]
+    assert outcome.status == "accepted", outcome.findings
+    ids = task_ids(workspace)
+    expected = good_filling(workspace).answers
+    assert outcome.answers[ids[0]]["progress"] == expected[ids[0]]["工作进展情况"]
+    assert outcome.answers[ids[0]]["percent"] == str(expected[ids[0]]["完成进度(%)"])

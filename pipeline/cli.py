@@ -238,3 +238,8 @@ def demo(directory: Path) -> None:
     click.echo(f"任务分解表：{run.plan_load.breakdown.resolve()}")
     click.echo(f"{run.templates.period} 填报模板：{run.templates.units} 个单位，{run.templates.rows} 行任务，"
                f"在 {run.templates.folder.resolve()}")
+    result = run.collected
+    counts = "，".join(f"{word} {result.count(status)}" for status, word in STATUS_LINE.items())
+    click.echo(f"{result.period} 模拟各单位报回 {len(result.files)} 份文件（{counts}），"
+               f"未报送 {len(result.missing)} 个单位")
+    click.echo(f"校验结果：{run.validation.resolve()}")

@@ -15,6 +15,7 @@ from .plan import Plan, read_plan
 from .readers import read_files
 from .report import (BREAKDOWN_NAME, VALIDATION_NAME, return_notice, write_plan_breakdown,
                      write_validation)
+from .fill import simulate_returns
 from .templates import TEMPLATE_FOLDER, TemplateContext, template_name, units_with_tasks, write_template
 from .units import Registry, read_registry
 from .workspace import SAMPLE_PLAN, Workspace, file_hash, safe_file_name
@@ -140,6 +141,8 @@ class DemoRun:
     workspace: Workspace
     plan_load: PlanLoad
     templates: TemplateIssue
+    collected: CollectResult
+    validation: Path
 
 
 def run_demo(root: Path) -> DemoRun:
@@ -155,4 +158,10 @@ def run_demo(root: Path) -> DemoRun:
     workspace = Workspace.init(root)
     root.joinpath(DEMO_MARKER).write_text("pipeline demo\n", encoding="utf-8")
     plan_load = load_plan(workspace, workspace.input_dir / SAMPLE_PLAN.name)
-    return DemoRun(workspace, plan_load, issue_templates(workspace, DEMO_PERIOD))
+    templates = issue_templates(workspace, DEMO_PERIOD)
+    units = [(u.code, u.name, template_name(u, DEMO_PERIOD)) for u, _ in
+             units_with_tasks(plan_load.plan, plan_load.registry)]
+    simulate_returns(templates.folder, workspace.input_dir / DEMO_PERIOD, workspace.spec(), plan_load.plan,
+                     units, DEMO_PERIOD)
+    collected, validation = collect_period(workspace, DEMO_PERIOD)
+    return DemoRun(workspace, plan_load, templates, collected, validation)

@@ -93,3 +93,39 @@ def fill_template(source: Path, target: Path, spec: FormSpec, filling: Filling) 
             sheet.cell(at, columns[label], value)
     target.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(target)
+
+
+def simulate_returns(template_folder: Path, target: Path, spec: FormSpec, plan, units, period: str,
+                     seed: int = 2018) -> list[Path]:
+    """Fill a month's issued templates as units would and drop them into ``target``.
+
+    Most units answer correctly, two make typical mistakes (a mistyped status, a lagging task
+    without its reason, no 填报人), two send nothing, one sends its file twice, and an
+    Office temp file lands in the folder too. ``units`` are (code, name, file name) triples.
+    """
+    rng = random.Random(seed)
+    statuses = (spec.done, "序时推进", "序时推进", "序时推进", spec.lagging, spec.not_started)
+    sent = []
+    for index, (code, name, file_name) in enumerate(units):
+        if index in (3, 11):
+            continue  # these units do not report this month
+        header = {"填报人": f"示例填报人{index + 1:02d}", "联系电话": f"0000-55500{index + 1:02d}",
+                  "审核人": f"示例审核人{index + 1:02d}", "报送日期": f"{period}-{rng.randint(15, 28):02d}"}
+        answers = {task.id: sample_answer(rng, spec, rng.choice(statuses)) for task, _ in plan.tasks_of(code)}
+        filling = Filling(header, answers)
+        first = next(iter(answers))
+        if index == 5:
+            answers[first][spec.column(spec.status_column).label] = "完成"
+        if index == 8:
+            filling.header["填报人"] = None
+            answers[first].update({spec.column(spec.status_column).label: spec.lagging,
+                                   spec.column("problems").label: None})
+        path = target / f"{name}{period}进展报送.xlsx"
+        fill_template(template_folder / file_name, path, spec, filling)
+        sent.append(path)
+        if index == 1:
+            resent = target / f"{name}{period}进展报送（再次发送）.xlsx"
+            resent.write_bytes(path.read_bytes())
+            sent.append(resent)
+    (target / f"~${units[0][1]}{period}进展报送.xlsx").write_bytes(b"\x00" * 165)
+    return sent

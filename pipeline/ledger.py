@@ -123,6 +123,11 @@ class Ledger:
         """
         current = self.current_version()
         if current == plan.version:
+            # Same tasks and roles; a unit renamed in the registry keeps its code.
+            self.db.executemany(
+                "UPDATE assignments SET unit_name = ? WHERE plan_version = ? AND unit_code = ?",
+                sorted({(a.name, plan.version, a.code) for t in plan.tasks for a in t.units}),
+            )
             return False
         if current and not replace:
             count = self.db.execute(

@@ -387,7 +387,7 @@ def parse_deadline(text: str, year: int | None = None) -> str | None:
     folded = fold(text)
     if not folded or re.search(r"每|持续|长期|常态|定期|随时|及时", folded):
         return None
-    match = re.search(r"(\d{4})[-/.年](\d{1,2})(?:[-/.月](\d{1,2})日?)?", folded)
+    match = re.search(r"(\d{4})[-/.年](\d{1,2})(?![\d季])(?:[-/.月](\d{1,2})日?)?", folded)
     month_only = re.search(r"(?<!\d)(\d{1,2})月(?:(\d{1,2})日)?", folded)
     year_match = re.search(r"(\d{4})年", folded)
     y = int(year_match.group(1)) if year_match else year

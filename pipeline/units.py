@@ -138,9 +138,9 @@ def _parse_units(rows: list[tuple], problems: list[str]) -> list[tuple[int, Unit
     """The units with the sheet row each came from."""
     header, cols = _header_map(rows, UNIT_COLUMNS)
     missing = [UNIT_COLUMNS[key] for key in REQUIRED_UNIT_COLUMNS if key not in cols]
-    if header < 0 or missing:
+    if missing:  # also when no header row was found at all
         problems.append(
-            f"{UNIT_SHEET}：找不到表头列 {'、'.join(missing or UNIT_COLUMNS.values())}。"
+            f"{UNIT_SHEET}：找不到表头列 {'、'.join(missing)}。"
             "请在前 10 行内放一行表头，含“单位编码”和“单位名称”。"
         )
         return []

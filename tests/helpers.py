@@ -45,13 +45,13 @@ class Table:
         self.merges.append((index, 0, index, self.width - 1))
 
 
-def write_xlsx(path: Path, table: Table, sheet_title: str = "计划表") -> Path:
+def write_xlsx(path: Path, table: Table) -> Path:
     """The table as a workbook, merged ranges merged; dates become real Excel date cells."""
     import openpyxl
 
     workbook = openpyxl.Workbook()
     sheet = workbook.active
-    sheet.title = sheet_title
+    sheet.title = "计划表"
     for r, row in enumerate(table.rows, start=1):
         for c, value in enumerate(row, start=1):
             if value is not None:
@@ -66,13 +66,12 @@ def write_xlsx(path: Path, table: Table, sheet_title: str = "计划表") -> Path
     return path
 
 
-def write_docx(path: Path, table: Table, heading: str | None = None) -> Path:
-    """The table as a Word table (after an optional heading paragraph), merged ranges merged."""
+def write_docx(path: Path, table: Table) -> Path:
+    """The table as a Word table between paragraphs of text, merged ranges merged."""
     import docx
 
     document = docx.Document()
-    if heading:
-        document.add_paragraph(heading)
+    document.add_paragraph("附件")
     word_table = document.add_table(rows=len(table.rows), cols=table.width)
     for r, row in enumerate(table.rows):
         for c, value in enumerate(row):
@@ -132,8 +131,8 @@ def write_registry(
     path: Path,
     units: list[list[object]] | None = None,
     groups: list[list[object]] | None = None,
-    unit_header: list[str] = UNIT_HEADER,
-    group_header: list[str] = GROUP_HEADER,
+    unit_header: list[str] | None = UNIT_HEADER,
+    group_header: list[str] | None = GROUP_HEADER,
     title: str | None = None,
 ) -> Path:
     """A registry workbook in the contract format (sheets 单位名录 and 分组).
@@ -166,6 +165,8 @@ def write_registry(
 
 
 # ---------------------------------------------------------------------------- expected seed assignments
+
+SEED_IDS = [f"{c}-{i}" for c, count in ((1, 5), (2, 6), (3, 5), (4, 3)) for i in range(1, count + 1)]
 
 # From the sample registry's CSV group memberships, not from the code under test.
 CITY = group_members("附件1市有关单位")
@@ -271,7 +272,7 @@ LEAD_SUPPORT_ROWS: list[str | tuple[object, ...]] = [
     (2, "做好重要政策\n文件的解读工作。", "市法制局", "市有关单位（见附件1，下同）", "2019年9月30日"),
     "二、推进管理服务公开",
     (1, "公开财政预决算信息。", "市财政局", "各县（市、区）人民政府（管委会）", "2019-08-31"),
-    (2, "公开公共资源交易信息。", "市政管办", " 市电子政务办 ", dt.date(2019, 10, 31)),
+    (2, "公开公共资源交易信息。", "市政管办", " 市电子政务办 ", dt.date(2019, 8, 31)),
     (3, "公开扶贫和社会救助信息。", "市扶贫办、市民政局", "市有关单位", "每季度末"),
     "三、加强舆情回应",
     (1, "及时回应社会关切。", "市新闻办", "市网信办", "持续推进"),

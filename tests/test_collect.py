@@ -298,3 +298,12 @@ def test_a_template_filled_and_resaved_by_libreoffice_is_accepted(workspace, tmp
     expected = good_filling(workspace).answers
     assert outcome.answers[ids[0]]["progress"] == expected[ids[0]]["工作进展情况"]
     assert outcome.answers[ids[0]]["percent"] == str(expected[ids[0]]["完成进度(%)"])
+
+
+def test_demo_collects_a_month_with_typical_returns(tmp_path):
+    run = cycle.run_demo(tmp_path / "demo")
+    result = run.collected
+    assert result.count("returned") == 2 and len(result.missing) == 2
+    assert [f.findings[0].code for f in result.files if f.status == "rejected"] == ["file-temp"]
+    assert result.count("accepted") == len(result.expected) - 4
+    assert run.validation.is_file()

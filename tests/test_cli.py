@@ -1,0 +1,406 @@
+"""The command line (PRODUCT 6): init, plan load/show, demo, -w anywhere, messages pinned, help."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import openpyxl
+import pytest
+
+from helpers import (
+    SEED_ASSIGNMENTS,
+    SEED_IDS,
+    SEED_PLAN,
+    Table,
+    lead_support_table,
+    read_sample_csv,
+    sample_unit_rows,
+    seed_table,
+    write_csv,
+    write_docx,
+    write_registry,
+)
+from pipeline.cli import cli
+from pipeline.ledger import Ledger
+from pipeline.plan import read_plan
+from pipeline.units import read_registry
+
+ROLES = {"牵头", "负责", "分别负责", "配合"}
+ADVICE = "请在单位名录中补充该单位、别名或分组的引用写法，或改正计划表中的写法。"
+
+
+def run(runner, *args: object, code: int = 0):
+    result = runner.invoke(cli, [str(arg) for arg in args])
+    assert result.exit_code == code, (result.output, result.exception)
+    return result
+
+
+@pytest.fixture
+def loaded(workspace, runner):
+    """A workspace with the seed plan loaded."""
+    run(runner, "-w", workspace, "plan", "load", SEED_PLAN)
+    return workspace
+
+
+@pytest.fixture(scope="module")
+def seed_version(registry):
+    return read_plan(SEED_PLAN, registry).version
+
+
+def unknown_names_plan(path):
+    table = Table(3)
+    table.add_row(["工作任务", "具体要求", "责任单位"])
+    table.add_row(["（一）公开", "1.甲。", "市不存在局牵头，市有关单位负责"])
+    table.add_row(["", "2.乙。", "市财政局、市重点单位（见附件3）分别负责"])
+    return write_csv(path, table)
+
+
+# ---------------------------------------------------------------------------- init
+
+
+def test_init_makes_a_workspace(tmp_path, runner):
+    root = tmp_path / "新工作区"
+    result = run(runner, "init", root, "--city", "青州市")
+    assert result.stdout.splitlines()[0] == f"已创建工作区：{root}"
+    assert (root / "单位名录.xlsx").is_file()
+    assert (root / "input" / SEED_PLAN.name).read_bytes() == SEED_PLAN.read_bytes()
+    assert 'city = "青州市"' in (root / "配置.toml").read_text(encoding="utf-8")
+
+
+def test_init_refuses_a_folder_that_is_not_empty(tmp_path, runner):
+    root = tmp_path / "已有"
+    root.mkdir()
+    (root / "别动.txt").write_text("原有内容", encoding="utf-8")
+    result = run(runner, "init", root, code=1)
+    assert result.stderr == f"错误：{root} 已存在且不是空目录，为避免覆盖，未创建工作区。请换一个新目录。\n"
+    assert result.stdout == ""
+    assert [path.name for path in root.iterdir()] == ["别动.txt"]
+
+
+def test_init_into_an_empty_folder(tmp_path, runner):
+    (tmp_path / "空").mkdir()
+    run(runner, "init", tmp_path / "空")
+    assert (tmp_path / "空" / "配置.toml").is_file()
+
+
+def test_init_writes_the_bundled_sample_registry(workspace, registry):
+    """The same units and groups as the sample CSV the tests read, each marked 示例."""
+    written = read_registry(workspace / "单位名录.xlsx")
+    assert written.units == registry.units
+    assert written.groups == registry.groups
+    assert all("示例" in unit["备注"] for unit in read_sample_csv("单位名录"))
+
+
+# ---------------------------------------------------------------------------- plan load
+
+
+def test_plan_load_the_seed(workspace, runner, seed_version):
+    result = run(runner, "-w", workspace, "plan", "load", SEED_PLAN)
+    assert result.stdout == (
+        f"已加载计划“2018年政务公开工作要点”（版本 {seed_version}）：19 项任务，涉及 48 个单位。\n"
+        f"任务分解表：{workspace / 'output' / '任务分解表.xlsx'}\n"
+    )
+    with Ledger(workspace / "ledger.sqlite") as ledger:
+        assert ledger.current_version() == seed_version
+        assert [task.id for task in ledger.plan().tasks][:3] == ["1-1", "1-2", "1-3"]
+
+
+def test_the_seed_retyped_in_word_is_the_same_plan(loaded, runner, tmp_path, seed_version):
+    retyped = write_docx(tmp_path / "工作要点.docx", seed_table(retyped=True))
+    result = run(runner, "-w", loaded, "plan", "load", retyped)
+    assert result.stdout.startswith(f"计划内容未变，沿用计划“2018年政务公开工作要点”（版本 {seed_version}）：19 项任务")
+
+
+def test_plan_load_with_unknown_names_lists_every_one(workspace, runner, tmp_path):
+    plan = unknown_names_plan(tmp_path / "未知.csv")
+    result = run(runner, "-w", workspace, "plan", "load", plan, code=1)
+    assert result.stderr == (
+        "错误：计划表 未知.csv 有 2 处问题，未加载：\n"
+        f"  - 第2行：单位名录中没有“市不存在局”（原文：市不存在局牵头，市有关单位负责）。{ADVICE}\n"
+        f"  - 第3行：单位名录中没有“市重点单位(见附件3)”（原文：市财政局、市重点单位（见附件3）分别负责）。{ADVICE}\n"
+    )
+    assert result.stdout == ""
+    assert not (workspace / "output" / "任务分解表.xlsx").exists()
+    shown = run(runner, "-w", workspace, "plan", "show", code=1)
+    assert shown.stderr == "错误：工作区还没有加载计划。请先运行 pipeline plan load 计划表文件。\n"
+
+
+@pytest.mark.parametrize("command", [["plan", "show"], ["plan", "load", SEED_PLAN]])
+def test_a_missing_workspace(tmp_path, runner, command):
+    missing = tmp_path / "没有"
+    result = run(runner, *command, "-w", missing, code=1)
+    assert result.stderr == (
+        f"错误：{missing.resolve()} 不是报送工作区（缺少 配置.toml）。"
+        "请先运行 pipeline init 目录 创建工作区，或用 -w 指定工作区目录。\n"
+    )
+
+
+def test_the_workspace_defaults_to_the_current_directory(tmp_path, runner):
+    with runner.isolated_filesystem(temp_dir=tmp_path) as here:
+        result = run(runner, "plan", "show", code=1)
+        assert result.stderr.startswith(f"错误：{Path(here).resolve()} 不是报送工作区（缺少 配置.toml）。")
+        run(runner, "init", ".")
+        run(runner, "plan", "load", Path("input") / SEED_PLAN.name)
+        assert Path(here, "output", "任务分解表.xlsx").is_file()
+
+
+def test_plan_load_a_missing_file(workspace, runner, tmp_path):
+    result = run(runner, "-w", workspace, "plan", "load", tmp_path / "无.xlsx", code=1)
+    assert result.stderr == f"错误：找不到计划表文件：{tmp_path / '无.xlsx'}。\n"
+
+
+def test_plan_load_replaces_only_when_asked(loaded, runner, tmp_path, seed_version):
+    again = run(runner, "-w", loaded, "plan", "load", SEED_PLAN)
+    assert again.stdout.startswith(f"计划内容未变，沿用计划“2018年政务公开工作要点”（版本 {seed_version}）：19 项任务")
+
+    other = write_csv(tmp_path / "分工.csv", lead_support_table())
+    refused = run(runner, "-w", loaded, "plan", "load", other, code=1)
+    new_version = re.search(r"新计划内容不同（版本 (\w+)）", refused.stderr).group(1)
+    assert refused.stderr == (
+        f"错误：工作区已加载计划（版本 {seed_version}，19 项任务），新计划内容不同（版本 {new_version}）。"
+        "如确需换成新计划，请加 --replace 重新加载。\n"
+    )
+    assert json.loads(run(runner, "-w", loaded, "plan", "show", "--json").stdout)["plan_version"] == seed_version
+
+    replaced = run(runner, "-w", loaded, "plan", "load", other, "--replace")
+    assert replaced.stdout.startswith(f"已加载计划“2019年政务公开重点工作任务分工”（版本 {new_version}）：7 项任务")
+    shown = json.loads(run(runner, "-w", loaded, "plan", "show", "--json").stdout)
+    assert shown["plan_version"] == new_version
+    assert [task["id"] for task in shown["tasks"]] == ["1-1", "1-2", "2-1", "2-2", "2-3", "3-1", "3-2"]
+    with Ledger(loaded / "ledger.sqlite") as ledger:
+        assert len(ledger.plan(seed_version).tasks) == 19  # the old plan stays for templates issued from it
+
+    back = run(runner, "-w", loaded, "plan", "load", SEED_PLAN, code=1)
+    assert f"工作区已加载计划（版本 {new_version}，7 项任务）" in back.stderr
+
+
+def test_plan_load_with_another_registry(workspace, runner, tmp_path):
+    units = sample_unit_rows() + [["S099", "市档案局", "", "附件1市有关单位", "", "", ""]]
+    registry = write_registry(tmp_path / "新名录.xlsx", units=units)
+    table = Table(3)
+    table.add_row(["序号", "具体要求", "责任单位"])
+    table.add_row(["1", "公开档案目录。", "市档案局负责"])
+    plan = write_csv(tmp_path / "档案.csv", table)
+
+    refused = run(runner, "-w", workspace, "plan", "load", plan, code=1)
+    assert "单位名录中没有“市档案局”" in refused.stderr
+    loaded = run(runner, "-w", workspace, "plan", "load", plan, "--units", registry)
+    assert "1 项任务，涉及 1 个单位。" in loaded.stdout
+    assert (workspace / "单位名录.xlsx").read_bytes() == registry.read_bytes()
+
+
+def test_plan_load_with_a_bad_registry(workspace, runner, tmp_path):
+    registry = write_registry(tmp_path / "坏名录.xlsx", units=[["A1", "市甲局"], ["A1", "市乙局"]], groups=[])
+    result = run(runner, "-w", workspace, "plan", "load", SEED_PLAN, "--units", registry, code=1)
+    assert result.stderr == (
+        "错误：单位名录 坏名录.xlsx 有 1 处问题，请修改后重新加载：\n"
+        "  - 单位名录!第3行：单位编码“A1”重复（第2行已使用）。请改为唯一编码。\n"
+    )
+    assert len(read_registry(workspace / "单位名录.xlsx").units) == 48
+
+
+# ---------------------------------------------------------------------------- plan show
+
+
+def test_plan_show_json_is_the_contract(loaded, runner, seed_version):
+    result = run(runner, "-w", loaded, "plan", "show", "--json")
+    assert result.stderr == ""
+    document = json.loads(result.stdout)
+    assert set(document) == {"plan_version", "tasks"}
+    assert document["plan_version"] == seed_version
+    codes = {unit["单位名称"]: unit["单位编码"] for unit in read_sample_csv("单位名录")}
+    ids = []
+    for task in document["tasks"]:
+        assert set(task) == {"id", "category", "requirement", "deadline", "units"}
+        assert re.fullmatch(r"[1-9]\d*-[1-9]\d*", task["id"])
+        assert isinstance(task["category"], str) and isinstance(task["requirement"], str)
+        assert task["deadline"] is None
+        for unit in task["units"]:
+            assert set(unit) == {"code", "name", "role"}
+            assert unit["role"] in ROLES
+            assert codes[unit["name"]] == unit["code"]
+        assert len({unit["code"] for unit in task["units"]}) == len(task["units"])
+        ids.append(task["id"])
+    assert ids == SEED_IDS
+    by_id = {task["id"]: {(unit["name"], unit["role"]) for unit in task["units"]} for task in document["tasks"]}
+    for task_id, expected in SEED_ASSIGNMENTS.items():
+        assert by_id[task_id] == expected, task_id
+    first = document["tasks"][0]
+    assert first["category"] == "围绕建设法治政府全面推进政务公开"
+    assert first["requirement"].startswith("政府全体会议和常务会议讨论决定的事项")
+
+
+def test_plan_show_json_deadlines(workspace, runner, tmp_path):
+    run(runner, "-w", workspace, "plan", "load", write_csv(tmp_path / "分工.csv", lead_support_table()))
+    tasks = json.loads(run(runner, "-w", workspace, "plan", "show", "--json").stdout)["tasks"]
+    assert [task["deadline"] for task in tasks] == [
+        "2019年6月底前", "2019年9月30日", "2019-08-31", "2019-08-31", "每季度末", "持续推进", "年内"
+    ]
+    assert {(u["name"], u["role"]) for u in tasks[0]["units"]} == {
+        ("市政府办公室", "牵头"), ("市法制局", "配合"), ("市发展改革局", "配合")
+    }
+
+
+def test_plan_show_text(loaded, runner, seed_version):
+    lines = run(runner, "-w", loaded, "plan", "show").stdout.splitlines()
+    assert lines[0] == f"2018年政务公开工作要点（版本 {seed_version}，19 项任务）"
+    assert lines[2] == "1. 围绕建设法治政府全面推进政务公开"
+    two_two = lines.index(next(line for line in lines if line.startswith("  [2-2] ")))
+    assert lines[two_two + 1] == "        牵头（2）：市发展改革局、市政管办"
+    responsible = sum(role == "负责" for _, role in SEED_ASSIGNMENTS["2-2"])
+    assert lines[two_two + 2].startswith(f"        负责（{responsible}）：")
+    two_five = lines.index(next(line for line in lines if line.startswith("  [2-5] ")))
+    assert lines[two_five + 1] == "        分别负责（4）：市民政局、市环境保护局、市食品药品监管局、市扶贫办"
+    assert sum(line.startswith("  [") for line in lines) == 19
+
+
+def test_plan_show_text_with_deadlines(workspace, runner, tmp_path):
+    run(runner, "-w", workspace, "plan", "load", write_csv(tmp_path / "分工.csv", lead_support_table()))
+    lines = run(runner, "-w", workspace, "plan", "show").stdout.splitlines()
+    first = lines.index("  [1-1] 制定重大行政决策事项目录并向社会公开。")
+    assert lines[first + 1 : first + 4] == [
+        "        完成时限：2019年6月底前",
+        "        牵头（1）：市政府办公室",
+        "        配合（2）：市发展改革局、市法制局",
+    ]
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        ["-w", "{ws}", "plan", "show", "--json"],
+        ["plan", "-w", "{ws}", "show", "--json"],
+        ["plan", "show", "-w", "{ws}", "--json"],
+        ["plan", "show", "--json", "--workspace", "{ws}"],
+    ],
+)
+def test_workspace_option_before_or_after_the_subcommand(loaded, runner, seed_version, order):
+    result = run(runner, *[str(loaded) if arg == "{ws}" else arg for arg in order])
+    assert json.loads(result.stdout)["plan_version"] == seed_version
+
+
+def test_workspace_option_after_plan_load(workspace, runner):
+    run(runner, "plan", "load", SEED_PLAN, "-w", workspace)
+    assert (workspace / "output" / "任务分解表.xlsx").is_file()
+
+
+# ---------------------------------------------------------------------------- the breakdown workbook
+
+
+def table_rows(sheet, first_label: str) -> tuple[list[str], list[tuple]]:
+    """The header (found by its first label) and the data rows under it."""
+    rows = list(sheet.iter_rows(values_only=True))
+    header = next(index for index, row in enumerate(rows) if row[0] == first_label)
+    return list(rows[header]), [row for row in rows[header + 1 :] if any(v is not None for v in row)]
+
+
+def test_breakdown_workbook(loaded, runner):
+    document = json.loads(run(runner, "-w", loaded, "plan", "show", "--json").stdout)
+    workbook = openpyxl.load_workbook(loaded / "output" / "任务分解表.xlsx")
+    assert workbook.sheetnames == ["任务清单", "任务分工", "单位任务数"]
+
+    header, tasks = table_rows(workbook["任务清单"], "任务编号")
+    assert header[:3] == ["任务编号", "工作任务", "具体要求"]
+    assert [row[0] for row in tasks] == [task["id"] for task in document["tasks"]]
+    assert len(tasks) == 19
+
+    header, assignments = table_rows(workbook["任务分工"], "任务编号")
+    assert header[:4] == ["任务编号", "单位编码", "单位名称", "本单位职责"]
+    expected = [(t["id"], u["code"], u["name"], u["role"]) for t in document["tasks"] for u in t["units"]]
+    assert [tuple(row[:4]) for row in assignments] == expected
+    assert len(assignments) == sum(len(task["units"]) for task in document["tasks"])
+
+    header, counts = table_rows(workbook["单位任务数"], "单位编码")
+    assert header == ["单位编码", "单位名称", "牵头", "负责", "分别负责", "配合", "合计"]
+    assert [row[0] for row in counts] == [unit["单位编码"] for unit in read_sample_csv("单位名录")]
+    by_code = {row[0]: row for row in counts}
+    # 市政管办: 2-2 牵头; 2-6, 3-2, 3-3 分别负责; 2-4 and the nine tasks naming 市有关单位 负责.
+    assert by_code["S035"][1:] == ("市政管办", 1, 10, 3, 0, 14)
+    for code, _name, *by_role, total in counts:
+        roles = [u["role"] for t in document["tasks"] for u in t["units"] if u["code"] == code]
+        assert by_role == [roles.count(role) for role in ("牵头", "负责", "分别负责", "配合")]
+        assert total == len(roles)
+
+    for sheet in workbook.worksheets:
+        assert sheet.page_setup.orientation == "landscape"
+        assert sheet.page_setup.paperSize == 9
+        assert sheet.print_title_rows
+
+
+# ---------------------------------------------------------------------------- demo
+
+
+def test_demo(tmp_path, runner):
+    root = tmp_path / "示例"
+    result = run(runner, "demo", root)
+    lines = result.stdout.splitlines()
+    assert lines[:3] == [
+        f"示例工作区：{root.resolve()}",
+        "计划：2018年政务公开工作要点，19 项任务，单位名录 48 个单位",
+        f"任务分解表：{(root / 'output' / '任务分解表.xlsx').resolve()}",
+    ]
+    assert (root / "output" / "任务分解表.xlsx").is_file()
+    assert run(runner, "demo", root).stdout == result.stdout  # an earlier demo folder is replaced
+
+
+def test_demo_refuses_a_folder_that_is_not_a_demo(tmp_path, runner):
+    (tmp_path / "资料").mkdir()
+    (tmp_path / "资料" / "计划.docx").write_bytes(b"")
+    result = run(runner, "demo", tmp_path / "资料", code=1)
+    assert result.stderr == f"错误：{tmp_path / '资料'} 已存在且不是示例工作区，为避免覆盖，未运行示例。请换一个目录。\n"
+    assert [p.name for p in (tmp_path / "资料").iterdir()] == ["计划.docx"]
+
+
+def test_demo_defaults_to_a_folder_in_the_current_directory(tmp_path, runner):
+    with runner.isolated_filesystem(temp_dir=tmp_path) as here:
+        run(runner, "demo")
+        assert Path(here, "示例工作区", "output", "任务分解表.xlsx").is_file()
+
+
+# ---------------------------------------------------------------------------- help
+
+
+def walk(group: click.Group, path: list[str]):
+    for name, command in group.commands.items():
+        yield path + [name], command
+        if isinstance(command, click.Group):
+            yield from walk(command, path + [name])
+
+
+COMMANDS = list(walk(cli, []))
+
+
+def test_the_contract_commands_exist():
+    names = {" ".join(path) for path, _ in COMMANDS}
+    assert {"init", "plan", "plan load", "plan show", "demo"} <= names
+
+
+@pytest.mark.parametrize("path, command", COMMANDS, ids=[" ".join(path) for path, _ in COMMANDS])
+def test_every_command_has_help(runner, path, command):
+    assert (command.help or "").strip(), f"{' '.join(path)} has no help text"
+    if not isinstance(command, click.Group):
+        assert "例：" in command.help, f"{' '.join(path)} has no example"
+    for param in command.params:
+        if isinstance(param, click.Option) and not param.hidden:
+            assert param.help, f"{' '.join(path)} {param.opts[0]} has no help text"
+    result = run(runner, *path, "--help")
+    assert command.help[:10] in result.stdout
+    assert "-w, --workspace" in result.stdout
+
+
+def test_python_dash_m_runs_the_same_cli(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "--help"], capture_output=True, encoding="utf-8", check=True, cwd=tmp_path
+    )
+    assert "plan" in result.stdout and "-w, --workspace" in result.stdout
+
+
+def test_the_top_level_help(runner):
+    result = run(runner, "--help")
+    assert "政务公开任务进展报送" in result.stdout
+    assert "-w, --workspace" in result.stdout

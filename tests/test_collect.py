@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 import random
 import shutil
 import sqlite3
@@ -18,6 +19,7 @@ from pipeline import cycle
 from pipeline.cli import cli
 from pipeline.fill import Filling, fill_template, sample_answer
 from pipeline.identity import IDENTITY_SHEET
+from pipeline.ledger import Ledger
 from pipeline.workspace import SAMPLE_PLAN, Workspace, file_hash
 
 from test_readers import hostile_files
@@ -121,22 +123,24 @@ def test_unit_mistakes_are_findings_with_places_and_fixes(workspace):
     assert "完成状态“完成”不在可选项中" in notice and status.location in notice
 
 
-def _swap_rows(path: Path, first_id: str, second_id: str) -> None:
+@contextmanager
+def edited(path: Path):
+    """A filled file opened as a unit edits it: the data sheet and its task rows by ID."""
     book = openpyxl.load_workbook(path)
     sheet = book["进展填报"]
-    rows = {str(r[1].value): r[1].row for r in sheet.iter_rows() if len(r) > 1}
-    a, b = rows[first_id], rows[second_id]
-    for col in range(1, sheet.max_column + 1):
-        first, second = sheet.cell(a, col), sheet.cell(b, col)
-        first.value, second.value = second.value, first.value
+    yield sheet, {str(r[1].value): r for r in sheet.iter_rows() if len(r) > 1}
     book.save(path)
+
+
+def _swap_rows(path: Path, first_id: str, second_id: str) -> None:
+    with edited(path) as (_, rows):
+        for first, second in zip(rows[first_id], rows[second_id]):
+            first.value, second.value = second.value, first.value
 
 
 def _delete_row(path: Path, task_id: str) -> None:
-    book = openpyxl.load_workbook(path)
-    sheet = book["进展填报"]
-    sheet.delete_rows(next(r[1].row for r in sheet.iter_rows() if len(r) > 1 and str(r[1].value) == task_id))
-    book.save(path)
+    with edited(path) as (sheet, rows):
+        sheet.delete_rows(rows[task_id][0].row)
 
 
 def test_rows_are_read_by_task_id_reordered_inserted_and_deleted(workspace):
@@ -168,12 +172,9 @@ def test_rows_are_read_by_task_id_reordered_inserted_and_deleted(workspace):
 def test_changed_task_text_is_a_warning_showing_the_original(workspace):
     ids = task_ids(workspace)
     path = send(workspace, good_filling(workspace), "edited.xlsx")
-    book = openpyxl.load_workbook(path)
-    sheet = book["进展填报"]
-    row = next(r for r in sheet.iter_rows() if len(r) > 1 and str(r[1].value) == ids[0])
-    original = row[3].value
-    row[3].value = "改过的要求"
-    book.save(path)
+    with edited(path) as (_, rows):
+        original = rows[ids[0]][3].value
+        rows[ids[0]][3].value = "改过的要求"
     _, files = run(workspace)
     changed = [f for f in files["edited.xlsx"].findings if f.code == "task-text-changed"]
     assert len(changed) == 1 and original in changed[0].message
@@ -183,14 +184,11 @@ def test_changed_task_text_is_a_warning_showing_the_original(workspace):
 def test_formula_like_text_is_kept_as_text(workspace):
     ids = task_ids(workspace)
     path = send(workspace, good_filling(workspace), "formula.xlsx")
-    book = openpyxl.load_workbook(path)
-    sheet = book["进展填报"]
     texts = ["=HYPERLINK(\"http://x\")", "@SUM(A1)", "+86 进展", "-已公开"]
-    rows = {str(r[1].value): r for r in sheet.iter_rows() if len(r) > 1}
-    for task_id, text in zip(ids, texts):
-        cell = rows[task_id][8]
-        cell.value, cell.data_type = text, "s"  # a unit typing text that starts with =
-    book.save(path)
+    with edited(path) as (_, rows):
+        for task_id, text in zip(ids, texts):
+            cell = rows[task_id][8]
+            cell.value, cell.data_type = text, "s"  # a unit typing text that starts with =
     _, files = run(workspace)
     outcome = files["formula.xlsx"]
     assert [outcome.answers[t]["progress"] for t in ids[:4]] == texts
@@ -240,10 +238,15 @@ def test_hostile_files_never_stop_the_batch(workspace, tmp_path):
     hostile = hostile_files(tmp_path)
     for name, (path, _) in hostile.items():
         shutil.copy(path, workspace.input_dir / PERIOD / name)
+    shutil.copy(tmp_path / "ok.xlsx", workspace.input_dir / PERIOD / "unrelated.xlsx")
     result, files = run(workspace)
     assert files["good.xlsx"].status == "accepted"
+    assert files["unrelated.xlsx"].status == "rejected" and codes(files["unrelated.xlsx"]) == ["not-template"]
     for name, (_, code) in hostile.items():
         assert files[name].status == "rejected" and codes(files[name]) == [code]
+    with Ledger(workspace.ledger_path) as ledger:  # the ledger says what happened to every file
+        for outcome in result.files:
+            assert ledger.submission_status(outcome.sha256) == [(PERIOD, outcome.status, outcome.unit_code)]
 
 
 def test_rerun_is_stable_and_picks_up_late_files_and_forgets_nothing(workspace):

@@ -171,7 +171,7 @@ class _HeaderCell:
     last: int
 
 
-def header_layout(spec: FormSpec) -> list[_HeaderCell]:
+def _header_layout(spec: FormSpec) -> list[_HeaderCell]:
     """Label columns wide enough for the labels: one over the task columns, one over the inputs.
 
     Fields fill the label columns top to bottom; the self-check heads the last one, so with
@@ -278,7 +278,7 @@ class _DataSheet:
         self.context, self.unit, self.tasks, self.prefill = context, unit, tasks, prefill
         self.styles = styles
         self.sheet = workbook.add_worksheet(spec.data_sheet)
-        self.header = header_layout(spec)
+        self.header = _header_layout(spec)
         self.table_row = max(cell.row for cell in self.header) + 2  # one blank row above the table
         self.first = self.table_row + 1
         self.last = self.table_row + len(tasks)

@@ -73,6 +73,7 @@ def collect_period(workspace: Workspace, period: str, folder: Path | None = None
     created = dt.datetime.strptime(period + "-01", "%Y-%m-%d")
     write_validation(result, units, out / VALIDATION_NAME, created)
     notices = out / NOTICE_FOLDER
+    shutil.rmtree(notices, ignore_errors=True)  # a unit that has since corrected its file gets none
     for outcome in result.files:
         if outcome.status == "returned":
             name = units[outcome.unit_code].name

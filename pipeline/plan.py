@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import csv
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -89,7 +90,7 @@ class Plan:
     source: str
     tasks: tuple[Task, ...]
 
-    @property
+    @functools.cached_property
     def version(self) -> str:
         """A content hash: the same tasks and assignments give the same version, whatever the file."""
         content = [

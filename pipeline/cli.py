@@ -9,6 +9,8 @@ import click
 
 from . import cycle
 from .errors import PipelineError
+from .findings import SEVERITY_WORDS
+from .validate import STATUS_WORDS
 from .workspace import Workspace
 
 
@@ -130,7 +132,10 @@ def plan_show(as_json: bool) -> None:
             click.echo(f"        {role}（{len(names)}）：{'、'.join(names)}")
 
 
-STATUS_LINE = {"accepted": "通过", "returned": "退回修改", "rejected": "拒收", "superseded": "已被替代"}
+def _collect_summary(result) -> str:
+    counts = "，".join(f"{word} {result.count(status)}" for status, word in STATUS_WORDS.items())
+    return (f"{result.period}：收到文件 {len(result.files)} 份（{counts}）；"
+            f"应报 {len(result.expected)} 个单位，未报送 {len(result.missing)} 个。")
 
 
 def _progress_bar(label: str, quiet: bool):
@@ -173,9 +178,7 @@ def collect(period: str, folder: Path | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return
-    counts = "，".join(f"{word} {result.count(status)}" for status, word in STATUS_LINE.items())
-    click.echo(f"{period}：收到文件 {len(result.files)} 份（{counts}）；"
-               f"应报 {len(result.expected)} 个单位，未报送 {len(result.missing)} 个。")
+    click.echo(_collect_summary(result))
     click.echo(f"校验结果：{validation}")
 
 
@@ -192,10 +195,9 @@ def check(file: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(outcome.to_json(), ensure_ascii=False, indent=2))
     else:
-        click.echo(f"{file.name}：{STATUS_LINE[outcome.status]}")
+        click.echo(f"{file.name}：{STATUS_WORDS[outcome.status]}")
         for item in outcome.findings:
-            word = "错误" if item.severity == "error" else "提醒"
-            click.echo(f"  [{word}] {item.location or '（整个文件）'}：{item.message} {item.fix}")
+            click.echo(f"  [{SEVERITY_WORDS[item.severity]}] {item.place}：{item.message} {item.fix}")
     if outcome.status != "accepted":
         raise SystemExit(1)
 
@@ -238,8 +240,5 @@ def demo(directory: Path) -> None:
     click.echo(f"任务分解表：{run.plan_load.breakdown.resolve()}")
     click.echo(f"{run.templates.period} 填报模板：{run.templates.units} 个单位，{run.templates.rows} 行任务，"
                f"在 {run.templates.folder.resolve()}")
-    result = run.collected
-    counts = "，".join(f"{word} {result.count(status)}" for status, word in STATUS_LINE.items())
-    click.echo(f"{result.period} 模拟各单位报回 {len(result.files)} 份文件（{counts}），"
-               f"未报送 {len(result.missing)} 个单位")
+    click.echo("模拟各单位报回：" + _collect_summary(run.collected))
     click.echo(f"校验结果：{run.validation.resolve()}")

@@ -75,6 +75,11 @@ class Finding:
     message: str
     fix: str
 
+    @property
+    def place(self) -> str:
+        """The location as a clerk reads it; a finding about the whole file says so."""
+        return self.location or "（整个文件）"
+
     def to_json(self) -> dict:
         return {"code": self.code, "severity": self.severity, "location": self.location,
                 "message": self.message}

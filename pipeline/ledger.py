@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS answers (
     field TEXT NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (period, unit_code, task_id, field)
 );
+CREATE INDEX IF NOT EXISTS answers_by_unit ON answers (unit_code, period);
 CREATE TABLE IF NOT EXISTS files (
     sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, archived_as TEXT NOT NULL, first_seen TEXT NOT NULL
 );

@@ -118,7 +118,15 @@ class Plan:
 
     def tasks_of(self, code: str) -> list[tuple[Task, str]]:
         """The tasks a unit takes part in, with its role, in plan order."""
-        return [(task, a.role) for task in self.tasks for a in task.units if a.code == code]
+        return self._by_unit.get(code, [])
+
+    @functools.cached_property
+    def _by_unit(self) -> dict[str, list[tuple[Task, str]]]:
+        by_unit: dict[str, list[tuple[Task, str]]] = {}
+        for task in self.tasks:
+            for a in task.units:
+                by_unit.setdefault(a.code, []).append((task, a.role))
+        return by_unit
 
 
 # ---------------------------------------------------------------------------- reading grids

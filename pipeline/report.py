@@ -84,10 +84,6 @@ def write_plan_breakdown(plan: Plan, registry: Registry, path: Path, created: dt
 VALIDATION_NAME = "校验结果.xlsx"
 
 
-def location_words(location: str) -> str:
-    return location or "（整个文件）"
-
-
 def write_validation(result, units: dict, path: Path, created: dt.datetime) -> None:
     """校验结果.xlsx: one row per file, one per finding, and the units that have not reported."""
     def unit_name(code):
@@ -114,7 +110,7 @@ def write_validation(result, units: dict, path: Path, created: dt.datetime) -> N
             styles,
             [Column("单位", 20, "wrap"), Column("文件", 30, "wrap"), Column("位置", 18, "wrap"),
              Column("问题", 50, "wrap"), Column("级别", 8, "center"), Column("处理建议", 40, "wrap")],
-            [[unit_name(f.unit_code), f.file, location_words(x.location), x.message,
+            [[unit_name(f.unit_code), f.file, x.place, x.message,
               SEVERITY_WORDS[x.severity], x.fix] for f in result.files for x in f.findings],
             title=f"{result.period} 问题清单",
             subtitle=subtitle,
@@ -137,7 +133,7 @@ def return_notice(outcome, unit_name: str, period: str) -> str:
              f"贵单位报送的 {period} 进展填报表（文件：{outcome.file}）经检查有以下问题，"
              "请修改后重新报送：", ""]
     for number, item in enumerate(sorted(outcome.findings, key=lambda x: x.severity != "error"), start=1):
-        lines.append(f"{number}. 【{SEVERITY_WORDS[item.severity]}】{location_words(item.location)}：{item.message}")
+        lines.append(f"{number}. 【{SEVERITY_WORDS[item.severity]}】{item.place}：{item.message}")
         lines.append(f"   处理建议：{item.fix}")
     lines += ["", "修改时请在原文件上直接改正，不要新建表格；改好后请确认表格上方“自查”格为 0 再报送。"]
     return "\n".join(lines) + "\n"

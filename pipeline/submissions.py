@@ -7,6 +7,7 @@ inserted or deleted are handled. Nothing here decides whether the file is accept
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from xlsxwriter.utility import xl_rowcol_to_cell
@@ -78,10 +79,15 @@ def read_identity(raw: RawWorkbook) -> Identity | None:
     return Identity.from_rows(names)
 
 
+_QUOTED = re.compile(r'"((?:[^"]|"")*)"')
+
+
 def _name_constant(formula: str) -> str:
+    """The text of a defined name's constant: ``="S009"``, or ``="…"&"…"`` past 255 characters."""
     text = formula.strip().removeprefix("=")
-    if len(text) >= 2 and text[0] == text[-1] == '"':
-        text = text[1:-1].replace('""', '"')
+    pieces = _QUOTED.findall(text)
+    if pieces and "&".join(f'"{piece}"' for piece in pieces) == text:
+        return "".join(piece.replace('""', '"') for piece in pieces)
     return text
 
 

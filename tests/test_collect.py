@@ -18,7 +18,10 @@ from click.testing import CliRunner
 from pipeline import cycle
 from pipeline.cli import cli
 from pipeline.fill import Filling, fill_template, sample_answer
-from pipeline.identity import IDENTITY_SHEET
+from pipeline.identity import IDENTITY_SHEET, Identity, defined_name
+from pipeline.readers import RawWorkbook
+from pipeline.submissions import read_identity
+from pipeline.xlsxout import formula_text
 from pipeline.ledger import Ledger
 from pipeline.workspace import SAMPLE_PLAN, Workspace, file_hash
 
@@ -310,3 +313,12 @@ def test_demo_collects_a_month_with_typical_returns(tmp_path):
     assert [f.findings[0].code for f in result.files if f.status == "rejected"] == ["file-temp"]
     assert result.count("accepted") == len(result.expected) - 4
     assert run.validation.is_file()
+
+
+def test_identity_falls_back_to_defined_names_even_past_255_characters():
+    identity = Identity("1", "v1", "S009", "市财政局", PERIOD, f"{PERIOD}-01T00:00:00",
+                        tuple(f"{c}-{n}" for c in range(1, 9) for n in range(1, 40))).signed(b"k")
+    names = {defined_name(key): "=" + formula_text(value) for key, value in identity.rows()}
+    assert len(names[defined_name("task_ids")]) > 300
+    raw = RawWorkbook(sheets={}, states={}, defined_names=names)  # identity sheet deleted
+    assert read_identity(raw) == identity and read_identity(raw).verify(b"k")

@@ -238,7 +238,49 @@ def demo(directory: Path) -> None:
     click.echo(f"示例工作区：{run.workspace.root.resolve()}")
     click.echo(f"计划：{plan_.title}，{len(plan_.tasks)} 项任务，单位名录 {len(run.plan_load.registry.units)} 个单位")
     click.echo(f"任务分解表：{run.plan_load.breakdown.resolve()}")
-    click.echo(f"{run.templates.period} 填报模板：{run.templates.units} 个单位，{run.templates.rows} 行任务，"
-               f"在 {run.templates.folder.resolve()}")
-    click.echo("模拟各单位报回：" + _collect_summary(run.collected))
-    click.echo(f"校验结果：{run.validation.resolve()}")
+    for month in run.months:
+        click.echo(f"\n{month.templates.period} 填报模板：{month.templates.units} 个单位，"
+                   f"{month.templates.rows} 行任务，在 {month.templates.folder.resolve()}")
+        click.echo("模拟各单位报回，" + _collect_summary(month.collected))
+        _echo_outputs(month.validation, month.report)
+
+
+def _echo_outputs(validation: Path, report) -> None:
+    click.echo(f"校验结果：{validation.resolve()}")
+    click.echo(f"汇总报告：{report.report.resolve()}")
+    click.echo(f"各单位反馈（{report.feedback_files} 份）：{report.feedback.resolve()}")
+
+
+@cli.command()
+@click.argument("period")
+@workspace_option
+def report(period: str) -> None:
+    """按台账中 PERIOD 的收集结果生成汇总报告和各单位反馈表。
+
+    例：pipeline report 2018-06
+    """
+    run = cycle.report_period(open_workspace(), period)
+    summary = run.consolidation.summary
+    click.echo(f"{period}：任务 {summary['tasks']} 项（已完成 {summary['done']}，滞后 {summary['lagging']}，"
+               f"逾期 {summary['overdue']}）；应报 {summary['expected']} 个单位，已报 {summary['reported']}，"
+               f"未报 {summary['missing']}。")
+    click.echo(f"汇总报告：{run.report}")
+    click.echo(f"各单位反馈（{run.feedback_files} 份）：{run.feedback}")
+
+
+@cli.command()
+@click.argument("period")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@workspace_option
+def merge(period: str, folder: Path | None) -> None:
+    """每月合并：收集检查报回的文件（默认 input/PERIOD/），再生成汇总报告。
+
+    例：pipeline merge 2018-06
+    """
+    start, step, finish = _progress_bar("读取报送文件", False)
+    try:
+        result, validation, run = cycle.merge_period(open_workspace(), period, folder, step, start)
+    finally:
+        finish()
+    click.echo(_collect_summary(result))
+    _echo_outputs(validation, run)

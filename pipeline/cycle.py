@@ -8,20 +8,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .collect import CollectResult, FileOutcome, collect, outcome_from
-from .errors import PlanError, WorkspaceError
+from .demo import simulate_returns
+from .errors import PeriodError, PlanError, WorkspaceError
 from .identity import IDENTITY_SHEET
 from .ledger import Ledger
+from .merge import Consolidation, consolidate
 from .plan import Plan, read_plan
 from .readers import read_files
-from .report import (BREAKDOWN_NAME, VALIDATION_NAME, return_notice, write_plan_breakdown,
-                     write_validation)
-from .fill import simulate_returns
+from .report import (BREAKDOWN_NAME, FEEDBACK_FOLDER, REPORT_NAME, VALIDATION_NAME, return_notice,
+                     write_consolidated, write_feedback, write_plan_breakdown, write_validation)
 from .templates import TEMPLATE_FOLDER, TemplateContext, template_name, units_with_tasks, write_template
 from .units import Registry, read_registry
-from .workspace import SAMPLE_PLAN, Workspace, file_hash, safe_file_name
+from .workspace import SAMPLE_PLAN, Workspace, check_period, file_hash, safe_file_name
 
 DEMO_MARKER = ".demo-workspace"
-DEMO_PERIOD = "2018-06"  # the sample month the demo issues templates for
+DEMO_PERIODS = ("2018-06", "2018-07")  # the sample months the demo runs
+# How each demo month goes: units that send nothing, that make mistakes, that are late.
+DEMO_MONTH_SHAPES = ({"skip": 2, "mistakes": 2, "late": 2}, {"skip": 1, "mistakes": 1, "late": 1})
 
 
 @dataclass(frozen=True)
@@ -136,20 +139,73 @@ def issue_templates(workspace: Workspace, period: str, progress=None, on_start=N
 
 
 @dataclass(frozen=True)
+class ReportRun:
+    """What ``report`` wrote."""
+
+    consolidation: Consolidation
+    report: Path
+    feedback: Path
+    feedback_files: int
+
+
+def report_period(workspace: Workspace, period: str) -> ReportRun:
+    """Consolidate a collected period from the ledger; write 汇总报告.xlsx and the feedback workbooks."""
+    check_period(period)
+    plan, config, spec = current_plan(workspace), workspace.config(), workspace.spec()
+    with Ledger(workspace.ledger_path) as ledger:
+        registry = ledger.registry()
+        collected = ledger.collected(period)
+        submissions, answers, findings = ledger.report_inputs(period)
+    if not collected:
+        raise PeriodError(f"台账中没有报送期 {period} 的收集记录。请先运行 pipeline collect {period}。")
+    year, month = map(int, period.split("-"))
+    deadline = dt.date(year, month, config.deadline_day)
+    consolidation = consolidate(plan, spec, registry.units, period, deadline, submissions, answers, findings)
+    title = f"{config.city}{plan.title}落实情况汇总报告（{year}年{month}月）"
+    out = workspace.period_output(period)
+    created = dt.datetime(year, month, 1)
+    write_consolidated(consolidation, spec, title, f"{year}年{month}月{config.deadline_day}日", out / REPORT_NAME,
+                       created)
+    feedback = out / FEEDBACK_FOLDER
+    shutil.rmtree(feedback, ignore_errors=True)  # units that left the plan get none
+    for unit in consolidation.units.itertuples():
+        path = feedback / f"{unit.unit_code}_{safe_file_name(unit.unit_name)}_{period}反馈.xlsx"
+        write_feedback(consolidation, spec, unit.unit_code, f"{config.city}{plan.title}", path, created)
+    return ReportRun(consolidation, out / REPORT_NAME, feedback, len(consolidation.units))
+
+
+def merge_period(workspace: Workspace, period: str, folder: Path | None = None, progress=None,
+                 on_start=None) -> tuple[CollectResult, Path, ReportRun]:
+    """The monthly merge: collect, then report."""
+    result, validation = collect_period(workspace, period, folder, progress, on_start)
+    return result, validation, report_period(workspace, period)
+
+
+@dataclass(frozen=True)
+class DemoMonth:
+    """One month of the demo: templates issued, returns collected, report written."""
+
+    templates: TemplateIssue
+    collected: CollectResult
+    validation: Path
+    report: ReportRun
+
+
+@dataclass(frozen=True)
 class DemoRun:
     """Where the demo put its workspace and what it produced."""
 
     workspace: Workspace
     plan_load: PlanLoad
-    templates: TemplateIssue
-    collected: CollectResult
-    validation: Path
+    months: tuple[DemoMonth, ...]
 
 
 def run_demo(root: Path) -> DemoRun:
-    """The whole cycle, as far as it is built, on the bundled sample data in a fresh workspace.
+    """The whole monthly cycle, twice, on the bundled sample data in a fresh workspace.
 
-    A folder left by an earlier demo is replaced; any other non-empty folder is refused.
+    The second month's templates are prefilled from the first, statuses move on, one unit is
+    late and one is returned. A folder left by an earlier demo is replaced; any other
+    non-empty folder is refused.
     """
     root = Path(root)
     if root.joinpath(DEMO_MARKER).is_file():
@@ -159,10 +215,16 @@ def run_demo(root: Path) -> DemoRun:
     workspace = Workspace.init(root)
     root.joinpath(DEMO_MARKER).write_text("pipeline demo\n", encoding="utf-8")
     plan_load = load_plan(workspace, workspace.input_dir / SAMPLE_PLAN.name)
-    templates = issue_templates(workspace, DEMO_PERIOD)
-    units = [(u.code, u.name, template_name(u, DEMO_PERIOD)) for u, _ in
-             units_with_tasks(plan_load.plan, plan_load.registry)]
-    simulate_returns(templates.folder, workspace.input_dir / DEMO_PERIOD, workspace.spec(), plan_load.plan,
-                     units, DEMO_PERIOD)
-    collected, validation = collect_period(workspace, DEMO_PERIOD)
-    return DemoRun(workspace, plan_load, templates, collected, validation)
+    plan, spec, config = plan_load.plan, workspace.spec(), workspace.config()
+    months, previous = [], None
+    for number, (period, shape) in enumerate(zip(DEMO_PERIODS, DEMO_MONTH_SHAPES)):
+        templates = issue_templates(workspace, period)
+        units = [(u.code, u.name, template_name(u, period)) for u, _ in units_with_tasks(plan, plan_load.registry)]
+        simulate_returns(templates.folder, workspace.input_dir / period, spec, plan, units, period,
+                         config.deadline_day, seed=2018 + number, previous=previous, **shape)
+        collected, validation, report = merge_period(workspace, period)
+        months.append(DemoMonth(templates, collected, validation, report))
+        with Ledger(workspace.ledger_path) as ledger:
+            previous = {code: {task: values.get(spec.status_column) for task, values in
+                               ledger.answers(code, period).items()} for code, _, _ in units}
+    return DemoRun(workspace, plan_load, tuple(months))

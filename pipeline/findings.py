@@ -77,12 +77,16 @@ class Finding:
 
     @property
     def place(self) -> str:
-        """The location as a clerk reads it; a finding about the whole file says so."""
-        return self.location or "（整个文件）"
+        return place(self.location)
 
     def to_json(self) -> dict:
         return {"code": self.code, "severity": self.severity, "location": self.location,
                 "message": self.message}
+
+
+def place(location: str) -> str:
+    """A location as a clerk reads it; a finding about the whole file says so."""
+    return location or "（整个文件）"
 
 
 def finding(code: str, location: str = "", **fields: object) -> Finding:

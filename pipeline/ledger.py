@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS assignments (
 );
 CREATE TABLE IF NOT EXISTS answers (
     period TEXT NOT NULL, unit_code TEXT NOT NULL, task_id TEXT NOT NULL,
-    field TEXT NOT NULL, value TEXT NOT NULL,
+    field TEXT NOT NULL, value TEXT NOT NULL, sha256 TEXT,
     PRIMARY KEY (period, unit_code, task_id, field)
 );
 CREATE INDEX IF NOT EXISTS answers_by_unit ON answers (unit_code, period);
@@ -55,7 +55,11 @@ CREATE TABLE IF NOT EXISTS receipts (
 CREATE TABLE IF NOT EXISTS submissions (
     period TEXT NOT NULL, sha256 TEXT NOT NULL REFERENCES files(sha256), file_name TEXT NOT NULL,
     unit_code TEXT, status TEXT NOT NULL, report_date TEXT, errors INTEGER NOT NULL,
-    warnings INTEGER NOT NULL, decided_at TEXT NOT NULL, PRIMARY KEY (period, sha256)
+    warnings INTEGER NOT NULL, decided_at TEXT NOT NULL, claimed_period TEXT,
+    PRIMARY KEY (period, sha256)
+);
+CREATE TABLE IF NOT EXISTS collections (
+    period TEXT PRIMARY KEY, collected_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS findings (
     period TEXT NOT NULL, sha256 TEXT NOT NULL, seq INTEGER NOT NULL, code TEXT NOT NULL,
@@ -233,14 +237,15 @@ class Ledger:
     def record_outcomes(self, period: str, outcomes) -> None:
         """This run's decision on every file of the period, its findings and the accepted answers."""
         now = dt.datetime.now().isoformat(timespec="seconds")
+        self.db.execute("INSERT OR REPLACE INTO collections VALUES (?, ?)", (period, now))
         self.db.execute("DELETE FROM findings WHERE period = ?", (period,))
         self.db.execute("DELETE FROM answers WHERE period = ?", (period,))
         for o in outcomes:
             errors = sum(f.severity == "error" for f in o.findings)
             self.db.execute(
-                "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (period, o.sha256, o.file, o.unit_code, o.status, o.report_date, errors,
-                 len(o.findings) - errors, now),
+                 len(o.findings) - errors, now, o.period),
             )
             self.db.executemany(
                 "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -249,8 +254,8 @@ class Ledger:
             )
             if o.status == "accepted":
                 self.db.executemany(
-                    "INSERT INTO answers VALUES (?, ?, ?, ?, ?)",
-                    [(period, o.unit_code, task_id, key, value)
+                    "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?)",
+                    [(period, o.unit_code, task_id, key, value, o.sha256)
                      for task_id, values in o.answers.items() for key, value in values.items()],
                 )
 
@@ -259,3 +264,33 @@ class Ledger:
         return self.db.execute(
             "SELECT period, status, unit_code FROM submissions WHERE sha256 = ? ORDER BY period", (sha256,)
         ).fetchall()
+
+    # -- what the reports are built from
+    def frame(self, sql: str, params: tuple = ()):
+        """A query's rows as a DataFrame (the reports' input)."""
+        import pandas as pd
+
+        return pd.read_sql_query(sql, self.db, params=params)
+
+    def collected(self, period: str) -> bool:
+        """Whether ``collect`` has run for a period (even with nothing received)."""
+        return self.db.execute("SELECT 1 FROM collections WHERE period = ?", (period,)).fetchone() is not None
+
+    def report_inputs(self, period: str):
+        """(submissions, answers up to ``period``, findings) of a period as DataFrames.
+
+        Submissions carry when their file was first seen; answers carry the file they came from.
+        """
+        submissions = self.frame(
+            "SELECT s.period, s.sha256, s.file_name, s.unit_code, s.status, s.report_date, s.errors, "
+            "s.warnings, s.claimed_period, f.first_seen FROM submissions s JOIN files f USING (sha256) "
+            "WHERE s.period = ? ORDER BY s.file_name, s.sha256", (period,))
+        answers = self.frame(
+            "SELECT a.period, a.unit_code, a.task_id, a.field, a.value, a.sha256, s.file_name "
+            "FROM answers a LEFT JOIN submissions s ON s.period = a.period AND s.sha256 = a.sha256 "
+            "WHERE a.period <= ? ORDER BY a.period, a.unit_code, a.task_id, a.field", (period,))
+        findings = self.frame(
+            "SELECT s.unit_code, s.file_name, f.code, f.severity, f.location, f.message, f.fix "
+            "FROM findings f JOIN submissions s USING (period, sha256) WHERE f.period = ? "
+            "ORDER BY s.file_name, f.seq", (period,))
+        return submissions, answers, findings

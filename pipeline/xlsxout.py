@@ -25,6 +25,8 @@ HEADING_FONT = "黑体"
 FONT_SIZE = 11
 # Excel: a row of 11 pt text needs about 15 pt of height per line, plus a little padding.
 LINE_HEIGHT = 15.0
+# Excel: a row is at most 409 pt high.
+MAX_ROW_HEIGHT = 409.0
 # Excel: column width is counted in characters of the default font; a Chinese character is
 # about two of them.
 CJK_WIDTH = 2
@@ -60,7 +62,7 @@ def row_height(cells: list[tuple[str, float]], minimum: int = 1) -> float:
     text to one line, so every wrapped row gets a computed height.
     """
     lines = max([minimum, *(lines_needed(text, width) for text, width in cells if text)])
-    return round(lines * LINE_HEIGHT + 3, 1)
+    return min(round(lines * LINE_HEIGHT + 3, 1), MAX_ROW_HEIGHT)
 
 
 class Styles:
@@ -84,6 +86,8 @@ class Styles:
         self.number = workbook.add_format({**cell, "num_format": "0"})
         self.percent = workbook.add_format({**cell, "num_format": "0.0%"})
         self.note = workbook.add_format({**base, "text_wrap": True, "valign": "top"})
+        self.small = workbook.add_format({**base, "text_wrap": True, "valign": "top", "font_size": 9,
+                                          "font_color": "#595959"})
         self.by_kind = {
             "text": self.text,
             "wrap": self.wrap,
@@ -181,6 +185,14 @@ def formula_text(text: str) -> str:
     """``text`` as a formula string constant: quoted, quotes doubled, longer text joined with ``&``."""
     pieces = [text[start:start + FORMULA_TEXT_LIMIT] for start in range(0, len(text), FORMULA_TEXT_LIMIT)]
     return "&".join('"' + piece.replace('"', '""') + '"' for piece in pieces or [""])
+
+
+def highlight_values(sheet, first_row: int, last_row: int, col: int, formats: dict[str, object]) -> None:
+    """Colour a column's cells by their exact text, as conditional formats (they survive
+    sorting and filtering, and LibreOffice applies them to the cached values)."""
+    for text, fmt in formats.items():
+        sheet.conditional_format(first_row, col, last_row, col,
+                                 {"type": "cell", "criteria": "==", "value": formula_text(text), "format": fmt})
 
 
 def set_print(sheet, repeat_to_row: int, landscape: bool = True, repeat_from: int = 0) -> None:

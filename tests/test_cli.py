@@ -377,7 +377,8 @@ COMMANDS = list(walk(cli, []))
 
 def test_the_contract_commands_exist():
     names = {" ".join(path) for path, _ in COMMANDS}
-    assert {"init", "plan", "plan load", "plan show", "demo"} <= names
+    assert {"init", "plan", "plan load", "plan show", "templates", "collect", "check", "report", "merge",
+            "demo"} <= names
 
 
 @pytest.mark.parametrize("path, command", COMMANDS, ids=[" ".join(path) for path, _ in COMMANDS])

@@ -306,15 +306,6 @@ def test_a_template_filled_and_resaved_by_libreoffice_is_accepted(workspace, tmp
     assert outcome.answers[ids[0]]["percent"] == str(expected[ids[0]]["完成进度(%)"])
 
 
-def test_demo_collects_a_month_with_typical_returns(tmp_path):
-    run = cycle.run_demo(tmp_path / "demo")
-    result = run.collected
-    assert result.count("returned") == 2 and len(result.missing) == 2
-    assert [f.findings[0].code for f in result.files if f.status == "rejected"] == ["file-temp"]
-    assert result.count("accepted") == len(result.expected) - 4
-    assert run.validation.is_file()
-
-
 def test_identity_falls_back_to_defined_names_even_past_255_characters():
     identity = Identity("1", "v1", "S009", "市财政局", PERIOD, f"{PERIOD}-01T00:00:00",
                         tuple(f"{c}-{n}" for c in range(1, 9) for n in range(1, 40))).signed(b"k")

@@ -395,12 +395,6 @@ def test_cli_templates_prints_the_summary_and_refuses_a_bad_period(tmp_path):
     assert "错误：报送期“2018-6”格式不对。请写成 年-月，例如 2018-06。" in bad.output
 
 
-def test_demo_issues_the_sample_months_templates(tmp_path):
-    run = cycle.run_demo(tmp_path / "demo")
-    assert run.templates.period == cycle.DEMO_PERIOD
-    assert run.templates.units == len(list(run.templates.folder.glob("*.xlsx"))) > 0
-
-
 def test_the_benchmark_runs_on_a_few_units(capsys):
     """The benchmark itself stays runnable; its real size (2000 units) is run by hand."""
     spec = importlib.util.spec_from_file_location("bench_templates", BENCHMARK)

@@ -1,0 +1,61 @@
+"""The demo's simulated month: units filling their templates, late, wrong, twice or not at all."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from .fill import Filling, fill_template, sample_answer
+from .form import FormSpec
+
+
+def simulate_returns(template_folder: Path, target: Path, spec: FormSpec, plan, units, period: str,
+                     deadline_day: int, seed: int = 2018, previous: dict | None = None,
+                     skip: int = 2, mistakes: int = 2, late: int = 1) -> list[Path]:
+    """Fill a month's issued templates as units would and drop them into ``target``.
+
+    Most units answer correctly and on time; ``mistakes`` units make typical mistakes (a
+    mistyped status; a lagging task without its reason and no 填报人), ``skip`` units send
+    nothing, ``late`` units send after the deadline day, one unit sends its file twice, and
+    an Office temp file lands in the folder too. ``units`` are (code, name, file name)
+    triples. With ``previous`` (unit code -> task ID -> status), statuses move on from last
+    month's. Statuses mostly agree across the units of a task, as they do in practice.
+    """
+    rng = random.Random(seed)
+    order = [spec.not_started, spec.lagging, "序时推进", spec.done]
+    base = {task.id: rng.choice([*order, "序时推进", "序时推进"]) for task in plan.tasks}
+    picked = rng.sample(range(len(units)), skip + mistakes + late + 1)
+    skipped, wrong, late_units, resend = (set(picked[:skip]), picked[skip:skip + mistakes],
+                                          set(picked[skip + mistakes:-1]), picked[-1])
+    status_label = spec.column(spec.status_column).label
+    sent = []
+    for index, (code, name, file_name) in enumerate(units):
+        if index in skipped:
+            continue
+        day = deadline_day + 3 if index in late_units else rng.randint(10, deadline_day - 1)
+        header = {"填报人": f"示例填报人{index + 1:02d}", "联系电话": f"0000-5550{index + 1:04d}",
+                  "审核人": f"示例审核人{index + 1:02d}", "报送日期": f"{period}-{day:02d}"}
+        answers = {}
+        for task, _role in plan.tasks_of(code):
+            status = (previous or {}).get(code, {}).get(task.id) or base[task.id]
+            if previous and status in order[:3] and rng.random() < 0.4:
+                status = order[order.index(status) + 1]
+            elif rng.random() < 0.02:
+                status = order[max(order.index(status) - 1, 0)]
+            answers[task.id] = sample_answer(rng, spec, status)
+        filling = Filling(header, answers)
+        first = answers[next(iter(answers))]
+        if wrong and index == wrong[0]:
+            first[status_label] = "完成"
+        elif index in wrong:
+            header["填报人"] = None
+            first.update({status_label: spec.lagging, spec.column("problems").label: None})
+        path = target / f"{name}{period}进展报送.xlsx"
+        fill_template(template_folder / file_name, path, spec, filling)
+        sent.append(path)
+        if index == resend:
+            again = target / f"{name}{period}进展报送（再次发送）.xlsx"
+            again.write_bytes(path.read_bytes())
+            sent.append(again)
+    (target / f"~${units[0][1]}{period}进展报送.xlsx").write_bytes(b"\x00" * 165)
+    return sent

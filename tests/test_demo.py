@@ -1,0 +1,45 @@
+"""The demo: two months of the whole cycle on the bundled sample data."""
+
+from __future__ import annotations
+
+import openpyxl
+import pytest
+
+from pipeline import cycle
+from pipeline.ledger import Ledger
+from pipeline.templates import template_name
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    return cycle.run_demo(tmp_path_factory.mktemp("demo") / "示例工作区")
+
+
+def test_each_month_issues_collects_and_reports(demo):
+    first, second = demo.months
+    assert [m.templates.period for m in demo.months] == list(cycle.DEMO_PERIODS)
+    for month in demo.months:
+        assert month.templates.units == len(list(month.templates.folder.glob("*.xlsx"))) == 48
+        assert month.report.report.is_file() and month.validation.is_file()
+        assert len(list(month.report.feedback.glob("*.xlsx"))) == month.report.feedback_files == 48
+        rejected = [f.findings[0].code for f in month.collected.files if f.status == "rejected"]
+        assert rejected == ["file-temp"]
+    assert (first.collected.count("returned"), len(first.collected.missing)) == (2, 2)
+    assert first.collected.count("accepted") == 48 - 4
+    assert (second.collected.count("returned"), len(second.collected.missing)) == (1, 1)
+    summary = second.report.consolidation.summary
+    assert summary["reported"] == 47 and summary["on_time"] == 46  # one unit late in July
+
+
+def test_the_second_month_is_prefilled_from_the_first_and_moves_on(demo):
+    workspace, first, second = demo.workspace, *demo.months
+    unit = next(u for u in demo.plan_load.registry.units if u.name == "市财政局")
+    with Ledger(workspace.ledger_path) as ledger:
+        june = ledger.answers(unit.code, "2018-06")
+    book = openpyxl.load_workbook(second.templates.folder / template_name(unit, "2018-07"))
+    sheet = book["进展填报"]
+    texts = {str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None}
+    assert june and all(values["progress"] in texts for values in june.values() if "progress" in values)
+    changes = second.report.consolidation.changes
+    assert len(changes) and "前进" in set(changes["change"]) and set(changes["previous_period"]) == {"2018-06"}
+    assert list(second.report.consolidation.trend["period"]) == ["2018-06", "2018-07"]

@@ -1,0 +1,189 @@
+"""The leaders' report, checked cell by cell against figures worked out by hand for a small ledger."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from pipeline import cycle, report
+from pipeline.cli import cli
+from pipeline.ledger import Ledger
+from pipeline.workspace import Workspace
+
+from helpers import write_registry
+
+PERIOD = "2018-06"
+UNITS = [["U1", "甲局", "", "", "张一", "0000-1111111", "a@example.gov.cn"],
+         ["U2", "乙局", "", "", "张二", "0000-2222222", "b@example.gov.cn"],
+         ["U3", "丙局", "", "", "张三", "0000-3333333", "c@example.gov.cn"],
+         ["U4", "丁区政府", "", "", "张四", "0000-4444444", "d@example.gov.cn"]]
+PLAN = """工作任务,具体要求,责任单位,完成时限
+(一)类别一,1.任务一,"甲局牵头,乙局、丙局负责",2018年5月底前
+,2.任务二,乙局、丙局分别负责,
+(二)类别二,1.任务三,甲局、丁区政府负责,2018年12月底前
+"""
+INJECTION = "=cmd|' /c calc'!A0"
+# period, unit, file, status, report date, answers {task: {field: value}}
+SUBMISSIONS = [
+    ("2018-05", "U1", "甲局5月.xlsx", "accepted", "2018-05-20", {"1-1": {"status": "序时推进"}}),
+    ("2018-05", "U2", "乙局5月.xlsx", "accepted", "2018-05-20", {"1-1": {"status": "进度滞后", "problems": "五月"}}),
+    ("2018-05", "U3", "丙局5月.xlsx", "accepted", "2018-05-20", {"1-2": {"status": "未启动"}}),
+    ("2018-06", "U1", "甲局.xlsx", "accepted", "2018-06-20",
+     {"1-1": {"status": "序时推进", "percent": "60", "progress": "甲一进展"},
+      "2-1": {"status": "已完成", "percent": "100", "progress": "甲三完成"}}),
+    ("2018-06", "U2", "乙局旧.xlsx", "superseded", "2018-06-10", {}),
+    ("2018-06", "U2", "乙局.xlsx", "accepted", "2018-06-24",
+     {"1-1": {"status": "进度滞后", "progress": "乙一进展", "problems": INJECTION},
+      "1-2": {"status": "已完成", "progress": "乙二完成", "problems": "@SUM(1)"}}),
+    ("2018-06", "U3", "丙局.xlsx", "accepted", "2018-06-28",
+     {"1-1": {"status": "未启动"}, "1-2": {"status": "序时推进", "progress": "丙二进展"}}),
+]
+
+
+@pytest.fixture
+def ledger_workspace(tmp_path) -> Workspace:
+    """A workspace whose ledger holds two hand-made months; U4 never reports."""
+    workspace = Workspace.init(tmp_path / "ws")
+    write_registry(workspace.registry_path, units=UNITS, groups=[])
+    plan = workspace.input_dir / "plan.csv"
+    plan.write_text(PLAN, encoding="utf-8")
+    cycle.load_plan(workspace, plan)
+    db = sqlite3.connect(workspace.ledger_path)
+    for number, (period, unit, name, status, date, answers) in enumerate(SUBMISSIONS):
+        sha = f"{number:064d}"
+        db.execute("INSERT INTO files VALUES (?, 1, 'x', ?)", (sha, f"{date}T09:00:00"))
+        db.execute("INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, 0, 0, 'now', ?)",
+                   (period, sha, name, unit, status, date, period))
+        db.executemany("INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?)",
+                       [(period, unit, task, key, value, sha)
+                        for task, values in answers.items() for key, value in values.items()])
+    db.executemany("INSERT INTO collections VALUES (?, 'now')", [("2018-05",), (PERIOD,)])
+    db.execute("INSERT INTO findings VALUES (?, ?, 0, 'done-not-100', 'warning', '进展填报!H7', '提醒', '核对')",
+               (PERIOD, f"{5:064d}"))
+    db.commit()
+    db.close()
+    return workspace
+
+
+def sheet_rows(path: Path, name: str, header: str) -> list[dict[str, object]]:
+    """The rows of a table sheet under the header row that starts with ``header``."""
+    sheet = openpyxl.load_workbook(path)[name]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    top = next(i for i, r in enumerate(rows) if r[0] == header)
+    return [dict(zip(rows[top], r)) for r in rows[top + 1:] if any(v is not None for v in r)]
+
+
+def test_figures_match_a_hand_worked_ledger(ledger_workspace):
+    run = cycle.report_period(ledger_workspace, PERIOD)
+    path = run.report
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["总体情况", "任务进展", "单位报送情况", "问题清单", "滞后及逾期任务",
+                               "未报送单位", "较上月变化", "明细"]
+    summary = {}
+    for label, value, *_ in book["总体情况"].iter_rows(values_only=True):
+        summary.setdefault(label, value)
+    # 4 units expected; U1, U2, U3 reported (U2's superseded file does not count twice);
+    # U3's 报送日期 28 June is after the 25th; U4 sent nothing.
+    assert [summary[k] for k in ("应报单位", "已报送", "按时报送", "退回修改", "未报送")] == [4, 3, 2, 0, 1]
+    # 1-1: lead 甲局 says 序时推进 (乙局 lagging and 丙局 not started do not override the lead);
+    # deadline 31 May has passed and it is not done -> overdue.
+    # 1-2: no lead -> least advanced of 已完成 and 序时推进. 2-1: 甲局 已完成, 丁区政府 silent.
+    tasks = {r["任务编号"]: r for r in sheet_rows(path, "任务进展", "任务编号")}
+    assert {t: (r["总体状态"], r["逾期"]) for t, r in tasks.items()} == {
+        "1-1": ("序时推进", "是"), "1-2": ("序时推进", None), "2-1": ("已完成", None)}
+    assert tasks["1-1"]["牵头单位"] == "甲局" and tasks["1-1"]["牵头单位进展"] == "【甲局】甲一进展"
+    assert tasks["1-2"]["各单位进展"] == "【乙局】乙二完成\n【丙局】丙二进展"
+    assert [summary[s] for s in ("已完成", "序时推进", "进度滞后", "未启动")] == [1, 2, 0, 0]
+    units = {r["单位名称"]: r for r in sheet_rows(path, "单位报送情况", "单位编码")}
+    assert {n: (r["已报送"], r["按时"], r["任务数"]) for n, r in units.items()} == {
+        "甲局": ("是", "是", 2), "乙局": ("是", "是", 2), "丙局": ("是", "否", 2), "丁区政府": ("否", None, 1)}
+    assert units["乙局"]["提醒数"] == 1 and units["乙局"]["报送文件"] == "乙局.xlsx"
+    assert [r["单位名称"] for r in sheet_rows(path, "未报送单位", "单位编码")] == ["丁区政府"]
+    lagging = sheet_rows(path, "滞后及逾期任务", "任务编号")
+    assert [(r["任务编号"], r["报告滞后的单位"], r["连续情况"]) for r in lagging] == [
+        ("1-1", "乙局", "状态连续未变（2个月）")]
+    changes = {(r["任务编号"], r["单位"]): (r["上期（2018-05）状态"], r["本期状态"], r["变化"])
+               for r in sheet_rows(path, "较上月变化", "任务编号")}
+    assert changes[("1-2", "丙局")] == ("未启动", "序时推进", "前进")
+    assert changes[("1-1", "甲局")] == ("序时推进", "序时推进", "未变")
+    assert changes[("2-1", "甲局")] == ("未报送", "已完成", "本期新报送")
+    detail = sheet_rows(path, "明细", "任务编号")
+    assert len(detail) == 7  # 3 + 2 + 2 task × unit assignments
+    assert {(r["任务编号"], r["单位名称"]): r["来源文件"] for r in detail}[("2-1", "甲局")] == "甲局.xlsx"
+    assert {(r["任务编号"], r["单位名称"]): r["完成状态"] for r in detail}[("2-1", "丁区政府")] == "未报送"
+
+
+def test_unit_text_that_looks_like_a_formula_stays_text(ledger_workspace):
+    path = cycle.report_period(ledger_workspace, PERIOD).report
+    sheet = openpyxl.load_workbook(path)["问题清单"]
+    cells = {c.value: c for row in sheet.iter_rows() for c in row if c.value in (INJECTION, "@SUM(1)")}
+    assert set(cells) == {INJECTION, "@SUM(1)"}
+    assert all(c.data_type == "s" for c in cells.values())
+
+
+def test_feedback_has_the_units_own_rows_findings_and_comparison(ledger_workspace):
+    run = cycle.report_period(ledger_workspace, PERIOD)
+    files = sorted(p.name for p in run.feedback.glob("*.xlsx"))
+    assert files == [f"U{n}_{name}_{PERIOD}反馈.xlsx" for n, name in enumerate(("甲局", "乙局", "丙局", "丁区政府"), 1)]
+    path = run.feedback / files[1]
+    rows = sheet_rows(path, "任务进展", "任务编号")
+    assert [(r["任务编号"], r["完成状态"], r["任务总体状态"]) for r in rows] == [
+        ("1-1", "进度滞后", "序时推进"), ("1-2", "已完成", "序时推进")]
+    found = sheet_rows(path, "问题", "文件")
+    assert [(f["位置"], f["级别"]) for f in found] == [("进展填报!H7", "提醒")]
+    share = {r["项目"]: (r["本单位"], r["全部单位"]) for r in sheet_rows(path, "本单位情况", "项目")}
+    assert share["状态为“已完成”的占比"] == (0.5, 2 / 7)  # 乙局 1 of 2; all units 2 of 7 rows
+
+
+def test_rerun_gives_the_same_report_and_a_crash_leaves_the_old_one(ledger_workspace, monkeypatch):
+    first = cycle.report_period(ledger_workspace, PERIOD).report.read_bytes()
+    assert cycle.report_period(ledger_workspace, PERIOD).report.read_bytes() == first
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(report, "write_summary_sheet", crash)
+    with pytest.raises(RuntimeError):
+        cycle.report_period(ledger_workspace, PERIOD)
+    out = ledger_workspace.period_output(PERIOD)
+    assert (out / "汇总报告.xlsx").read_bytes() == first
+    assert not list(out.glob(".~*"))
+
+
+def test_cli_report_and_merge(ledger_workspace):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["-w", str(ledger_workspace.root), "report", PERIOD])
+    assert result.exit_code == 0, result.output
+    assert "任务 3 项（已完成 1，滞后 0，逾期 1）；应报 4 个单位，已报 3，未报 1。" in result.output
+    missing = runner.invoke(cli, ["-w", str(ledger_workspace.root), "report", "2018-09"])
+    assert missing.exit_code == 1
+    assert "错误：台账中没有报送期 2018-09 的收集记录。请先运行 pipeline collect 2018-09。" in missing.output
+    (ledger_workspace.input_dir / "2018-07").mkdir()
+    merged = runner.invoke(cli, ["-w", str(ledger_workspace.root), "merge", "2018-07"])
+    assert merged.exit_code == 0, merged.output
+    assert "2018-07：收到文件 0 份" in merged.output and "未报送 4 个" in merged.output
+    assert (ledger_workspace.period_output("2018-07") / "汇总报告.xlsx").is_file()
+
+
+def test_libreoffice_prints_the_summary_on_one_page(tmp_path):
+    demo = cycle.run_demo(tmp_path / "demo")
+    path = demo.months[-1].report.report
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"), str(path)],
+                   check=True, capture_output=True, timeout=300)
+    pdf = tmp_path / "pdf" / "汇总报告.pdf"
+
+    def page(number: int) -> str:
+        return subprocess.run(["pdftotext", "-f", str(number), "-l", str(number), str(pdf), "-"],
+                              check=True, capture_output=True, text=True).stdout
+
+    first, second = page(1), page(2)
+    assert "一、报送情况" in first and "需要关注的事项" in first and "说明" in first
+    assert "任务进展" in second and "一、报送情况" not in second
+    shutil.rmtree(tmp_path / "demo")

@@ -114,6 +114,13 @@ def _joined(rows: pd.DataFrame, column: str) -> str:
     return "\n".join(f"【{name}】{text}" for name, text in zip(rows["unit_name"], rows[column]) if text)
 
 
+def _status_line(rows: pd.DataFrame, spec: FormSpec) -> str:
+    """``共47个单位：已完成3、序时推进40…`` heading a task's many progress texts."""
+    counts = rows[spec.status_column].value_counts()
+    parts = "、".join(f"{word}{counts[word]}" for word in (*spec.choices, NOT_REPORTED) if word in counts)
+    return f"共{len(rows)}个单位：{parts}\n" if len(rows) > 1 else ""
+
+
 def tasks_frame(detail: pd.DataFrame, spec: FormSpec, period: str) -> pd.DataFrame:
     status = overall_status(detail, spec)
     end = period_end(period).isoformat()
@@ -127,7 +134,7 @@ def tasks_frame(detail: pd.DataFrame, spec: FormSpec, period: str) -> pd.DataFra
             "task_id": task_id, "category_no": first["category_no"], "category": first["category"],
             "requirement": first["requirement"], "lead": "、".join(leads["unit_name"]),
             "status": status[task_id], "lead_progress": _joined(leads, "progress"),
-            "progress": _joined(rows, "progress"), "problems": _joined(rows, "problems"),
+            "progress": _status_line(rows, spec) + _joined(rows, "progress"), "problems": _joined(rows, "problems"),
             "next_steps": _joined(rows, "next_steps"), "deadline": first["deadline"],
             "deadline_date": deadline_date or "", "overdue": overdue, "units": len(rows),
             "reported": int((rows[spec.status_column] != NOT_REPORTED).sum()),

@@ -255,10 +255,10 @@ def write_summary_sheet(workbook, styles: Styles, c: Consolidation, spec: FormSp
     row = chart_row + 16
     if len(c.trend) >= 2:
         trend_top = row
-        sheet.write_string(trend_top, 0, "四、各期完成情况", section)
+        sheet.write_string(trend_top, 0, "四、各期任务数变化", section)
         shown = [spec.done, spec.lagging]  # the two lines of the chart beside the table
         trend_rows = [[p, *map(int, values)] for p, *values in c.trend[["period", *shown]].itertuples(index=False)]
-        _small_table(sheet, styles, trend_top + 1, ["报送期", *(f"{word}任务数" for word in shown)], trend_rows,
+        _small_table(sheet, styles, trend_top + 1, ["报送期", *shown], trend_rows,
                      ["center", "number", "number"])
         line = workbook.add_chart({"type": "line"})
         t_first, t_last = trend_top + 2, trend_top + 1 + len(trend_rows)
@@ -332,13 +332,14 @@ def write_consolidated(c: Consolidation, spec: FormSpec, title: str, deadline: s
 
         sheet = workbook.add_worksheet("单位报送情况")
         rows = [[u["unit_code"], u["unit_name"], u["tasks"], "是" if u["reported"] else "否",
-                 ("是" if u["on_time"] else "否") if u["reported"] else "", u["report_date"],
+                 ("是" if u["on_time"] else "否") if u["reported"] else "",
+                 _chinese_date(u["report_date"]) if u["report_date"] else "",
                  *(u[choice] for choice in spec.choices),
                  u["errors"], u["warnings"], "是" if u["returned"] else "", u["file_name"], u["contact"], u["phone"]]
                 for u in c.units.to_dict("records")]
         write_table(sheet, styles, [
             Column("单位编码", 9, "center"), Column("单位名称", 20, "wrap"), Column("任务数", 7, "number"),
-            Column("已报送", 7, "center"), Column("按时", 6, "center"), Column("报送日期", 11, "center"),
+            Column("已报送", 7, "center"), Column("按时", 6, "center"), Column("报送日期", 14, "center"),
             *(Column(choice, 8, "number") for choice in spec.choices),
             Column("错误数", 7, "number"), Column("提醒数", 7, "number"), Column("退回修改", 8, "center"),
             Column("报送文件", 30, "wrap"), Column("联系人", 12), Column("联系电话", 14),

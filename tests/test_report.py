@@ -98,7 +98,7 @@ def test_figures_match_a_hand_worked_ledger(ledger_workspace):
     assert {t: (r["总体状态"], r["逾期"]) for t, r in tasks.items()} == {
         "1-1": ("序时推进", "是"), "1-2": ("序时推进", None), "2-1": ("已完成", None)}
     assert tasks["1-1"]["牵头单位"] == "甲局" and tasks["1-1"]["牵头单位进展"] == "【甲局】甲一进展"
-    assert tasks["1-2"]["各单位进展"] == "【乙局】乙二完成\n【丙局】丙二进展"
+    assert tasks["1-2"]["各单位进展"] == "共2个单位：已完成1、序时推进1\n【乙局】乙二完成\n【丙局】丙二进展"
     assert [summary[s] for s in ("已完成", "序时推进", "进度滞后", "未启动")] == [1, 2, 0, 0]
     units = {r["单位名称"]: r for r in sheet_rows(path, "单位报送情况", "单位编码")}
     assert {n: (r["已报送"], r["按时"], r["任务数"]) for n, r in units.items()} == {

@@ -167,8 +167,20 @@ def write_cell(sheet, row: int, col: int, value: object, fmt=None) -> None:
     elif isinstance(value, (int, float)):
         result = sheet.write_number(row, col, value, fmt)
     else:
-        result = sheet.write_string(row, col, str(value), fmt)
+        result = sheet.write_string(row, col, fit_cell(str(value)), fmt)
     check_result(result, sheet, row, col)
+
+
+# Excel: a cell holds at most 32,767 characters.
+CELL_TEXT_LIMIT = 32767
+CUT_MARK = "……（内容超出单元格容量，以下从略）"
+
+
+def fit_cell(text: str) -> str:
+    """Text that fits one cell; longer text (many units' progress joined) is cut with a mark."""
+    if len(text) <= CELL_TEXT_LIMIT:
+        return text
+    return text[: CELL_TEXT_LIMIT - len(CUT_MARK)] + CUT_MARK
 
 
 def check_result(result: int, sheet, row: int, col: int) -> None:

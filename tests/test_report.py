@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import sqlite3
 import subprocess
@@ -11,7 +12,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from pipeline import cycle, report
+from pipeline import cycle, report, xlsxout
 from pipeline.cli import cli
 from pipeline.ledger import Ledger
 from pipeline.workspace import Workspace
@@ -187,3 +188,11 @@ def test_libreoffice_prints_the_summary_on_one_page(tmp_path):
     assert "一、报送情况" in first and "需要关注的事项" in first and "说明" in first
     assert "任务进展" in second and "一、报送情况" not in second
     shutil.rmtree(tmp_path / "demo")
+
+
+def test_joined_text_past_the_excel_cell_limit_is_cut_with_a_mark(tmp_path):
+    path = tmp_path / "long.xlsx"
+    with xlsxout.atomic_workbook(path, dt.datetime(2018, 6, 1)) as workbook:
+        xlsxout.write_cell(workbook.add_worksheet("任务进展"), 0, 0, "【甲局】" + "进展" * 20000)
+    value = openpyxl.load_workbook(path)["任务进展"]["A1"].value
+    assert len(value) == xlsxout.CELL_TEXT_LIMIT and value.endswith(xlsxout.CUT_MARK)

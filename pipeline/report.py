@@ -417,7 +417,7 @@ def write_feedback(c: Consolidation, spec: FormSpec, unit_code: str, title: str,
         formats = status_formats(styles, spec)
         state = ("已报送，" + ("退回修改" if unit["returned"] else "已通过")
                  + ("，按时" if unit["on_time"] else "，晚于截止日")) if unit["reported"] else "未报送"
-        rows = [["报送情况", state, ""], ["报送日期", unit["report_date"], ""],
+        rows = [["报送情况", state, ""], ["报送日期", _chinese_date(unit["report_date"]) if unit["report_date"] else "", ""],
                 ["承担任务", f"{int(unit['tasks'])} 项", f"{len(c.detail)} 项（单位 × 任务）"]]
         rows += [[f"状态为“{word}”的占比", _share(int(mine[word]), len(own)), _share(int(everyone[word]), len(c.detail))]
                  for word in order]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -138,24 +139,27 @@ def _collect_summary(result) -> str:
             f"应报 {len(result.expected)} 个单位，未报送 {len(result.missing)} 个。")
 
 
-def _progress_bar(label: str, quiet: bool):
-    """A progress bar on stderr (hidden when quiet or not on a terminal) and its two callbacks."""
-    state: dict = {}
+@contextmanager
+def progress_bar(label: str, quiet: bool = False):
+    """``(start(total), step(item))`` callbacks drawing a bar on stderr; nothing when quiet
+    (``--json``) or when stderr is not a terminal."""
+    stream = click.get_text_stream("stderr")
+    bars = []
 
     def start(total: int) -> None:
-        if not quiet:
-            state["bar"] = click.progressbar(length=total, label=label, file=click.get_text_stream("stderr"))
-            state["bar"].__enter__()
+        if not quiet and stream.isatty():
+            bars.append(click.progressbar(length=total, label=label, file=stream))
+            bars[0].__enter__()
 
     def step(_item: str) -> None:
-        if "bar" in state:
-            state["bar"].update(1)
+        for bar in bars:
+            bar.update(1)
 
-    def finish() -> None:
-        if "bar" in state:
-            state.pop("bar").__exit__(None, None, None)
-
-    return start, step, finish
+    try:
+        yield start, step
+    finally:
+        for bar in bars:
+            bar.__exit__(None, None, None)
 
 
 @cli.command()
@@ -170,11 +174,8 @@ def collect(period: str, folder: Path | None, as_json: bool) -> None:
 
     例：pipeline collect 2018-06
     """
-    start, step, finish = _progress_bar("读取报送文件", as_json)
-    try:
+    with progress_bar("读取报送文件", as_json) as (start, step):
         result, validation = cycle.collect_period(open_workspace(), period, folder, step, start)
-    finally:
-        finish()
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return
@@ -212,11 +213,8 @@ def templates(period: str) -> None:
 
     例：pipeline templates 2018-06
     """
-    start, step, finish = _progress_bar("生成填报模板", quiet=False)
-    try:
+    with progress_bar("生成填报模板") as (start, step):
         issue = cycle.issue_templates(open_workspace(), period, step, start)
-    finally:
-        finish()
     click.echo(f"已生成 {issue.period} 填报模板：{issue.units} 个单位，{len(issue.files)} 个文件，"
                f"共 {issue.rows} 行任务。")
     if issue.without_tasks:
@@ -277,10 +275,7 @@ def merge(period: str, folder: Path | None) -> None:
 
     例：pipeline merge 2018-06
     """
-    start, step, finish = _progress_bar("读取报送文件", False)
-    try:
+    with progress_bar("读取报送文件") as (start, step):
         result, validation, run = cycle.merge_period(open_workspace(), period, folder, step, start)
-    finally:
-        finish()
     click.echo(_collect_summary(result))
     _echo_outputs(validation, run)

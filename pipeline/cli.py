@@ -245,6 +245,10 @@ def demo(directory: Path) -> None:
 
 def _echo_outputs(validation: Path, report) -> None:
     click.echo(f"校验结果：{validation.resolve()}")
+    _echo_report(report)
+
+
+def _echo_report(report) -> None:
     click.echo(f"汇总报告：{report.report.resolve()}")
     click.echo(f"各单位反馈（{report.feedback_files} 份）：{report.feedback.resolve()}")
 
@@ -262,8 +266,7 @@ def report(period: str) -> None:
     click.echo(f"{period}：任务 {summary['tasks']} 项（已完成 {summary['done']}，滞后 {summary['lagging']}，"
                f"逾期 {summary['overdue']}）；应报 {summary['expected']} 个单位，已报 {summary['reported']}，"
                f"未报 {summary['missing']}。")
-    click.echo(f"汇总报告：{run.report}")
-    click.echo(f"各单位反馈（{run.feedback_files} 份）：{run.feedback}")
+    _echo_report(run)
 
 
 @cli.command()

@@ -13,6 +13,7 @@ from .errors import PeriodError, PlanError, WorkspaceError
 from .identity import IDENTITY_SHEET
 from .ledger import Ledger
 from .merge import Consolidation, consolidate
+from .periods import chinese_date, split_period
 from .plan import Plan, read_plan
 from .readers import read_files
 from .report import (BREAKDOWN_NAME, FEEDBACK_FOLDER, REPORT_NAME, VALIDATION_NAME, return_notice,
@@ -154,23 +155,27 @@ def report_period(workspace: Workspace, period: str) -> ReportRun:
     plan, config, spec = current_plan(workspace), workspace.config(), workspace.spec()
     with Ledger(workspace.ledger_path) as ledger:
         registry = ledger.registry()
-        collected = ledger.collected(period)
+        collected = ledger.collected_periods(period)
         submissions, answers, findings = ledger.report_inputs(period)
-    if not collected:
+    if period not in collected:
         raise PeriodError(f"台账中没有报送期 {period} 的收集记录。请先运行 pipeline collect {period}。")
-    year, month = map(int, period.split("-"))
+    year, month = split_period(period)
     deadline = dt.date(year, month, config.deadline_day)
-    consolidation = consolidate(plan, spec, registry.units, period, deadline, submissions, answers, findings)
+    consolidation = consolidate(plan, spec, registry.units, period, deadline, submissions, answers, findings,
+                                collected)
     title = f"{config.city}{plan.title}落实情况汇总报告（{year}年{month}月）"
     out = workspace.period_output(period)
     created = dt.datetime(year, month, 1)
-    write_consolidated(consolidation, spec, title, f"{year}年{month}月{config.deadline_day}日", out / REPORT_NAME,
-                       created)
+    write_consolidated(consolidation, spec, title, chinese_date(deadline), out / REPORT_NAME, created)
     feedback = out / FEEDBACK_FOLDER
-    shutil.rmtree(feedback, ignore_errors=True)  # units that left the plan get none
+    building = out / f".{FEEDBACK_FOLDER}.tmp"  # written whole, then put in place of the old folder
+    shutil.rmtree(building, ignore_errors=True)
     for unit in consolidation.units.itertuples():
-        path = feedback / f"{unit.unit_code}_{safe_file_name(unit.unit_name)}_{period}反馈.xlsx"
+        path = building / f"{unit.unit_code}_{safe_file_name(unit.unit_name)}_{period}反馈.xlsx"
         write_feedback(consolidation, spec, unit.unit_code, f"{config.city}{plan.title}", path, created)
+    building.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(feedback, ignore_errors=True)
+    building.rename(feedback)
     return ReportRun(consolidation, out / REPORT_NAME, feedback, len(consolidation.units))
 
 

@@ -16,17 +16,17 @@ def simulate_returns(template_folder: Path, target: Path, spec: FormSpec, plan, 
 
     Most units answer correctly and on time; ``mistakes`` units make typical mistakes (a
     mistyped status; a lagging task without its reason and no 填报人), ``skip`` units send
-    nothing, ``late`` units send after the deadline day, one unit sends its file twice, and
-    an Office temp file lands in the folder too. ``units`` are (code, name, file name)
+    nothing, ``late`` units send after the deadline day, one unit sends a corrected file
+    a day later, one sends the same file twice, and an Office temp file lands in the folder. ``units`` are (code, name, file name)
     triples. With ``previous`` (unit code -> task ID -> status), statuses move on from last
     month's. Statuses mostly agree across the units of a task, as they do in practice.
     """
     rng = random.Random(seed)
     order = [spec.not_started, spec.lagging, "序时推进", spec.done]
     base = {task.id: rng.choice([*order, "序时推进", "序时推进"]) for task in plan.tasks}
-    picked = rng.sample(range(len(units)), skip + mistakes + late + 1)
-    skipped, wrong, late_units, resend = (set(picked[:skip]), picked[skip:skip + mistakes],
-                                          set(picked[skip + mistakes:-1]), picked[-1])
+    picked = rng.sample(range(len(units)), skip + mistakes + late + 2)
+    skipped, wrong, late_units = set(picked[:skip]), picked[skip:skip + mistakes], set(picked[skip + mistakes:-2])
+    resend, duplicate = picked[-2:]
     status_label = spec.column(spec.status_column).label
     sent = []
     for index, (code, name, file_name) in enumerate(units):
@@ -53,9 +53,14 @@ def simulate_returns(template_folder: Path, target: Path, spec: FormSpec, plan, 
         path = target / f"{name}{period}进展报送.xlsx"
         fill_template(template_folder / file_name, path, spec, filling)
         sent.append(path)
-        if index == resend:
+        if index in (resend, duplicate):
             again = target / f"{name}{period}进展报送（再次发送）.xlsx"
-            again.write_bytes(path.read_bytes())
+            if index == resend:
+                header["报送日期"] = f"{period}-{day + 1:02d}"
+                first[spec.column("remarks").label] = "更正：补充了本月的公开网址。"
+                fill_template(template_folder / file_name, again, spec, filling)
+            else:
+                again.write_bytes(path.read_bytes())
             sent.append(again)
     (target / f"~${units[0][1]}{period}进展报送.xlsx").write_bytes(b"\x00" * 165)
     return sent

@@ -11,6 +11,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pandas as pd
+
 from .errors import PlanError
 from .plan import Assignment, Plan, Task
 from .units import Group, Registry, Unit
@@ -69,6 +71,10 @@ CREATE TABLE IF NOT EXISTS findings (
 """
 
 
+# (table, column, type) added since the first schema; older ledgers get them on opening.
+ADDED_COLUMNS = (("answers", "sha256", "TEXT"), ("submissions", "claimed_period", "TEXT"))
+
+
 class Ledger:
     """The workspace's history. Use as a context manager; each ``with`` block is one transaction."""
 
@@ -77,6 +83,14 @@ class Ledger:
         self.db = sqlite3.connect(self.path)
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.executescript(SCHEMA)
+        self._add_new_columns()
+
+    def _add_new_columns(self) -> None:
+        """Columns added after a ledger was first made; they are added to older ledgers here."""
+        for table, column, kind in ADDED_COLUMNS:
+            present = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def __enter__(self) -> "Ledger":
         return self
@@ -243,7 +257,8 @@ class Ledger:
         for o in outcomes:
             errors = sum(f.severity == "error" for f in o.findings)
             self.db.execute(
-                "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO submissions (period, sha256, file_name, unit_code, status, report_date, "
+                "errors, warnings, decided_at, claimed_period) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (period, o.sha256, o.file, o.unit_code, o.status, o.report_date, errors,
                  len(o.findings) - errors, now, o.period),
             )
@@ -254,7 +269,8 @@ class Ledger:
             )
             if o.status == "accepted":
                 self.db.executemany(
-                    "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO answers (period, unit_code, task_id, field, value, sha256) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
                     [(period, o.unit_code, task_id, key, value, o.sha256)
                      for task_id, values in o.answers.items() for key, value in values.items()],
                 )
@@ -266,15 +282,14 @@ class Ledger:
         ).fetchall()
 
     # -- what the reports are built from
-    def frame(self, sql: str, params: tuple = ()):
+    def frame(self, sql: str, params: tuple = ()) -> pd.DataFrame:
         """A query's rows as a DataFrame (the reports' input)."""
-        import pandas as pd
-
         return pd.read_sql_query(sql, self.db, params=params)
 
-    def collected(self, period: str) -> bool:
-        """Whether ``collect`` has run for a period (even with nothing received)."""
-        return self.db.execute("SELECT 1 FROM collections WHERE period = ?", (period,)).fetchone() is not None
+    def collected_periods(self, until: str) -> list[str]:
+        """The periods ``collect`` has run for (even with nothing received), up to ``until``."""
+        return [row[0] for row in self.db.execute(
+            "SELECT period FROM collections WHERE period <= ? ORDER BY period", (until,))]
 
     def report_inputs(self, period: str):
         """(submissions, answers up to ``period``, findings) of a period as DataFrames.

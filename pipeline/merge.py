@@ -12,11 +12,16 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .form import FormSpec
+from .periods import months_between, period_end, previous_period
 from .plan import Plan
 from .units import Unit
 
 NOT_REPORTED = "未报送"
 STANDING = ("accepted", "returned")
+# 任务进展 shows every unit's progress up to about this many characters (lagging units first);
+# beyond it the rest is counted and left to 明细, so a leader can still read the cell.
+PROGRESS_BUDGET = 3000
+URGENT_ITEMS = 5
 
 # The rules, stated in the report's notes exactly as applied here.
 RULES = (
@@ -26,7 +31,8 @@ RULES = (
     "逾期：完成时限已过（早于本期最后一天）且总体状态不是“已完成”。",
     "按时报送：填报表“报送日期”不晚于本月报送截止日；未填报送日期的，按系统首次收到文件的日期。",
     "已报送：本期有通过或退回修改的填报表；退回修改的填报表数据不计入进展统计。",
-    "连续滞后/未变：按台账中各期总体状态，截至本期连续两个月及以上为“进度滞后”或状态未变（已完成除外）。",
+    "连续滞后/未启动：按台账中逐月的任务总体状态，截至本期连续两个月及以上为“进度滞后”或“未启动”；"
+    "较上月变化与上一个自然月比较，上月没有数据的按“未报送”。",
 )
 
 
@@ -35,15 +41,16 @@ class Consolidation:
     """Everything the consolidated report shows, as frames with documented columns."""
 
     period: str
-    periods: list[str]
     detail: pd.DataFrame  # task × unit: task_id, category, requirement, unit, role, input keys, file
-    tasks: pd.DataFrame  # per task: overall status, lead's progress, everyone's progress, overdue
+    tasks: pd.DataFrame  # per task: overall status, progress texts, overdue, lagging units
     units: pd.DataFrame  # per expected unit: reported, on time, returned, status counts, findings
     categories: pd.DataFrame  # category × overall status counts
-    trend: pd.DataFrame  # period × overall status counts of tasks
-    changes: pd.DataFrame  # task × unit: previous and current status
-    streaks: pd.DataFrame  # tasks lagging or unchanged for two or more periods running
+    status_counts: pd.Series  # overall status -> number of tasks, in the form's order
+    trend: pd.DataFrame  # collected period × overall status counts of tasks
+    changes: pd.DataFrame  # task × unit: status last calendar month and now, and the change
+    streaks: pd.DataFrame  # tasks lagging or not started for two or more months running
     lagging: pd.DataFrame  # tasks whose overall status is lagging, or overdue
+    urgent: list[str]  # the most urgent items, in words
     findings: pd.DataFrame
     summary: dict[str, int]
 
@@ -52,16 +59,15 @@ class Consolidation:
         return self.units[~self.units["reported"]]
 
 
+def status_order(spec: FormSpec) -> list[str]:
+    return [*spec.choices, NOT_REPORTED]
+
+
 def status_rank(spec: FormSpec) -> dict[str, int]:
     """How advanced a status is: 未启动 0, 进度滞后 1, other choices 2, 已完成 3."""
     rank = {choice: 2 for choice in spec.choices}
     rank.update({spec.not_started: 0, spec.lagging: 1, spec.done: 3})
     return rank
-
-
-def period_end(period: str) -> dt.date:
-    year, month = map(int, period.split("-"))
-    return dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
 
 
 def assignments_frame(plan: Plan) -> pd.DataFrame:
@@ -114,15 +120,26 @@ def _joined(rows: pd.DataFrame, column: str) -> str:
     return "\n".join(f"【{name}】{text}" for name, text in zip(rows["unit_name"], rows[column]) if text)
 
 
-def _status_line(rows: pd.DataFrame, spec: FormSpec) -> str:
-    """``共47个单位：已完成3、序时推进40…`` heading a task's many progress texts."""
+def _progress(rows: pd.DataFrame, spec: FormSpec) -> str:
+    """Every unit's progress, headed by the status counts; lagging and not started units come
+    first, and past PROGRESS_BUDGET characters the rest are counted and left to 明细."""
     counts = rows[spec.status_column].value_counts()
-    parts = "、".join(f"{word}{counts[word]}" for word in (*spec.choices, NOT_REPORTED) if word in counts)
-    return f"共{len(rows)}个单位：{parts}\n" if len(rows) > 1 else ""
+    parts = "、".join(f"{word}{counts[word]}" for word in status_order(spec) if word in counts)
+    lines = [f"共{len(rows)}个单位：{parts}"] if len(rows) > 1 else []
+    behind = rows[spec.status_column].isin((spec.lagging, spec.not_started))
+    written = pd.concat([rows[behind], rows[~behind]])
+    written = written[written["progress"] != ""] if "progress" in written else written.iloc[0:0]
+    used = sum(map(len, lines))
+    for shown, (name, text) in enumerate(zip(written["unit_name"], written["progress"])):
+        if used > PROGRESS_BUDGET:
+            lines.append(f"……其余 {len(written) - shown} 个单位的进展见“明细”表")
+            break
+        lines.append(f"【{name}】{text}")
+        used += len(lines[-1])
+    return "\n".join(lines)
 
 
-def tasks_frame(detail: pd.DataFrame, spec: FormSpec, period: str) -> pd.DataFrame:
-    status = overall_status(detail, spec)
+def tasks_frame(detail: pd.DataFrame, spec: FormSpec, status: pd.Series, period: str) -> pd.DataFrame:
     end = period_end(period).isoformat()
     records = []
     for task_id, rows in detail.groupby("task_id", sort=False):
@@ -134,64 +151,67 @@ def tasks_frame(detail: pd.DataFrame, spec: FormSpec, period: str) -> pd.DataFra
             "task_id": task_id, "category_no": first["category_no"], "category": first["category"],
             "requirement": first["requirement"], "lead": "、".join(leads["unit_name"]),
             "status": status[task_id], "lead_progress": _joined(leads, "progress"),
-            "progress": _status_line(rows, spec) + _joined(rows, "progress"), "problems": _joined(rows, "problems"),
+            "progress": _progress(rows, spec), "problems": _joined(rows, "problems"),
             "next_steps": _joined(rows, "next_steps"), "deadline": first["deadline"],
-            "deadline_date": deadline_date or "", "overdue": overdue, "units": len(rows),
+            "deadline_date": deadline_date, "overdue": overdue, "units": len(rows),
             "reported": int((rows[spec.status_column] != NOT_REPORTED).sum()),
+            "lagging_units": "、".join(rows.loc[rows[spec.status_column] == spec.lagging, "unit_name"]),
         })
     return pd.DataFrame(records)
 
 
 def units_frame(detail: pd.DataFrame, spec: FormSpec, units: list[Unit], submissions: pd.DataFrame,
-                findings: pd.DataFrame, period: str, deadline: dt.date) -> pd.DataFrame:
-    """One row per unit with tasks: reported, on time, returned, status counts, findings, contact."""
+                period: str, deadline: dt.date) -> pd.DataFrame:
+    """One row per unit with tasks: reported, on time, returned, status counts, its file's findings."""
     standing = submissions[submissions["status"].isin(STANDING) & (submissions["claimed_period"] == period)]
     standing = standing.drop_duplicates("unit_code", keep="last").set_index("unit_code")
     counts = detail.pivot_table(index="unit_code", columns=spec.status_column, values="task_id",
-                                aggfunc="count", fill_value=0)
-    finding_counts = findings.groupby(["unit_code", "severity"]).size().unstack(fill_value=0)
-    expected = set(detail["unit_code"])
+                                aggfunc="count", fill_value=0).reindex(columns=status_order(spec), fill_value=0)
     records = []
     for unit in units:
-        if unit.code not in expected:
+        if unit.code not in counts.index:
             continue
         sub = standing.loc[unit.code] if unit.code in standing.index else None
         reported = sub is not None
         date = ""
         if reported:
             date = sub["report_date"] if isinstance(sub["report_date"], str) else sub["first_seen"][:10]
-        record = {
-            "unit_code": unit.code, "unit_name": unit.name,
-            "tasks": int(counts.loc[unit.code].sum()) if unit.code in counts.index else 0,
+        records.append({
+            "unit_code": unit.code, "unit_name": unit.name, "tasks": int(counts.loc[unit.code].sum()),
             "reported": reported, "on_time": reported and date <= deadline.isoformat(),
             "report_date": date, "returned": reported and sub["status"] == "returned",
             "file_name": sub["file_name"] if reported else "",
-            "errors": int(finding_counts.get("error", {}).get(unit.code, 0)),
-            "warnings": int(finding_counts.get("warning", {}).get(unit.code, 0)),
+            "errors": int(sub["errors"]) if reported else 0, "warnings": int(sub["warnings"]) if reported else 0,
             "contact": unit.contact, "phone": unit.phone, "email": unit.email,
-        }
-        for choice in (*spec.choices, NOT_REPORTED):
-            record[choice] = int(counts.loc[unit.code].get(choice, 0)) if unit.code in counts.index else 0
-        records.append(record)
+            **{word: int(n) for word, n in counts.loc[unit.code].items()},
+        })
     return pd.DataFrame(records)
 
 
 def consolidate(plan: Plan, spec: FormSpec, units: list[Unit], period: str, deadline: dt.date,
-                submissions: pd.DataFrame, answers: pd.DataFrame, findings: pd.DataFrame) -> Consolidation:
-    """The whole consolidation for ``period`` from the ledger's rows (see ``Ledger.report_inputs``)."""
-    periods = sorted({*answers["period"], period})
-    detail = detail_frame(plan, spec, answers, period)
-    tasks = tasks_frame(detail, spec, period)
-    unit_rows = units_frame(detail, spec, units, submissions, findings, period, deadline)
-    order = [*spec.choices, NOT_REPORTED]
+                submissions: pd.DataFrame, answers: pd.DataFrame, findings: pd.DataFrame,
+                collected: list[str]) -> Consolidation:
+    """The whole consolidation for ``period`` from the ledger's rows (see ``Ledger.report_inputs``).
+
+    ``collected`` are the periods collect has run for, up to ``period``.
+    """
+    months = months_between(min([*answers["period"], *collected, period]), period)
+    details = {month: detail_frame(plan, spec, answers, month) for month in months}
+    history = {month: overall_status(frame, spec) for month, frame in details.items()}
+    detail, status = details[period], history[period]
+    tasks = tasks_frame(detail, spec, status, period)
+    unit_rows = units_frame(detail, spec, units, submissions, period, deadline)
+    order = status_order(spec)
     categories = (tasks.pivot_table(index=["category_no", "category"], columns="status", values="task_id",
                                     aggfunc="count", fill_value=0)
                   .reindex(columns=order, fill_value=0).reset_index())
-    history = {p: overall_status(detail_frame(plan, spec, answers, p), spec) for p in periods}
-    trend = pd.DataFrame({p: s.value_counts().reindex(order, fill_value=0) for p, s in history.items()}).T
+    shown = sorted({*collected, period})
+    trend = pd.DataFrame({p: history[p].value_counts().reindex(order, fill_value=0) for p in shown}).T
     trend.index.name = "period"
-    changes = _changes(detail, answers, plan, spec, periods, period)
-    streaks = _streaks(history, tasks, spec, periods)
+    previous = previous_period(period)
+    changes = _changes(detail, details.get(previous), spec, previous)
+    streaks = _streaks(history, tasks, spec, months)
+    lagging = tasks[(tasks["status"] == spec.lagging) | tasks["overdue"]]
     summary = {
         "expected": len(unit_rows), "reported": int(unit_rows["reported"].sum()),
         "on_time": int(unit_rows["on_time"].sum()), "returned": int(unit_rows["returned"].sum()),
@@ -199,48 +219,75 @@ def consolidate(plan: Plan, spec: FormSpec, units: list[Unit], period: str, dead
         "overdue": int(tasks["overdue"].sum()), "lagging": int((tasks["status"] == spec.lagging).sum()),
         "done": int((tasks["status"] == spec.done).sum()),
     }
-    lagging = tasks[(tasks["status"] == spec.lagging) | tasks["overdue"]]
-    return Consolidation(period, periods, detail, tasks, unit_rows, categories, trend.reset_index(),
-                         changes, streaks, lagging, findings, summary)
+    result = Consolidation(period, detail, tasks, unit_rows, categories,
+                           tasks["status"].value_counts().reindex(order, fill_value=0), trend.reset_index(),
+                           changes, streaks, lagging, [], findings, summary)
+    result.urgent = urgent_items(result, spec)
+    return result
 
 
-def _changes(detail: pd.DataFrame, answers: pd.DataFrame, plan: Plan, spec: FormSpec,
-             periods: list[str], period: str) -> pd.DataFrame:
-    """Per task × unit: status last period and now, and what changed."""
-    earlier = [p for p in periods if p < period]
-    if not earlier:
-        return pd.DataFrame(columns=["task_id", "unit_name", "previous", "current", "change"])
-    previous = detail_frame(plan, spec, answers, earlier[-1]).set_index(["task_id", "unit_code"])[spec.status_column]
+def _changes(detail: pd.DataFrame, before: pd.DataFrame | None, spec: FormSpec, previous: str) -> pd.DataFrame:
+    """Per task × unit: status last calendar month (未报送 without data) and now, and the change."""
     frame = detail[["task_id", "unit_code", "unit_name", spec.status_column]].rename(
         columns={spec.status_column: "current"})
-    frame["previous"] = [previous.get((t, u), NOT_REPORTED) for t, u in zip(frame["task_id"], frame["unit_code"])]
+    earlier = {} if before is None else dict(zip(zip(before["task_id"], before["unit_code"]),
+                                                 before[spec.status_column]))
+    frame["previous"] = [earlier.get(key, NOT_REPORTED) for key in zip(frame["task_id"], frame["unit_code"])]
     rank = status_rank(spec)
 
     def change(before: str, now: str) -> str:
         if before == now:
-            return "未变"
+            return "连续未报送" if now == NOT_REPORTED else "未变"
         if before not in rank or now not in rank:
             return "本期未报送" if now not in rank else "本期新报送"
         return "前进" if rank[now] > rank[before] else "后退" if rank[now] < rank[before] else "变化"
 
     frame["change"] = [change(b, n) for b, n in zip(frame["previous"], frame["current"])]
-    frame["previous_period"] = earlier[-1]
-    return frame
+    frame["previous_period"] = previous
+    return frame.drop(columns="unit_code")
 
 
 def _streaks(history: dict[str, pd.Series], tasks: pd.DataFrame, spec: FormSpec,
-             periods: list[str]) -> pd.DataFrame:
-    """Tasks whose overall status is lagging, or unchanged and not done, two or more periods running."""
+             months: list[str]) -> pd.DataFrame:
+    """Tasks whose overall status is lagging or not started, two or more calendar months running."""
     records = []
     for task_id, now in zip(tasks["task_id"], tasks["status"]):
-        if now in (spec.done, NOT_REPORTED):
+        if now not in (spec.lagging, spec.not_started):
             continue
         run = 0
-        for p in reversed(periods):
-            if history[p].get(task_id) != now:
+        for month in reversed(months):
+            if history[month].get(task_id) != now:
                 break
             run += 1
         if run >= 2:
-            kind = "连续进度滞后" if now == spec.lagging else "状态连续未变"
-            records.append({"task_id": task_id, "status": now, "months": run, "kind": kind})
+            records.append({"task_id": task_id, "status": now, "months": run, "kind": f"连续{now}"})
     return pd.DataFrame(records, columns=["task_id", "status", "months", "kind"])
+
+
+def urgent_items(c: Consolidation, spec: FormSpec) -> list[str]:
+    """The most urgent things, in words: overdue, then lagging (longest first), then missing units."""
+    streak = dict(zip(c.streaks["task_id"], c.streaks["months"]))
+    items = []
+    overdue = c.tasks[c.tasks["overdue"]].sort_values(["deadline_date", "task_id"], kind="stable")
+    for t in overdue.itertuples():
+        items.append(f"任务 {t.task_id}（牵头：{t.lead or '无'}）已过完成时限（{t.deadline}），"
+                     f"总体状态为“{t.status}”。")
+    lagging = c.tasks[(c.tasks["status"] == spec.lagging) & ~c.tasks["overdue"]].copy()
+    lagging["months"] = lagging["task_id"].map(streak).fillna(1)
+    for t in lagging.sort_values(["months", "task_id"], ascending=[False, True], kind="stable").itertuples():
+        months = f"已连续 {int(t.months)} 个月" if t.months >= 2 else "本月"
+        problem = t.problems.split("\n")[0] if t.problems else "未说明原因"
+        items.append(f"任务 {t.task_id} {months}进度滞后（牵头：{t.lead or '无'}）。{problem[:60]}")
+    missing = c.missing.sort_values(["tasks", "unit_code"], ascending=[False, True], kind="stable")
+    for u in missing.itertuples():
+        items.append(f"{u.unit_name}未报送（承担 {u.tasks} 项任务），联系人 {u.contact} {u.phone}。")
+    return items[:URGENT_ITEMS]
+
+
+def unit_comparison(c: Consolidation, unit_code: str, spec: FormSpec) -> list[tuple[str, float, float]]:
+    """Per status: the share of a unit's tasks and the share of all task × unit rows."""
+    own = c.detail.loc[c.detail["unit_code"] == unit_code, spec.status_column].value_counts()
+    everyone = c.detail[spec.status_column].value_counts()
+    mine_total, all_total = max(int(own.sum()), 1), max(len(c.detail), 1)
+    return [(word, int(own.get(word, 0)) / mine_total, int(everyone.get(word, 0)) / all_total)
+            for word in status_order(spec)]

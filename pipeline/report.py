@@ -9,7 +9,8 @@ import pandas as pd
 
 from .findings import SEVERITY_WORDS, place
 from .form import FormSpec
-from .merge import NOT_REPORTED, RULES, Consolidation
+from .merge import NOT_REPORTED, RULES, Consolidation, status_order, unit_comparison
+from .periods import chinese_date, previous_period
 from .plan import ROLES, Plan
 from .units import Registry
 from .validate import STATUS_WORDS
@@ -157,38 +158,13 @@ SUMMARY_WIDTHS = (34, 10, 10, 10, 10, 10, 10)  # 总体情况: fits one A4 page,
 
 def status_formats(styles: Styles, spec: FormSpec) -> dict[str, object]:
     """The traffic-light format of every status word, the same in every sheet."""
-    part = {choice: "on_track" for choice in spec.choices}
-    part.update({spec.done: "done", spec.lagging: "lagging", spec.not_started: "not_started",
-                 NOT_REPORTED: "not_reported"})
-    return {word: styles.add(bordered=False, bg_color=LIGHTS[p][0], font_color=LIGHTS[p][1])
-            for word, p in part.items()}
+    return {word: styles.add(bordered=False, bg_color=LIGHTS[_part(word, spec)][0],
+                             font_color=LIGHTS[_part(word, spec)][1])
+            for word in status_order(spec)}
 
 
 def _lights(sheet, formats, top: int, rows: int, col: int) -> None:
     highlight_values(sheet, top + 1, top + max(rows, 1), col, formats)
-
-
-def _chinese_date(iso: str) -> str:
-    year, month, day = map(int, iso.split("-"))
-    return f"{year}年{month}月{day}日"
-
-
-def urgent_items(c: Consolidation, spec: FormSpec, limit: int = 5) -> list[str]:
-    """The most urgent things, in words: overdue, then lagging (longest first), then missing units."""
-    streak = dict(zip(c.streaks["task_id"], c.streaks["months"]))
-    items = []
-    for t in c.tasks[c.tasks["overdue"]].sort_values("deadline_date").itertuples():
-        items.append(f"任务 {t.task_id}（牵头：{t.lead or '无'}）已过完成时限（{t.deadline}），"
-                     f"总体状态为“{t.status}”。")
-    lagging = c.tasks[(c.tasks["status"] == spec.lagging) & ~c.tasks["overdue"]].copy()
-    lagging["months"] = lagging["task_id"].map(streak).fillna(1)
-    for t in lagging.sort_values(["months", "task_id"], ascending=[False, True], kind="stable").itertuples():
-        months = f"已连续 {int(t.months)} 个月" if t.months >= 2 else "本月"
-        problem = t.problems.split("\n")[0] if t.problems else "未说明原因"
-        items.append(f"任务 {t.task_id} {months}进度滞后（牵头：{t.lead or '无'}）。{problem[:60]}")
-    for u in c.missing.sort_values(["tasks", "unit_code"], ascending=[False, True]).itertuples():
-        items.append(f"{u.unit_name}未报送（承担 {u.tasks} 项任务），联系人 {u.contact} {u.phone}。")
-    return items[:limit]
 
 
 def write_summary_sheet(workbook, styles: Styles, c: Consolidation, spec: FormSpec, title: str,
@@ -205,6 +181,7 @@ def write_summary_sheet(workbook, styles: Styles, c: Consolidation, spec: FormSp
                       f"数据来源：各单位通过校验的填报表（详见“明细”表）", styles.subtitle)
     s = c.summary
     rate = _share
+    order = status_order(spec)
 
     sheet.write_string(3, 0, "一、报送情况", section)
     rows = [("应报单位", s["expected"], 1.0 if s["expected"] else 0), ("已报送", s["reported"], rate(s["reported"], s["expected"])),
@@ -214,9 +191,7 @@ def write_summary_sheet(workbook, styles: Styles, c: Consolidation, spec: FormSp
     _small_table(sheet, styles, 4, ["项目", "单位数", "比例"], rows, ["text", "number", "percent"])
 
     sheet.write_string(11, 0, "二、任务总体状态", section)
-    order = [*spec.choices, NOT_REPORTED]
-    counts = c.tasks["status"].value_counts().reindex(order, fill_value=0)
-    status_rows = [(word, int(n), rate(int(n), s["tasks"])) for word, n in counts.items()]
+    status_rows = [(word, int(n), rate(int(n), s["tasks"])) for word, n in c.status_counts.items()]
     status_rows.append(("合计", s["tasks"], 1.0 if s["tasks"] else 0))
     _small_table(sheet, styles, 12, ["总体状态", "任务数", "占比"], status_rows, ["text", "number", "percent"])
     highlight_values(sheet, 13, 13 + len(order) - 1, 0, formats)
@@ -272,7 +247,7 @@ def write_summary_sheet(workbook, styles: Styles, c: Consolidation, spec: FormSp
         row = max(t_last, trend_top + 12) + 2
     sheet.write_string(row, 0, "需要关注的事项", section)
     width = sum(SUMMARY_WIDTHS)
-    for number, item in enumerate(urgent_items(c, spec) or ["本期没有逾期、滞后任务，所有单位均已报送。"], start=1):
+    for number, item in enumerate(c.urgent or ["本期没有逾期、滞后任务，所有单位均已报送。"], start=1):
         row += 1
         text = f"{number}. {item}"
         sheet.merge_range(row, 0, row, last, text, styles.note)
@@ -333,7 +308,7 @@ def write_consolidated(c: Consolidation, spec: FormSpec, title: str, deadline: s
         sheet = workbook.add_worksheet("单位报送情况")
         rows = [[u["unit_code"], u["unit_name"], u["tasks"], "是" if u["reported"] else "否",
                  ("是" if u["on_time"] else "否") if u["reported"] else "",
-                 _chinese_date(u["report_date"]) if u["report_date"] else "",
+                 chinese_date(u["report_date"]) if u["report_date"] else "",
                  *(u[choice] for choice in spec.choices),
                  u["errors"], u["warnings"], "是" if u["returned"] else "", u["file_name"], u["contact"], u["phone"]]
                 for u in c.units.to_dict("records")]
@@ -357,9 +332,8 @@ def write_consolidated(c: Consolidation, spec: FormSpec, title: str, deadline: s
         _lights(sheet, formats, top, len(rows), 2)
 
         sheet = workbook.add_worksheet("滞后及逾期任务")
-        lagging_units = c.detail[c.detail[status] == spec.lagging].groupby("task_id")["unit_name"].agg("、".join)
         rows = [[t.task_id, t.requirement, t.lead, t.status, "是" if t.overdue else "", t.deadline,
-                 lagging_units.get(t.task_id, ""), streak.get(t.task_id, ""), t.problems]
+                 t.lagging_units, streak.get(t.task_id, ""), t.problems]
                 for t in c.lagging.itertuples()]
         top = write_table(sheet, styles, [
             Column("任务编号", 8, "center"), Column("具体要求", 40, "wrap"), Column("牵头单位", 12, "wrap"),
@@ -377,12 +351,13 @@ def write_consolidated(c: Consolidation, spec: FormSpec, title: str, deadline: s
         sheet = workbook.add_worksheet("较上月变化")
         rows = [[ch.task_id, ch.unit_name, ch.previous, ch.current, ch.change, streak.get(ch.task_id, "")]
                 for ch in c.changes.itertuples()]
-        previous = c.changes["previous_period"].iloc[0] if len(c.changes) else "无"
+        previous = previous_period(c.period)
+        no_data = (c.changes["previous"] == NOT_REPORTED).all()
         top = write_table(sheet, styles, [
-            Column("任务编号", 8, "center"), Column("单位", 20, "wrap"), Column(f"上期（{previous}）状态", 14, "center"),
+            Column("任务编号", 8, "center"), Column("单位", 20, "wrap"), Column(f"上月（{previous}）状态", 14, "center"),
             Column("本期状态", 10, "center"), Column("变化", 10, "center"), Column("任务连续情况", 18, "wrap"),
         ], rows, title=f"{title}　较上月变化",
-            subtitle=subtitle if len(rows) else subtitle + "　（台账中没有上一期数据）")
+            subtitle=subtitle + ("　（台账中没有上月数据）" if no_data else ""))
         _lights(sheet, formats, top, len(rows), 2)
         _lights(sheet, formats, top, len(rows), 3)
 
@@ -407,9 +382,6 @@ def write_feedback(c: Consolidation, spec: FormSpec, unit_code: str, title: str,
     unit = c.units.set_index("unit_code").loc[unit_code]
     own = c.detail[c.detail["unit_code"] == unit_code]
     status = spec.status_column
-    order = [*spec.choices, NOT_REPORTED]
-    mine = own[status].value_counts().reindex(order, fill_value=0)
-    everyone = c.detail[status].value_counts().reindex(order, fill_value=0)
     overall = dict(zip(c.tasks["task_id"], c.tasks["status"]))
     subtitle = f"{unit['unit_name']}　报送期 {c.period}"
     with atomic_workbook(path, created) as workbook:
@@ -417,10 +389,9 @@ def write_feedback(c: Consolidation, spec: FormSpec, unit_code: str, title: str,
         formats = status_formats(styles, spec)
         state = ("已报送，" + ("退回修改" if unit["returned"] else "已通过")
                  + ("，按时" if unit["on_time"] else "，晚于截止日")) if unit["reported"] else "未报送"
-        rows = [["报送情况", state, ""], ["报送日期", _chinese_date(unit["report_date"]) if unit["report_date"] else "", ""],
+        rows = [["报送情况", state, ""], ["报送日期", chinese_date(unit["report_date"]) if unit["report_date"] else "", ""],
                 ["承担任务", f"{int(unit['tasks'])} 项", f"{len(c.detail)} 项（单位 × 任务）"]]
-        rows += [[f"状态为“{word}”的占比", _share(int(mine[word]), len(own)), _share(int(everyone[word]), len(c.detail))]
-                 for word in order]
+        rows += [[f"状态为“{word}”的占比", mine, everyone] for word, mine, everyone in unit_comparison(c, unit_code, spec)]
         write_table(workbook.add_worksheet("本单位情况"), styles,
                     [Column("项目", 22), Column("本单位", 26, "percent"), Column("全部单位", 22, "percent")],
                     rows, title=f"{title}　反馈", subtitle=subtitle)

@@ -24,6 +24,7 @@ from xlsxwriter.utility import quote_sheetname, xl_range, xl_range_abs, xl_rowco
 
 from .form import FormColumn, FormSpec, HeaderField
 from .identity import IDENTITY_SHEET, Identity, defined_name
+from .periods import split_period
 from .plan import Plan, Task
 from .units import Registry, Unit
 from .workspace import Config, safe_file_name
@@ -70,8 +71,7 @@ class TemplateContext:
 
     @property
     def year_month(self) -> tuple[int, int]:
-        year, month = self.period.split("-")
-        return int(year), int(month)
+        return split_period(self.period)
 
     def identity(self, unit: Unit, tasks: UnitTasks) -> Identity:
         """The signed identity of a unit's workbook; generated_at is pinned to the period."""

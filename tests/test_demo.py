@@ -24,6 +24,9 @@ def test_each_month_issues_collects_and_reports(demo):
         assert len(list(month.report.feedback.glob("*.xlsx"))) == month.report.feedback_files == 48
         rejected = [f.findings[0].code for f in month.collected.files if f.status == "rejected"]
         assert rejected == ["file-temp"]
+        superseded = [f for f in month.collected.files if f.status == "superseded"]
+        assert len(superseded) == 1 and "报送日期" in superseded[0].findings[-1].message
+        assert any(f.code == "file-duplicate" for o in month.collected.files for f in o.findings)
     assert (first.collected.count("returned"), len(first.collected.missing)) == (2, 2)
     assert first.collected.count("accepted") == 48 - 4
     assert (second.collected.count("returned"), len(second.collected.missing)) == (1, 1)

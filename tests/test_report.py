@@ -9,12 +9,14 @@ import subprocess
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from pipeline import cycle, report, xlsxout
 from pipeline.cli import cli
 from pipeline.ledger import Ledger
+from pipeline.merge import consolidate
 from pipeline.workspace import Workspace
 
 from helpers import write_registry
@@ -65,8 +67,13 @@ def ledger_workspace(tmp_path) -> Workspace:
                        [(period, unit, task, key, value, sha)
                         for task, values in answers.items() for key, value in values.items()])
     db.executemany("INSERT INTO collections VALUES (?, 'now')", [("2018-05",), (PERIOD,)])
+    # 乙局's standing file has one warning; its superseded earlier file had three errors.
     db.execute("INSERT INTO findings VALUES (?, ?, 0, 'done-not-100', 'warning', '进展填报!H7', '提醒', '核对')",
                (PERIOD, f"{5:064d}"))
+    db.executemany("INSERT INTO findings VALUES (?, ?, ?, 'status-invalid', 'error', '进展填报!G7', '错', '改')",
+                   [(PERIOD, f"{4:064d}", seq) for seq in range(3)])
+    db.execute("UPDATE submissions SET warnings = 1 WHERE file_name = '乙局.xlsx'")
+    db.execute("UPDATE submissions SET errors = 3 WHERE file_name = '乙局旧.xlsx'")
     db.commit()
     db.close()
     return workspace
@@ -104,12 +111,11 @@ def test_figures_match_a_hand_worked_ledger(ledger_workspace):
     units = {r["单位名称"]: r for r in sheet_rows(path, "单位报送情况", "单位编码")}
     assert {n: (r["已报送"], r["按时"], r["任务数"]) for n, r in units.items()} == {
         "甲局": ("是", "是", 2), "乙局": ("是", "是", 2), "丙局": ("是", "否", 2), "丁区政府": ("否", None, 1)}
-    assert units["乙局"]["提醒数"] == 1 and units["乙局"]["报送文件"] == "乙局.xlsx"
+    assert (units["乙局"]["错误数"], units["乙局"]["提醒数"], units["乙局"]["报送文件"]) == (0, 1, "乙局.xlsx")
     assert [r["单位名称"] for r in sheet_rows(path, "未报送单位", "单位编码")] == ["丁区政府"]
     lagging = sheet_rows(path, "滞后及逾期任务", "任务编号")
-    assert [(r["任务编号"], r["报告滞后的单位"], r["连续情况"]) for r in lagging] == [
-        ("1-1", "乙局", "状态连续未变（2个月）")]
-    changes = {(r["任务编号"], r["单位"]): (r["上期（2018-05）状态"], r["本期状态"], r["变化"])
+    assert [(r["任务编号"], r["报告滞后的单位"], r["连续情况"]) for r in lagging] == [("1-1", "乙局", None)]
+    changes = {(r["任务编号"], r["单位"]): (r["上月（2018-05）状态"], r["本期状态"], r["变化"])
                for r in sheet_rows(path, "较上月变化", "任务编号")}
     assert changes[("1-2", "丙局")] == ("未启动", "序时推进", "前进")
     assert changes[("1-1", "甲局")] == ("序时推进", "序时推进", "未变")
@@ -137,7 +143,8 @@ def test_feedback_has_the_units_own_rows_findings_and_comparison(ledger_workspac
     assert [(r["任务编号"], r["完成状态"], r["任务总体状态"]) for r in rows] == [
         ("1-1", "进度滞后", "序时推进"), ("1-2", "已完成", "序时推进")]
     found = sheet_rows(path, "问题", "文件")
-    assert [(f["位置"], f["级别"]) for f in found] == [("进展填报!H7", "提醒")]
+    assert [(f["文件"], f["位置"], f["级别"]) for f in found] == [  # every file it sent this month
+        ("乙局.xlsx", "进展填报!H7", "提醒"), *[("乙局旧.xlsx", "进展填报!G7", "错误")] * 3]
     share = {r["项目"]: (r["本单位"], r["全部单位"]) for r in sheet_rows(path, "本单位情况", "项目")}
     assert share["状态为“已完成”的占比"] == (0.5, 2 / 7)  # 乙局 1 of 2; all units 2 of 7 rows
 
@@ -196,3 +203,26 @@ def test_joined_text_past_the_excel_cell_limit_is_cut_with_a_mark(tmp_path):
         xlsxout.write_cell(workbook.add_worksheet("任务进展"), 0, 0, "【甲局】" + "进展" * 20000)
     value = openpyxl.load_workbook(path)["任务进展"]["A1"].value
     assert len(value) == xlsxout.CELL_TEXT_LIMIT and value.endswith(xlsxout.CUT_MARK)
+
+
+def test_months_are_calendar_months_and_a_gap_breaks_a_streak(ledger_workspace):
+    with Ledger(ledger_workspace.ledger_path) as ledger:
+        registry = ledger.registry()
+        submissions, answers, findings = ledger.report_inputs(PERIOD)
+    plan, spec = cycle.current_plan(ledger_workspace), ledger_workspace.spec()
+    lagging = {"period": "2018-04", "unit_code": "U1", "task_id": "1-1", "field": "status", "value": "进度滞后",
+               "sha256": "", "file_name": ""}
+    moved = answers.assign(period=answers["period"].replace("2018-05", "2018-03"))  # May now empty
+    moved = pd.concat([moved, pd.DataFrame([lagging])], ignore_index=True)
+    now = moved["period"] == PERIOD
+    moved.loc[now & (moved["unit_code"] == "U1") & (moved["field"] == "status") & (moved["task_id"] == "1-1"),
+              "value"] = "进度滞后"
+    c = consolidate(plan, spec, registry.units, PERIOD, dt.date(2018, 6, 25), submissions, moved, findings,
+                    ["2018-03", "2018-04", PERIOD])
+    assert list(c.trend["period"]) == ["2018-03", "2018-04", PERIOD]
+    assert c.tasks.set_index("task_id").loc["1-1", "status"] == "进度滞后"
+    assert c.streaks.empty  # lagging in April and June, but May has no data: no streak
+    changes = {(t, u): (p, n, ch) for t, u, p, n, ch in
+               c.changes[["task_id", "unit_name", "previous", "current", "change"]].itertuples(index=False)}
+    assert changes[("1-1", "甲局")] == ("未报送", "进度滞后", "本期新报送")  # compared with May, not April
+    assert changes[("2-1", "丁区政府")] == ("未报送", "未报送", "连续未报送")

@@ -313,3 +313,17 @@ def test_identity_falls_back_to_defined_names_even_past_255_characters():
     assert len(names[defined_name("task_ids")]) > 300
     raw = RawWorkbook(sheets={}, states={}, defined_names=names)  # identity sheet deleted
     assert read_identity(raw) == identity and read_identity(raw).verify(b"k")
+
+
+def test_a_ledger_from_before_new_columns_is_brought_up_to_date(tmp_path):
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE answers (period TEXT NOT NULL, unit_code TEXT NOT NULL, task_id TEXT NOT NULL, "
+               "field TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (period, unit_code, task_id, field))")
+    db.execute("INSERT INTO answers VALUES ('2018-05', 'S009', '1-1', 'status', '已完成')")
+    db.commit()
+    db.close()
+    with Ledger(path) as ledger:
+        columns = {row[1] for row in ledger.db.execute("PRAGMA table_info(answers)")}
+        assert "sha256" in columns
+        assert ledger.answers("S009", "2018-05") == {"1-1": {"status": "已完成"}}

@@ -18,9 +18,11 @@ from .units import Unit
 
 NOT_REPORTED = "未报送"
 STANDING = ("accepted", "returned")
-# 任务进展 shows every unit's progress up to about this many characters (lagging units first);
-# beyond it the rest is counted and left to 明细, so a leader can still read the cell.
-PROGRESS_BUDGET = 3000
+# 任务进展 shows every unit's texts up to about this many characters (lagging units first);
+# beyond it the rest is counted and left to 明细, so that the row (Excel: at most 409 pt)
+# still shows the whole cell.
+PROGRESS_BUDGET = 800
+TEXT_BUDGET = 350
 URGENT_ITEMS = 5
 
 # The rules, stated in the report's notes exactly as applied here.
@@ -113,30 +115,29 @@ def overall_status(detail: pd.DataFrame, spec: FormSpec) -> pd.Series:
     return least.reindex(task_ids).astype(object).fillna(NOT_REPORTED)
 
 
-def _joined(rows: pd.DataFrame, column: str) -> str:
-    """``【单位】text`` lines for the units that wrote something in ``column``."""
+def _joined(rows: pd.DataFrame, column: str, spec: FormSpec, budget: int | None = None) -> str:
+    """``【单位】text`` lines for the units that wrote in ``column``, lagging and not started
+    units first; past ``budget`` characters the rest are counted and left to 明细."""
     if column not in rows:
         return ""
-    return "\n".join(f"【{name}】{text}" for name, text in zip(rows["unit_name"], rows[column]) if text)
-
-
-def _progress(rows: pd.DataFrame, spec: FormSpec) -> str:
-    """Every unit's progress, headed by the status counts; lagging and not started units come
-    first, and past PROGRESS_BUDGET characters the rest are counted and left to 明细."""
-    counts = rows[spec.status_column].value_counts()
-    parts = "、".join(f"{word}{counts[word]}" for word in status_order(spec) if word in counts)
-    lines = [f"共{len(rows)}个单位：{parts}"] if len(rows) > 1 else []
     behind = rows[spec.status_column].isin((spec.lagging, spec.not_started))
-    written = pd.concat([rows[behind], rows[~behind]])
-    written = written[written["progress"] != ""] if "progress" in written else written.iloc[0:0]
-    used = sum(map(len, lines))
-    for shown, (name, text) in enumerate(zip(written["unit_name"], written["progress"])):
-        if used > PROGRESS_BUDGET:
-            lines.append(f"……其余 {len(written) - shown} 个单位的进展见“明细”表")
+    written = pd.concat([rows[behind], rows[~behind]]) if budget else rows
+    written = written[written[column] != ""]
+    lines, used = [], 0
+    for shown, (name, text) in enumerate(zip(written["unit_name"], written[column])):
+        if budget and used > budget:
+            lines.append(f"……其余 {len(written) - shown} 个单位的内容见“明细”表")
             break
         lines.append(f"【{name}】{text}")
         used += len(lines[-1])
     return "\n".join(lines)
+
+
+def _status_line(rows: pd.DataFrame, spec: FormSpec) -> str:
+    """``共47个单位：已完成3、序时推进40…``, heading the progress of a task with several units."""
+    counts = rows[spec.status_column].value_counts()
+    parts = "、".join(f"{word}{counts[word]}" for word in status_order(spec) if word in counts)
+    return f"共{len(rows)}个单位：{parts}\n" if len(rows) > 1 else ""
 
 
 def tasks_frame(detail: pd.DataFrame, spec: FormSpec, status: pd.Series, period: str) -> pd.DataFrame:
@@ -150,9 +151,10 @@ def tasks_frame(detail: pd.DataFrame, spec: FormSpec, status: pd.Series, period:
         records.append({
             "task_id": task_id, "category_no": first["category_no"], "category": first["category"],
             "requirement": first["requirement"], "lead": "、".join(leads["unit_name"]),
-            "status": status[task_id], "lead_progress": _joined(leads, "progress"),
-            "progress": _progress(rows, spec), "problems": _joined(rows, "problems"),
-            "next_steps": _joined(rows, "next_steps"), "deadline": first["deadline"],
+            "status": status[task_id], "lead_progress": _joined(leads, "progress", spec),
+            "progress": _status_line(rows, spec) + _joined(rows, "progress", spec, PROGRESS_BUDGET),
+            "problems": _joined(rows, "problems", spec, TEXT_BUDGET),
+            "next_steps": _joined(rows, "next_steps", spec, TEXT_BUDGET), "deadline": first["deadline"],
             "deadline_date": deadline_date, "overdue": overdue, "units": len(rows),
             "reported": int((rows[spec.status_column] != NOT_REPORTED).sum()),
             "lagging_units": "、".join(rows.loc[rows[spec.status_column] == spec.lagging, "unit_name"]),

@@ -300,7 +300,7 @@ def write_consolidated(c: Consolidation, spec: FormSpec, title: str, deadline: s
         top = write_table(sheet, styles, [
             Column("任务编号", 8, "center"), Column("类别", 14, "wrap"), Column("具体要求", 36, "wrap"),
             Column("牵头单位", 12, "wrap"), Column("总体状态", 10, "center"), Column("牵头单位进展", 36, "wrap"),
-            Column("各单位进展", 60, "wrap"), Column("存在问题", 30, "wrap"), Column("下一步计划", 30, "wrap"),
+            Column("各单位进展", 70, "wrap"), Column("存在问题", 34, "wrap"), Column("下一步计划", 34, "wrap"),
             Column("完成时限", 10, "wrap"), Column("逾期", 6, "center"), Column("已报/应报", 9, "center"),
         ], rows, title=f"{title}　任务进展", subtitle=subtitle)
         _lights(sheet, formats, top, len(rows), 4)

@@ -46,3 +46,15 @@ def test_the_second_month_is_prefilled_from_the_first_and_moves_on(demo):
     changes = second.report.consolidation.changes
     assert len(changes) and "前进" in set(changes["change"]) and set(changes["previous_period"]) == {"2018-06"}
     assert list(second.report.consolidation.trend["period"]) == ["2018-06", "2018-07"]
+
+
+def test_a_task_with_many_units_shows_laggards_first_and_points_to_the_detail(demo):
+    c = demo.months[-1].report.consolidation
+    spec = demo.workspace.spec()
+    task = c.tasks.set_index("task_id").loc["1-1"]
+    rows = c.detail[c.detail["task_id"] == "1-1"]
+    assert task["progress"].startswith(f"共{len(rows)}个单位：")
+    assert "个单位的内容见“明细”表" in task["progress"] and len(task["progress"]) < 1500
+    behind = rows[rows[spec.status_column].isin((spec.lagging, spec.not_started)) & (rows["progress"] != "")]
+    if len(behind):
+        assert task["progress"].split("\n")[1].startswith(f"【{behind['unit_name'].iloc[0]}】")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -119,14 +120,16 @@ def collect(workspace: Workspace, period: str, folder: Path | None, plan: Plan, 
         to_read = {o.sha256: o for o in outcomes.values() if not o.file.startswith(TEMP_PREFIX)}
         if on_start:
             on_start(len(to_read))
-        reads = read_files([o.archived for o in to_read.values()], (spec.data_sheet, IDENTITY_SHEET),
-                           progress=progress)
+        # Judged in the reading workers, so only verdicts come back, never the workbooks; the
+        # workers know neither the file's name nor its hash, which the outcome here keeps.
+        verdicts = read_files([o.archived for o in to_read.values()], (spec.data_sheet, IDENTITY_SHEET),
+                              progress=progress, then=partial(outcome_from, spec=spec, key=key, period=period,
+                                                              plan=plan, units=units, name="", sha256=""))
         for sha256, outcome in outcomes.items():
             if sha256 not in to_read:
                 outcome.status, outcome.findings = REJECTED, [finding("file-temp")]
                 continue
-            judged = outcome_from(reads[str(outcome.archived)], spec, key, period, plan, units,
-                                  outcome.file, sha256)
+            judged = verdicts[str(outcome.archived)]
             outcome.status, outcome.unit_code, outcome.period = judged.status, judged.unit_code, judged.period
             outcome.findings = judged.findings + outcome.findings
             outcome.answers, outcome.report_date = judged.answers, judged.report_date

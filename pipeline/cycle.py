@@ -18,7 +18,8 @@ from .plan import Plan, read_plan
 from .readers import read_files
 from .report import (BREAKDOWN_NAME, FEEDBACK_FOLDER, REPORT_NAME, VALIDATION_NAME, return_notice,
                      write_consolidated, write_feedback, write_plan_breakdown, write_validation)
-from .templates import TEMPLATE_FOLDER, TemplateContext, template_name, units_with_tasks, write_template
+from .templates import (TEMPLATE_FOLDER, TemplateContext, TemplateJob, template_name, units_with_tasks,
+                        write_templates)
 from .units import Registry, read_registry
 from .workspace import SAMPLE_PLAN, Workspace, check_period, file_hash, safe_file_name
 
@@ -122,20 +123,17 @@ def issue_templates(workspace: Workspace, period: str, progress=None, on_start=N
     plan = current_plan(workspace)
     context = TemplateContext(spec=workspace.spec(), config=workspace.config(), plan_title=plan.title,
                               plan_version=plan.version, period=period, key=workspace.secret_key())
-    files = []
     with Ledger(workspace.ledger_path) as ledger:
         registry = ledger.registry()
         units = units_with_tasks(plan, registry)
-        if on_start is not None:
-            on_start(len(units))
-        for unit, tasks in units:
-            path = folder / template_name(unit, period)
-            write_template(path, context, unit, tasks, ledger.latest_answers_before(unit.code, period))
-            files.append(path)
-            if progress is not None:
-                progress(path.name)
+        jobs = [TemplateJob(folder / template_name(unit, period), unit, tasks,
+                            ledger.latest_answers_before(unit.code, period)) for unit, tasks in units]
+    if on_start is not None:
+        on_start(len(jobs))
+    write_templates(context, jobs, progress)
     issued = {unit.code for unit, _tasks in units}
-    return TemplateIssue(period, folder, tuple(files), rows=sum(len(tasks) for _unit, tasks in units),
+    files = tuple(job.path for job in jobs)
+    return TemplateIssue(period, folder, files, rows=sum(len(tasks) for _unit, tasks in units),
                          without_tasks=sum(unit.code not in issued for unit in registry.units))
 
 

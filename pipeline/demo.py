@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from .fill import Filling, fill_template, sample_answer
+from .fill import Filling, fill_template, make_mistake, sample_answer, sample_header
 from .form import FormSpec
 
 
@@ -27,14 +27,11 @@ def simulate_returns(template_folder: Path, target: Path, spec: FormSpec, plan, 
     picked = rng.sample(range(len(units)), skip + mistakes + late + 2)
     skipped, wrong, late_units = set(picked[:skip]), picked[skip:skip + mistakes], set(picked[skip + mistakes:-2])
     resend, duplicate = picked[-2:]
-    status_label = spec.column(spec.status_column).label
     sent = []
     for index, (code, name, file_name) in enumerate(units):
         if index in skipped:
             continue
         day = deadline_day + 3 if index in late_units else rng.randint(10, deadline_day - 1)
-        header = {"填报人": f"示例填报人{index + 1:02d}", "联系电话": f"0000-5550{index + 1:04d}",
-                  "审核人": f"示例审核人{index + 1:02d}", "报送日期": f"{period}-{day:02d}"}
         answers = {}
         for task, _role in plan.tasks_of(code):
             status = (previous or {}).get(code, {}).get(task.id) or base[task.id]
@@ -43,21 +40,18 @@ def simulate_returns(template_folder: Path, target: Path, spec: FormSpec, plan, 
             elif rng.random() < 0.02:
                 status = order[max(order.index(status) - 1, 0)]
             answers[task.id] = sample_answer(rng, spec, status)
-        filling = Filling(header, answers)
-        first = answers[next(iter(answers))]
-        if wrong and index == wrong[0]:
-            first[status_label] = "完成"
-        elif index in wrong:
-            header["填报人"] = None
-            first.update({status_label: spec.lagging, spec.column("problems").label: None})
+        filling = Filling(sample_header(index + 1, f"{period}-{day:02d}"), answers)
+        if index in wrong:  # the first mistypes a status; the others leave out a reason and 填报人
+            for mistake in ["status-typo"] if index == wrong[0] else ["lagging-without-reason", "no-reporter"]:
+                make_mistake(filling, spec, mistake)
         path = target / f"{name}{period}进展报送.xlsx"
         fill_template(template_folder / file_name, path, spec, filling)
         sent.append(path)
         if index in (resend, duplicate):
             again = target / f"{name}{period}进展报送（再次发送）.xlsx"
             if index == resend:
-                header["报送日期"] = f"{period}-{day + 1:02d}"
-                first[spec.column("remarks").label] = "更正：补充了本月的公开网址。"
+                filling.header["报送日期"] = f"{period}-{day + 1:02d}"
+                next(iter(answers.values()))[spec.column("remarks").label] = "更正：补充了本月的公开网址。"
                 fill_template(template_folder / file_name, again, spec, filling)
             else:
                 again.write_bytes(path.read_bytes())

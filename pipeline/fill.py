@@ -20,17 +20,27 @@ PROGRESS_PHRASES = (
     "通过政务新媒体同步发布政策解读材料{n}篇，阅读量较上月有所增长，",
     "对照年度工作要点逐项检查落实情况，整改问题{n}个，",
     "组织业务培训{n}场，覆盖各科室信息公开联络员，",
+    "及时回应社会关切，办理依申请公开事项{n}件，均在法定时限内答复，",
+    "更新完善基层政务公开标准目录，新增公开事项{n}项，",
 )
 PROBLEM_PHRASES = (
     "部分业务科室对公开时限把握不准，",
     "专业人员不足，信息更新频率偏低，",
     "跨部门数据共享机制尚未完全理顺，",
+    "政策解读形式较为单一，图解和视频解读偏少，",
+    "基层单位对公开标准理解不一，发布内容详略不一，",
 )
 NEXT_PHRASES = (
-    "下月将继续完善公开目录并加强督促检查。",
-    "下一步将加快系统对接，按时完成年度任务。",
-    "继续做好政策解读和舆情回应工作。",
+    "下月将继续完善公开目录并加强督促检查，",
+    "下一步将加快系统对接，按时完成年度任务，",
+    "继续做好政策解读和舆情回应工作，",
+    "组织开展专项自查，对发现的问题限期整改，",
+    "加强与上级主管部门沟通，争取业务指导和技术支持，",
 )
+# A unit's answer texts run from a phrase or two to a long paragraph (characters).
+TEXT_CHARS = (50, 300)
+# Typical mistakes of a unit, each of which collect returns the file for.
+MISTAKES = ("status-typo", "lagging-without-reason", "no-reporter", "percent-in-words")
 
 
 @dataclass
@@ -42,20 +52,49 @@ class Filling:
     insert_after: dict[str, dict[str, object]] = field(default_factory=dict)  # task ID -> inserted row
 
 
+def sample_header(number: int, report_date: str) -> dict[str, object]:
+    """The header block a unit fills in, by label; ``number`` tells the units apart."""
+    return {"填报人": f"示例填报人{number:02d}", "联系电话": f"0000-5550{number:04d}",
+            "审核人": f"示例审核人{number:02d}", "报送日期": report_date}
+
+
 def sample_answer(rng: random.Random, spec: FormSpec, status: str) -> dict[str, object]:
     """A plausible answer for one task in a given status, by column label."""
     labels = {c.key: c.label for c in spec.input_columns}
     percent = {spec.done: 100, spec.not_started: 0}.get(status, rng.randrange(30, 95, 5))
     answer = {labels["status"]: status, labels["percent"]: percent}
     if status != spec.not_started:
-        answer[labels["progress"]] = "".join(
-            rng.choice(PROGRESS_PHRASES).format(n=rng.randint(2, 30)) for _ in range(rng.randint(1, 3))
-        ).rstrip("，") + "。"
-        answer[labels["next_steps"]] = rng.choice(NEXT_PHRASES)
+        answer[labels["progress"]] = sample_text(rng, PROGRESS_PHRASES)
+        answer[labels["next_steps"]] = sample_text(rng, NEXT_PHRASES)
         answer[labels["evidence"]] = f"https://www.example.gov.cn/zwgk/{rng.randint(1000, 9999)}.html"
     if status == spec.lagging:
-        answer[labels["problems"]] = rng.choice(PROBLEM_PHRASES).rstrip("，") + "。"
+        answer[labels["problems"]] = sample_text(rng, PROBLEM_PHRASES)
     return answer
+
+
+def sample_text(rng: random.Random, phrases: tuple[str, ...]) -> str:
+    """Phrases strung together to a length drawn from TEXT_CHARS, ending with a full stop."""
+    length = rng.randint(*TEXT_CHARS)
+    text = ""
+    while len(text) < length:
+        text += rng.choice(phrases).format(n=rng.randint(2, 30))
+    return text[:length - 1].rstrip("，") + "。"
+
+
+def make_mistake(filling: Filling, spec: FormSpec, mistake: str) -> None:
+    """Put one of MISTAKES into a unit's filling: into its header or its first task's answer."""
+    first = next(iter(filling.answers.values()))
+    status = spec.column(spec.status_column).label
+    if mistake == "status-typo":
+        first[status] = "完成"
+    elif mistake == "lagging-without-reason":
+        first.update({status: spec.lagging, spec.column("problems").label: None})
+    elif mistake == "no-reporter":
+        filling.header["填报人"] = None
+    elif mistake == "percent-in-words":
+        first[spec.column("percent").label] = "八十"
+    else:
+        raise ValueError(f"unknown mistake {mistake!r}, expected one of {MISTAKES}")
 
 
 def fill_template(source: Path, target: Path, spec: FormSpec, filling: Filling) -> None:
@@ -93,39 +132,3 @@ def fill_template(source: Path, target: Path, spec: FormSpec, filling: Filling) 
             sheet.cell(at, columns[label], value)
     target.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(target)
-
-
-def simulate_returns(template_folder: Path, target: Path, spec: FormSpec, plan, units, period: str,
-                     seed: int = 2018) -> list[Path]:
-    """Fill a month's issued templates as units would and drop them into ``target``.
-
-    Most units answer correctly, two make typical mistakes (a mistyped status, a lagging task
-    without its reason, no 填报人), two send nothing, one sends its file twice, and an
-    Office temp file lands in the folder too. ``units`` are (code, name, file name) triples.
-    """
-    rng = random.Random(seed)
-    statuses = (spec.done, "序时推进", "序时推进", "序时推进", spec.lagging, spec.not_started)
-    sent = []
-    for index, (code, name, file_name) in enumerate(units):
-        if index in (3, 11):
-            continue  # these units do not report this month
-        header = {"填报人": f"示例填报人{index + 1:02d}", "联系电话": f"0000-55500{index + 1:02d}",
-                  "审核人": f"示例审核人{index + 1:02d}", "报送日期": f"{period}-{rng.randint(15, 28):02d}"}
-        answers = {task.id: sample_answer(rng, spec, rng.choice(statuses)) for task, _ in plan.tasks_of(code)}
-        filling = Filling(header, answers)
-        first = next(iter(answers))
-        if index == 5:
-            answers[first][spec.column(spec.status_column).label] = "完成"
-        if index == 8:
-            filling.header["填报人"] = None
-            answers[first].update({spec.column(spec.status_column).label: spec.lagging,
-                                   spec.column("problems").label: None})
-        path = target / f"{name}{period}进展报送.xlsx"
-        fill_template(template_folder / file_name, path, spec, filling)
-        sent.append(path)
-        if index == 1:
-            resent = target / f"{name}{period}进展报送（再次发送）.xlsx"
-            resent.write_bytes(path.read_bytes())
-            sent.append(resent)
-    (target / f"~${units[0][1]}{period}进展报送.xlsx").write_bytes(b"\x00" * 165)
-    return sent

@@ -6,6 +6,7 @@ and the reports all derive their columns from it.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -92,11 +93,11 @@ class FormSpec:
     not_started: str
     instructions: str
 
-    @property
+    @functools.cached_property
     def task_columns(self) -> tuple[FormColumn, ...]:
         return tuple(c for c in self.columns if c.kind == "task")
 
-    @property
+    @functools.cached_property
     def input_columns(self) -> tuple[FormColumn, ...]:
         return tuple(c for c in self.columns if c.kind == "input")
 

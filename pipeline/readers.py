@@ -10,11 +10,14 @@ kills its worker is refused; the other files go on.
 from __future__ import annotations
 
 import faulthandler
+import io
 import os
 import re
 import resource
+import struct
 import tempfile
 import zipfile
+import zlib
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -85,26 +88,26 @@ def check_container(path: Path, limits: Limits) -> tuple[Finding | None, dict[st
         return finding("file-empty"), {}, False
     if size > limits.max_bytes:
         return finding("file-too-large", size=_size_words(size), limit=_size_words(limits.max_bytes)), {}, False
-    with path.open("rb") as handle:
-        head = handle.read(8)
-        if head == OLE2_MAGIC:
-            if ENCRYPTED_STREAM in handle.read():
-                return finding("file-encrypted"), {}, False
-            return finding("file-old-format", kind=".xls/.et（旧版 Excel/WPS）"), {}, False
+    data = path.read_bytes()
+    if data.startswith(OLE2_MAGIC):
+        if ENCRYPTED_STREAM in data:
+            return finding("file-encrypted"), {}, False
+        return finding("file-old-format", kind=".xls/.et（旧版 Excel/WPS）"), {}, False
     for magic, kind in NOT_WORKBOOK_MAGIC:
-        if head.startswith(magic):
+        if data.startswith(magic):
             return finding("file-not-workbook", kind=kind), {}, False
-    if not head.startswith(b"PK"):
-        kind = "文本文件（如 CSV）" if b"\x00" not in path.read_bytes()[:4096] else "无法识别的文件"
+    if not data.startswith(b"PK"):
+        kind = "文本文件（如 CSV）" if b"\x00" not in data[:4096] else "无法识别的文件"
         return finding("file-not-workbook", kind=kind), {}, False
     try:
-        with zipfile.ZipFile(path) as archive:
-            return _check_zip(archive, limits)
-    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return _check_zip(archive, data, limits)
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, struct.error, zlib.error):
         return finding("file-truncated"), {}, False
 
 
-def _check_zip(archive: zipfile.ZipFile, limits: Limits) -> tuple[Finding | None, dict[str, str], bool]:
+def _check_zip(archive: zipfile.ZipFile, data: bytes,
+               limits: Limits) -> tuple[Finding | None, dict[str, str], bool]:
     members = archive.infolist()
     if len(members) > limits.max_members:
         return finding("file-zip-bomb", detail=f"含 {len(members)} 个部件"), {}, False
@@ -121,9 +124,10 @@ def _check_zip(archive: zipfile.ZipFile, limits: Limits) -> tuple[Finding | None
         kind = next((k for prefix, k in ZIP_KINDS if any(n.startswith(prefix) for n in names)), "ZIP 压缩包")
         return finding("file-not-workbook", kind=kind), {}, False
     for member in members:
-        if member.filename.endswith((".xml", ".rels", ".vml")) and not _prolog_is_safe(archive, member):
+        if member.filename.endswith((".xml", ".rels", ".vml")) and not _prolog_is_safe(data, member):
             return finding("file-xml-entity", part=member.filename), {}, False
-    workbook_xml = archive.read("xl/workbook.xml")
+    workbook = archive.getinfo("xl/workbook.xml")
+    workbook_xml = _member_start(data, workbook, workbook.file_size)
     defined = {
         name.decode("utf-8", "replace"): _xml_text(value)
         for name, value in _DEFINED_NAME.findall(workbook_xml)
@@ -131,20 +135,43 @@ def _check_zip(archive: zipfile.ZipFile, limits: Limits) -> tuple[Finding | None
     return None, defined, "xl/vbaProject.bin" in names
 
 
-def _prolog_is_safe(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+# ZIP: each member's data follows a local header of 30 bytes (signature, ..., name length,
+# extra field length), its name and its extra field.
+_LOCAL_HEADER = struct.Struct("<4s22xHH")
+
+
+def _member_start(data: bytes, member: zipfile.ZipInfo, size: int) -> bytes:
+    """Up to ``size`` bytes from the start of a member, uncompressed, taken from the zip's bytes.
+
+    Opening members through ``zipfile`` costs more than reading a small workbook does, and
+    every member of every file is looked at.
+    """
+    signature, name_length, extra_length = _LOCAL_HEADER.unpack_from(data, member.header_offset)
+    if signature != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"no local header for {member.filename}")
+    start = member.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+    stored = memoryview(data)[start:start + member.compress_size]
+    if member.compress_type == zipfile.ZIP_STORED:
+        return bytes(stored[:size])
+    if member.compress_type == zipfile.ZIP_DEFLATED:
+        return zlib.decompressobj(-zlib.MAX_WBITS).decompress(stored, size)
+    raise NotImplementedError(f"compression {member.compress_type}")
+
+
+def _prolog_is_safe(data: bytes, member: zipfile.ZipInfo) -> bool:
     """No DOCTYPE or ENTITY before the root element (UTF-8 or UTF-16 alike)."""
-    seen = b""
-    with archive.open(member) as stream:
-        while len(seen) < PROLOG_LIMIT:
-            chunk = stream.read(4096)
-            if not chunk:
-                break
-            seen += chunk.replace(b"\x00", b"")
-            match = _ROOT_START.search(seen)
-            if match:
-                prolog = seen[: match.start()].upper()
-                return b"<!DOCTYPE" not in prolog and b"<!ENTITY" not in prolog
-    return not seen.strip() if len(seen) < PROLOG_LIMIT else False
+    # A short look finds the root element of almost every part; else look up to the limit
+    # (twice the bytes, for UTF-16).
+    for size in (1024, 2 * PROLOG_LIMIT):
+        raw = _member_start(data, member, size)
+        seen = raw.replace(b"\x00", b"")
+        match = _ROOT_START.search(seen)
+        if match:
+            prolog = seen[: match.start()].upper()
+            return b"<!DOCTYPE" not in prolog and b"<!ENTITY" not in prolog
+        if len(raw) < size:  # the whole part, without a root element
+            return not seen.strip()
+    return False
 
 
 def _xml_text(raw: bytes) -> str:
@@ -157,18 +184,26 @@ def _xml_text(raw: bytes) -> str:
 # ---------------------------------------------------------------------------- the worker
 
 
-def _init_worker(memory: int, markers: str) -> None:
+def _init_worker(memory: int, markers: str, then: Callable[[ReadResult], object] | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     # A reader that aborts prints its own backtrace; the clerk's terminal gets the finding instead.
     faulthandler.disable()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
-    global _MARKER
-    _MARKER = Path(markers) / str(os.getpid())
+    global _MARKER, _THEN
+    _MARKER = os.open(os.path.join(markers, str(os.getpid())), os.O_WRONLY | os.O_CREAT, 0o600)
+    _THEN = then
 
 
-_MARKER: Path | None = None
+_MARKER: int | None = None  # this worker's marker file, kept open: it is rewritten for every file
+_THEN: Callable[[ReadResult], object] | None = None
+
+
+def _mark(path: str) -> None:
+    """Note the file this worker reads ("": none), for the pool to find should the worker die."""
+    os.ftruncate(_MARKER, 0)
+    os.pwrite(_MARKER, path.encode("utf-8"), 0)
 
 
 def _cpu_budget(seconds: int) -> None:
@@ -184,11 +219,11 @@ def read_workbook(path: str, wanted: tuple[str, ...], fallback: bool, limits: Li
     """Check and parse one file (in a worker). Reads the ``wanted`` sheets that exist; with
     ``fallback``, every worksheet when one of them is missing (a renamed data sheet)."""
     if _MARKER is not None:
-        _MARKER.write_text(path, encoding="utf-8")
+        _mark(path)
         _cpu_budget(limits.cpu_seconds)
     result = _read(Path(path), wanted, fallback, limits)
     if _MARKER is not None:
-        _MARKER.write_text("", encoding="utf-8")
+        _mark("")
     return result
 
 
@@ -220,6 +255,20 @@ def _read(path: Path, wanted: tuple[str, ...], fallback: bool, limits: Limits) -
 
 # ---------------------------------------------------------------------------- the pool
 
+# Files go to the workers in chunks of at most this many: one hand-over per file costs about as
+# much as reading a small workbook.
+CHUNK_FILES = 16
+
+
+def _read_chunk(paths: list[str], wanted: tuple[str, ...], fallback: bool,
+                limits: Limits) -> list[tuple[str, object]]:
+    """Read files one after another in a worker, each result passed through the pool's ``then``."""
+    results = []
+    for path in paths:
+        result = read_workbook(path, wanted, fallback, limits)
+        results.append((path, result if _THEN is None else _THEN(result)))
+    return results
+
 
 def read_files(
     paths: Iterable[Path],
@@ -228,46 +277,56 @@ def read_files(
     workers: int | None = None,
     fallback: bool = True,
     progress: Callable[[str], None] | None = None,
-) -> dict[str, ReadResult]:
+    then: Callable[[ReadResult], object] | None = None,
+) -> dict[str, object]:
     """Read many files in worker processes; a file that kills its worker gets a refusal.
 
+    Results are ReadResults by path, or with ``then``, what ``then`` makes of each: it runs in
+    the worker, so a caller that only needs a verdict per file never holds the workbooks.
     When a worker dies, the files it was reading (known from a marker each worker writes) are
     retried one at a time in a pool of their own; the rest go on in a fresh pool.
     """
     todo = [str(p) for p in paths]
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
-    results: dict[str, ReadResult] = {}
+    results: dict[str, object] = {}
     suspects: list[str] = []
     while todo:
-        done, started = _run_pool(todo, wanted, fallback, limits, workers, results, progress)
+        done, started = _run_pool(todo, wanted, fallback, limits, workers, then, results, progress)
         if done:
             break
         crashed = [p for p in started if p not in results] or [p for p in todo if p not in results]
         suspects += crashed
         todo = [p for p in todo if p not in results and p not in crashed]
     for path in suspects:
-        done, _ = _run_pool([path], wanted, fallback, limits, 1, results, progress)
+        done, _ = _run_pool([path], wanted, fallback, limits, 1, then, results, progress)
         if not done:
-            results[path] = ReadResult(path, refusal=finding("file-reader-crashed", detail="异常终止（崩溃、超时或内存超限）"))
+            refusal = ReadResult(path, refusal=finding("file-reader-crashed", detail="异常终止（崩溃、超时或内存超限）"))
+            results[path] = refusal if then is None else then(refusal)
             if progress:
                 progress(path)
     return results
 
 
-def _run_pool(todo, wanted, fallback, limits, workers, results, progress) -> tuple[bool, list[str]]:
+def _run_pool(todo, wanted, fallback, limits, workers, then, results, progress) -> tuple[bool, list[str]]:
     """Run ``todo`` in a pool; (True, []) when all finished, else (False, files being read at the crash)."""
+    # Chunks small enough that every worker gets several: the last ones finish close together.
+    size = max(1, min(CHUNK_FILES, len(todo) // (workers * 4)))
     with tempfile.TemporaryDirectory(prefix="pipeline-readers-") as markers:
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(limits.worker_memory, markers)) as pool:
-            futures = {pool.submit(read_workbook, p, wanted, fallback, limits): p for p in todo}
+        with ProcessPoolExecutor(workers, initializer=_init_worker,
+                                 initargs=(limits.worker_memory, markers, then)) as pool:
+            futures = [pool.submit(_read_chunk, todo[start:start + size], wanted, fallback, limits)
+                       for start in range(0, len(todo), size)]
             broken = False
             for future in as_completed(futures):
                 try:
-                    results[futures[future]] = future.result()
+                    chunk = future.result()
                 except BrokenProcessPool:
                     broken = True
                     continue
-                if progress:
-                    progress(futures[future])
+                for path, result in chunk:
+                    results[path] = result
+                    if progress:
+                        progress(path)
         if not broken:
             return True, []
         started = [m.read_text(encoding="utf-8") for m in Path(markers).iterdir()]

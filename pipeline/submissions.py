@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
@@ -18,12 +19,17 @@ from .readers import RawWorkbook
 from .text import fold
 
 
-@dataclass(frozen=True)
-class Cell:
-    """A value as text and where a clerk finds it (``进展填报!H7``)."""
+class Cell(NamedTuple):
+    """A value as text and where a clerk finds it (``进展填报!H7``). A tuple: made for every cell read."""
 
     text: str
-    location: str
+    sheet: str
+    row: int  # from 0, as XlsxWriter counts
+    col: int
+
+    @property
+    def location(self) -> str:
+        return f"{self.sheet}!{xl_rowcol_to_cell(self.row, self.col)}"
 
 
 @dataclass
@@ -50,6 +56,8 @@ class Submission:
 
 def cell_text(value: object) -> str:
     """A stored cell value as the text a unit sees; a formula's cached value, never the formula."""
+    if isinstance(value, str):
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -129,8 +137,7 @@ def parse_submission(raw: RawWorkbook, spec: FormSpec) -> Submission:
     submission.missing_columns = [c.label for c in spec.columns if c.key not in cols]
 
     def cell(r: int, c: int) -> Cell:
-        value = rows[r][c] if c < len(rows[r]) else None
-        return Cell(cell_text(value), f"{sheet}!{xl_rowcol_to_cell(r, c)}")
+        return Cell(cell_text(rows[r][c] if c < len(rows[r]) else None), sheet, r, c)
 
     labels = {fold(f.label): f.key for f in spec.header}
     for r in range(header_index):
@@ -140,9 +147,10 @@ def parse_submission(raw: RawWorkbook, spec: FormSpec) -> Submission:
             if key and key not in submission.header:
                 submission.header[key] = cell(r, c + 1)
     id_key = spec.column_of_source("id").key
+    form_cols = set(cols.values())
     for r in range(header_index + 1, len(rows)):
         cells = {key: cell(r, c) for key, c in cols.items()}
-        other = [cell(r, c) for c in range(len(rows[r])) if c not in cols.values()]
+        other = [cell(r, c) for c in range(len(rows[r])) if c not in form_cols]
         other = [v for v in other if v.text]
         if other or any(v.text for v in cells.values()):
             submission.rows.append(DataRow(r + 1, cells[id_key].text, cells, other))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -11,10 +12,12 @@ _SPACE = re.compile(r"[ \t\u3000\xa0]+")
 _LINE_BREAK = re.compile(r"[ \t\u3000\xa0]*(?:\r\n|\r|\n)[ \t\u3000\xa0]*")
 
 
+@functools.lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """Fold full-width forms to half-width (``（市、区）`` -> ``(市、区)``) and drop all white space.
 
-    Used for matching names and labels, never for text shown back to people.
+    Used for matching names and labels, never for text shown back to people. Cached: the same
+    labels and task texts are folded in every returned file.
     """
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 

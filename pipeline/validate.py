@@ -169,10 +169,9 @@ def _check_task_text(row: DataRow, spec: FormSpec, task: Task, role: str) -> lis
     for column in spec.task_columns:
         if column.source not in COMPARED_SOURCES or column.key not in row.cells:
             continue
-        cell = row.cells[column.key]
-        if fold(cell.text) != fold(originals[column.source]):
-            findings.append(finding("task-text-changed", cell.location, label=column.label,
-                                    original=originals[column.source]))
+        cell, original = row.cells[column.key], originals[column.source]
+        if cell.text != original and fold(cell.text) != fold(original):
+            findings.append(finding("task-text-changed", cell.location, label=column.label, original=original))
     return findings
 
 

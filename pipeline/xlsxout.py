@@ -7,6 +7,7 @@ defined once and no text from a unit can ever become a formula.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import tempfile
 import unicodedata
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 import xlsxwriter
+import xlsxwriter.worksheet
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from .errors import OutputError
@@ -41,11 +43,23 @@ class Column:
     kind: str = "text"  # text | wrap | center | number | percent
 
 
+class _CharWidths(dict):
+    """Each character's display width, looked up once: every row height measures its texts."""
+
+    def __missing__(self, char: str) -> int:
+        width = self[char] = CJK_WIDTH if unicodedata.east_asian_width(char) in "WF" else 1
+        return width
+
+
+_CHAR_WIDTHS = _CharWidths()
+
+
 def text_width(text: str) -> int:
     """Display width in Excel character units: wide (CJK) characters count twice."""
-    return sum(CJK_WIDTH if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return len(text) if text.isascii() else sum(map(_CHAR_WIDTHS.__getitem__, text))
 
 
+@functools.lru_cache(maxsize=4096)  # the same task texts and labels in every unit's workbook
 def lines_needed(text: str, width: float) -> int:
     """How many lines a wrapped cell of ``width`` characters takes to show ``text``."""
     usable = max(width - 1, 1)
@@ -101,9 +115,31 @@ class Styles:
         return self._workbook.add_format({**(self._cell if bordered else self._base), **properties})
 
 
-class Workbook(xlsxwriter.Workbook):
-    """XlsxWriter's workbook plus structure protection, for which XlsxWriter has no API."""
+class Worksheet(xlsxwriter.worksheet.Worksheet):
+    """XlsxWriter's worksheet, remembering how it prepared each formula.
 
+    XlsxWriter runs some 200 regular expressions over every formula of a validation or
+    conditional format (to prefix newer functions), and every workbook of a kind has the same
+    few formulas.
+    """
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        return _prepared_formula(formula, expand_future_functions or self.use_future_functions)
+
+
+@functools.lru_cache(maxsize=1024)
+def _prepared_formula(formula: str, expand_future_functions: bool) -> str:
+    return xlsxwriter.worksheet.Worksheet._prepare_formula(_PLAIN_SHEET, formula, expand_future_functions)
+
+
+_PLAIN_SHEET = xlsxwriter.worksheet.Worksheet()  # use_future_functions off: the flag above decides
+
+
+class Workbook(xlsxwriter.Workbook):
+    """XlsxWriter's workbook with our Worksheet, plus structure protection, for which XlsxWriter
+    has no API."""
+
+    worksheet_class = Worksheet
     structure_locked = False
 
     def protect_structure(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import tomllib
 import zipfile
 from dataclasses import replace
@@ -24,15 +23,17 @@ from pipeline.templates import (
     CHECK_LABEL,
     LIST_SHEET,
     TemplateContext,
+    TemplateJob,
     template_name,
+    units_with_tasks,
     write_template,
+    write_templates,
 )
 from pipeline.units import Unit
 from pipeline.workspace import SAMPLE_PLAN, Workspace
 from pipeline.xlsxout import FORMULA_TEXT_LIMIT, LINE_HEIGHT, formula_text, lines_needed
 
 PERIOD = "2018-06"
-BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_templates.py"
 UNIT = "S009"  # 市财政局: lead, responsible and 分别负责 tasks
 FORBIDDEN_IN_FILE_NAMES = set('\\/:*?"<>|')
 
@@ -305,6 +306,21 @@ def test_rerun_gives_byte_identical_files(issued):
     assert all(path.read_bytes() == content for path, content in before.items())
 
 
+def test_workbooks_written_by_worker_processes_are_the_same_files(issued, tmp_path):
+    """write_templates (both CPUs) gives what issue_templates wrote, file for file, byte for byte."""
+    workspace, issue = issued
+    plan = cycle.current_plan(workspace)
+    context = TemplateContext(workspace.spec(), workspace.config(), plan.title, plan.version, PERIOD,
+                              workspace.secret_key())
+    with Ledger(workspace.ledger_path) as ledger:
+        units = units_with_tasks(plan, ledger.registry())
+    jobs = [TemplateJob(tmp_path / template_name(unit, PERIOD), unit, tasks, {}) for unit, tasks in units]
+    done = []
+    write_templates(context, jobs, done.append, workers=2)
+    assert sorted(done) == sorted(path.name for path in issue.files)
+    assert all((tmp_path / path.name).read_bytes() == path.read_bytes() for path in issue.files)
+
+
 def test_last_periods_answers_are_prefilled(tmp_path):
     workspace = new_workspace(tmp_path / "ws")
     ids = [task.id for task, _ in cycle.current_plan(workspace).tasks_of(UNIT)]
@@ -393,13 +409,3 @@ def test_cli_templates_prints_the_summary_and_refuses_a_bad_period(tmp_path):
     bad = runner.invoke(cli, ["-w", str(workspace.root), "templates", "2018-6"])
     assert bad.exit_code == 1
     assert "错误：报送期“2018-6”格式不对。请写成 年-月，例如 2018-06。" in bad.output
-
-
-def test_the_benchmark_runs_on_a_few_units(capsys):
-    """The benchmark itself stays runnable; its real size (2000 units) is run by hand."""
-    spec = importlib.util.spec_from_file_location("bench_templates", BENCHMARK)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    timings = bench.main(["--units", "12"])
-    assert timings["templates"] > 0 and timings["bare"] > 0
-    assert "ratio templates / bare" in capsys.readouterr().out

@@ -261,7 +261,8 @@ def report(period: str) -> None:
 
     例：pipeline report 2018-06
     """
-    run = cycle.report_period(open_workspace(), period)
+    with progress_bar("生成各单位反馈表") as (start, step):
+        run = cycle.report_period(open_workspace(), period, step, start)
     summary = run.consolidation.summary
     click.echo(f"{period}：任务 {summary['tasks']} 项（已完成 {summary['done']}，滞后 {summary['lagging']}，"
                f"逾期 {summary['overdue']}）；应报 {summary['expected']} 个单位，已报 {summary['reported']}，"

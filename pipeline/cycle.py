@@ -13,11 +13,13 @@ from .errors import PeriodError, PlanError, WorkspaceError
 from .identity import IDENTITY_SHEET
 from .ledger import Ledger
 from .merge import Consolidation, consolidate
+from .parallel import run_jobs
 from .periods import chinese_date, split_period
 from .plan import Plan, read_plan
 from .readers import read_files
-from .report import (BREAKDOWN_NAME, FEEDBACK_FOLDER, REPORT_NAME, VALIDATION_NAME, return_notice,
-                     write_consolidated, write_feedback, write_plan_breakdown, write_validation)
+from .report import (BREAKDOWN_NAME, FEEDBACK_FOLDER, REPORT_NAME, VALIDATION_NAME, FeedbackBatch,
+                     return_notice, write_consolidated, write_feedback_job, write_plan_breakdown,
+                     write_validation)
 from .templates import (TEMPLATE_FOLDER, TemplateContext, TemplateJob, template_name, units_with_tasks,
                         write_templates)
 from .units import Registry, read_registry
@@ -147,8 +149,11 @@ class ReportRun:
     feedback_files: int
 
 
-def report_period(workspace: Workspace, period: str) -> ReportRun:
-    """Consolidate a collected period from the ledger; write 汇总报告.xlsx and the feedback workbooks."""
+def report_period(workspace: Workspace, period: str, progress=None, on_start=None) -> ReportRun:
+    """Consolidate a collected period from the ledger; write 汇总报告.xlsx and the feedback workbooks.
+
+    ``on_start(total)`` is called once with the number of feedback workbooks, ``progress(name)`` after each.
+    """
     check_period(period)
     plan, config, spec = current_plan(workspace), workspace.config(), workspace.spec()
     with Ledger(workspace.ledger_path) as ledger:
@@ -168,9 +173,10 @@ def report_period(workspace: Workspace, period: str) -> ReportRun:
     feedback = out / FEEDBACK_FOLDER
     building = out / f".{FEEDBACK_FOLDER}.tmp"  # written whole, then put in place of the old folder
     shutil.rmtree(building, ignore_errors=True)
-    for unit in consolidation.units.itertuples():
-        path = building / f"{unit.unit_code}_{safe_file_name(unit.unit_name)}_{period}反馈.xlsx"
-        write_feedback(consolidation, spec, unit.unit_code, f"{config.city}{plan.title}", path, created)
+    batch = FeedbackBatch(consolidation, spec, f"{config.city}{plan.title}", building, created)
+    if on_start is not None:
+        on_start(len(consolidation.units))
+    run_jobs(write_feedback_job, batch, len(consolidation.units), progress)
     building.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(feedback, ignore_errors=True)
     building.rename(feedback)

@@ -286,10 +286,28 @@ def urgent_items(c: Consolidation, spec: FormSpec) -> list[str]:
     return items[:URGENT_ITEMS]
 
 
-def unit_comparison(c: Consolidation, unit_code: str, spec: FormSpec) -> list[tuple[str, float, float]]:
-    """Per status: the share of a unit's tasks and the share of all task × unit rows."""
-    own = c.detail.loc[c.detail["unit_code"] == unit_code, spec.status_column].value_counts()
-    everyone = c.detail[spec.status_column].value_counts()
-    mine_total, all_total = max(int(own.sum()), 1), max(len(c.detail), 1)
-    return [(word, int(own.get(word, 0)) / mine_total, int(everyone.get(word, 0)) / all_total)
-            for word in status_order(spec)]
+@dataclass(frozen=True)
+class UnitFeedback:
+    """What one unit's feedback workbook shows."""
+
+    unit: dict  # its row of Consolidation.units
+    rows: list[dict]  # its 明细 rows
+    findings: list[dict]  # the findings on every file it sent this period
+    shares: list[tuple[str, float, float]]  # status, share of its rows, share of all rows
+
+
+def feedback_by_unit(c: Consolidation, spec: FormSpec) -> dict[str, UnitFeedback]:
+    """Every expected unit's feedback, grouped in one pass over the frames."""
+    order = status_order(spec)
+    counts = (c.detail.groupby(["unit_code", spec.status_column]).size().unstack(fill_value=0)
+              .reindex(columns=order, fill_value=0))
+    everyone = counts.sum() / max(len(c.detail), 1)
+    rows = {code: frame.to_dict("records") for code, frame in c.detail.groupby("unit_code", sort=False)}
+    findings = {code: frame.to_dict("records") for code, frame in c.findings.groupby("unit_code", sort=False)}
+    result = {}
+    for unit in c.units.to_dict("records"):
+        code = unit["unit_code"]
+        own = counts.loc[code] / max(int(counts.loc[code].sum()), 1)
+        result[code] = UnitFeedback(unit, rows.get(code, []), findings.get(code, []),
+                                    [(word, float(own[word]), float(everyone[word])) for word in order])
+    return result

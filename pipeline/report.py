@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from .findings import SEVERITY_WORDS, place
 from .form import FormSpec
-from .merge import NOT_REPORTED, RULES, Consolidation, status_order, unit_comparison
+from .merge import NOT_REPORTED, RULES, Consolidation, UnitFeedback, feedback_by_unit, status_order
 from .periods import chinese_date, previous_period
 from .plan import ROLES, Plan
 from .units import Registry
 from .validate import STATUS_WORDS
+from .workspace import safe_file_name
 from .xlsxout import (HEADING_FONT, Column, Styles, atomic_workbook, highlight_values, row_height,
                       write_cell, write_table)
 
@@ -376,12 +379,40 @@ def write_consolidated(c: Consolidation, spec: FormSpec, title: str, deadline: s
         _lights(sheet, formats, top, len(rows), 7 + keys.index(status))
 
 
-def write_feedback(c: Consolidation, spec: FormSpec, unit_code: str, title: str, path: Path,
+@dataclass(frozen=True)
+class FeedbackBatch:
+    """Everything the feedback workbooks of a period are written from (sent once to each worker)."""
+
+    consolidation: Consolidation
+    spec: FormSpec
+    title: str
+    folder: Path
+    created: dt.datetime
+
+    @functools.cached_property
+    def units(self) -> dict[str, UnitFeedback]:
+        return feedback_by_unit(self.consolidation, self.spec)
+
+    @functools.cached_property
+    def codes(self) -> list[str]:
+        return list(self.consolidation.units["unit_code"])
+
+    def path(self, unit: dict) -> Path:
+        return self.folder / f"{unit['unit_code']}_{safe_file_name(unit['unit_name'])}_{self.consolidation.period}反馈.xlsx"
+
+
+def write_feedback_job(batch: FeedbackBatch, number: int) -> str:
+    """Write the feedback workbook of the batch's unit number ``number`` (a parallel.run_jobs job)."""
+    feedback = batch.units[batch.codes[number]]
+    path = batch.path(feedback.unit)
+    write_feedback(feedback, batch.consolidation, batch.spec, batch.title, path, batch.created)
+    return path.name
+
+
+def write_feedback(feedback: UnitFeedback, c: Consolidation, spec: FormSpec, title: str, path: Path,
                    created: dt.datetime) -> None:
     """One unit's own rows as consolidated, its findings, and how it compares with the whole."""
-    unit = c.units.set_index("unit_code").loc[unit_code]
-    own = c.detail[c.detail["unit_code"] == unit_code]
-    status = spec.status_column
+    unit = feedback.unit
     overall = dict(zip(c.tasks["task_id"], c.tasks["status"]))
     subtitle = f"{unit['unit_name']}　报送期 {c.period}"
     with atomic_workbook(path, created) as workbook:
@@ -389,26 +420,26 @@ def write_feedback(c: Consolidation, spec: FormSpec, unit_code: str, title: str,
         formats = status_formats(styles, spec)
         state = ("已报送，" + ("退回修改" if unit["returned"] else "已通过")
                  + ("，按时" if unit["on_time"] else "，晚于截止日")) if unit["reported"] else "未报送"
-        rows = [["报送情况", state, ""], ["报送日期", chinese_date(unit["report_date"]) if unit["report_date"] else "", ""],
+        rows = [["报送情况", state, ""],
+                ["报送日期", chinese_date(unit["report_date"]) if unit["report_date"] else "", ""],
                 ["承担任务", f"{int(unit['tasks'])} 项", f"{len(c.detail)} 项（单位 × 任务）"]]
-        rows += [[f"状态为“{word}”的占比", mine, everyone] for word, mine, everyone in unit_comparison(c, unit_code, spec)]
+        rows += [[f"状态为“{word}”的占比", mine, everyone] for word, mine, everyone in feedback.shares]
         write_table(workbook.add_worksheet("本单位情况"), styles,
                     [Column("项目", 22), Column("本单位", 26, "percent"), Column("全部单位", 22, "percent")],
                     rows, title=f"{title}　反馈", subtitle=subtitle)
         sheet = workbook.add_worksheet("任务进展")
         keys = [col.key for col in spec.input_columns]
         table = [[d["task_id"], d["requirement"], d["role"], *(None if pd.isna(d[k]) else d[k] for k in keys),
-                  overall.get(d["task_id"], "")] for d in own.to_dict("records")]
+                  overall.get(d["task_id"], "")] for d in feedback.rows]
         top = write_table(sheet, styles, [
             Column("任务编号", 8, "center"), Column("具体要求", 36, "wrap"), Column("本单位职责", 9, "center"),
             *(Column(col.label, 10 if col.type in ("choice", "percent") else 28,
                      "number" if col.type == "percent" else "wrap") for col in spec.input_columns),
             Column("任务总体状态", 10, "center"),
         ], table, title=f"{title}　本单位任务进展", subtitle=subtitle)
-        _lights(sheet, formats, top, len(table), 3 + keys.index(status))
-        found = c.findings[c.findings["unit_code"] == unit_code]
+        _lights(sheet, formats, top, len(table), 3 + keys.index(spec.status_column))
         write_table(workbook.add_worksheet("问题"), styles, [
             Column("文件", 28, "wrap"), Column("位置", 18), Column("问题", 46, "wrap"),
             Column("级别", 8, "center"), Column("处理建议", 40, "wrap"),
-        ], [[f.file_name, place(f.location), f.message, SEVERITY_WORDS[f.severity], f.fix]
-            for f in found.itertuples()], title=f"{title}　本单位报送文件的问题", subtitle=subtitle)
+        ], [[f["file_name"], place(f["location"]), f["message"], SEVERITY_WORDS[f["severity"]], f["fix"]]
+            for f in feedback.findings], title=f"{title}　本单位报送文件的问题", subtitle=subtitle)

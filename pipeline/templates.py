@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -26,6 +24,7 @@ from xlsxwriter.utility import quote_sheetname, xl_range, xl_range_abs, xl_rowco
 
 from .form import FormColumn, FormSpec, HeaderField
 from .identity import IDENTITY_SHEET, Identity, defined_name
+from .parallel import run_jobs
 from .periods import split_period
 from .plan import Plan, Task
 from .units import Registry, Unit
@@ -56,8 +55,6 @@ VALIDATION_TITLE_LIMIT = 32
 VALIDATION_MESSAGE_LIMIT = 255
 TASK_FILL = "#F2F2F2"
 CENTERED = ("seq", "id", "role", "choice", "percent")  # task sources and input types
-# write_templates hands the workers chunks of at most this many workbooks.
-CHUNK_UNITS = 16
 
 UnitTasks = list[tuple[Task, str]]
 
@@ -117,37 +114,15 @@ class TemplateJob:
 
 def write_templates(context: TemplateContext, jobs: list[TemplateJob],
                     progress: Callable[[str], None] | None = None, workers: int | None = None) -> None:
-    """Write every job's workbook as ``write_template`` does, in worker processes (one per CPU).
-
-    The jobs reach each worker once, when it starts (a unit's tasks carry the whole plan's
-    assignments: sending them with every chunk costs more than writing); the workers then
-    take chunks of job numbers. ``progress(file_name)`` is called as each file is done.
-    """
-    if not jobs:
-        return
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    size = max(1, min(CHUNK_UNITS, len(jobs) // (workers * 4)))
-    with ProcessPoolExecutor(workers, initializer=_receive_jobs, initargs=(context, jobs)) as pool:
-        futures = [pool.submit(_write_jobs, start, start + size) for start in range(0, len(jobs), size)]
-        for future in as_completed(futures):
-            for name in future.result():
-                if progress is not None:
-                    progress(name)
+    """Write every job's workbook as ``write_template`` does, on every CPU."""
+    run_jobs(_write_job, (context, jobs), len(jobs), progress, workers)
 
 
-_JOBS: tuple[TemplateContext, list[TemplateJob]] | None = None  # in a worker of write_templates
-
-
-def _receive_jobs(context: TemplateContext, jobs: list[TemplateJob]) -> None:
-    global _JOBS
-    _JOBS = context, jobs
-
-
-def _write_jobs(start: int, stop: int) -> list[str]:
-    context, jobs = _JOBS
-    for job in jobs[start:stop]:
-        write_template(job.path, context, job.unit, job.tasks, job.prefill)
-    return [job.path.name for job in jobs[start:stop]]
+def _write_job(shared: tuple[TemplateContext, list[TemplateJob]], number: int) -> str:
+    context, jobs = shared
+    job = jobs[number]
+    write_template(job.path, context, job.unit, job.tasks, job.prefill)
+    return job.path.name
 
 
 def write_template(path: Path, context: TemplateContext, unit: Unit, tasks: UnitTasks,

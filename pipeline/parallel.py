@@ -1,0 +1,46 @@
+"""Writing many workbooks on every CPU: the shared inputs reach each worker once.
+
+Sending a unit's inputs with every chunk costs more than writing them (a unit's tasks carry
+the whole plan's assignments), so the workers receive everything when they start and then
+take chunks of job numbers.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Callable
+
+# Jobs handed to a worker at a time: small enough to keep both CPUs busy to the end.
+CHUNK = 16
+
+_SHARED: tuple[Callable[[object, int], str], object] | None = None  # inside a worker
+
+
+def run_jobs(work: Callable[[object, int], str], shared: object, count: int,
+             progress: Callable[[str], None] | None = None, workers: int | None = None) -> None:
+    """Call ``work(shared, n)`` for n in range(count) in worker processes, one per CPU.
+
+    ``work`` is a module-level function returning the name of what it wrote;
+    ``progress(name)`` is called as each job is done.
+    """
+    if not count:
+        return
+    workers = max(1, min(workers or os.cpu_count() or 1, count))
+    size = max(1, min(CHUNK, count // (workers * 4)))
+    with ProcessPoolExecutor(workers, initializer=_receive, initargs=(work, shared)) as pool:
+        futures = [pool.submit(_run, start, min(start + size, count)) for start in range(0, count, size)]
+        for future in as_completed(futures):
+            for name in future.result():
+                if progress is not None:
+                    progress(name)
+
+
+def _receive(work: Callable[[object, int], str], shared: object) -> None:
+    global _SHARED
+    _SHARED = work, shared
+
+
+def _run(start: int, stop: int) -> list[str]:
+    work, shared = _SHARED
+    return [work(shared, number) for number in range(start, stop)]

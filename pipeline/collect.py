@@ -105,11 +105,13 @@ def collect(workspace: Workspace, period: str, folder: Path | None, plan: Plan, 
     with Ledger(workspace.ledger_path) as ledger:
         if not folder.is_dir() and not ledger.receipts(period):
             raise PeriodError(f"找不到报送期 {period} 的文件夹 {folder}。请把收到的文件放进该文件夹，或在命令后写明文件夹。")
+        received = []
         for path in sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []:
             sha256, archived = workspace.archive(path)
-            mtime = dt.datetime.fromtimestamp(path.stat().st_mtime).isoformat(timespec="seconds")
-            ledger.record_file(sha256, path.stat().st_size, str(archived.relative_to(workspace.root)),
-                               path.name, period, mtime)
+            stat = path.stat()
+            received.append((sha256, stat.st_size, str(archived.relative_to(workspace.root)), path.name,
+                             dt.datetime.fromtimestamp(stat.st_mtime).isoformat(timespec="seconds")))
+        ledger.record_files(period, received)
         outcomes: dict[str, FileOutcome] = {}
         for sha256, name, mtime, first_seen, archived in ledger.receipts(period):
             if sha256 in outcomes:

@@ -231,14 +231,13 @@ class Ledger:
         return self.answers(unit_code, row[0]) if row[0] else {}
 
     # -- received files
-    def record_file(self, sha256: str, size: int, archived_as: str, file_name: str, period: str,
-                    mtime: str) -> str:
-        """Note a received file (the same bytes are one file); returns when it was first seen."""
+    def record_files(self, period: str, received: list[tuple[str, int, str, str, str]]) -> None:
+        """Note received files, each (sha256, size, archived as, file name, mtime); the same bytes are one file."""
         now = dt.datetime.now().isoformat(timespec="seconds")
-        self.db.execute("INSERT OR IGNORE INTO files VALUES (?, ?, ?, ?)", (sha256, size, archived_as, now))
-        self.db.execute("INSERT OR IGNORE INTO receipts VALUES (?, ?, ?, ?, ?)",
-                        (sha256, period, file_name, mtime, now))
-        return self.db.execute("SELECT first_seen FROM files WHERE sha256 = ?", (sha256,)).fetchone()[0]
+        self.db.executemany("INSERT OR IGNORE INTO files VALUES (?, ?, ?, ?)",
+                            [(sha256, size, archived, now) for sha256, size, archived, _, _ in received])
+        self.db.executemany("INSERT OR IGNORE INTO receipts VALUES (?, ?, ?, ?, ?)",
+                            [(sha256, period, name, mtime, now) for sha256, _, _, name, mtime in received])
 
     def receipts(self, period: str) -> list[tuple[str, str, str, str, str]]:
         """Every file received for a period: (sha256, file name, mtime, first seen, archived as)."""
@@ -254,26 +253,22 @@ class Ledger:
         self.db.execute("INSERT OR REPLACE INTO collections VALUES (?, ?)", (period, now))
         self.db.execute("DELETE FROM findings WHERE period = ?", (period,))
         self.db.execute("DELETE FROM answers WHERE period = ?", (period,))
+        submissions, findings, answers = [], [], []
         for o in outcomes:
             errors = sum(f.severity == "error" for f in o.findings)
-            self.db.execute(
-                "INSERT OR REPLACE INTO submissions (period, sha256, file_name, unit_code, status, report_date, "
-                "errors, warnings, decided_at, claimed_period) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (period, o.sha256, o.file, o.unit_code, o.status, o.report_date, errors,
-                 len(o.findings) - errors, now, o.period),
-            )
-            self.db.executemany(
-                "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(period, o.sha256, seq, f.code, f.severity, f.location, f.message, f.fix)
-                 for seq, f in enumerate(o.findings)],
-            )
+            submissions.append((period, o.sha256, o.file, o.unit_code, o.status, o.report_date, errors,
+                                len(o.findings) - errors, now, o.period))
+            findings += [(period, o.sha256, seq, f.code, f.severity, f.location, f.message, f.fix)
+                         for seq, f in enumerate(o.findings)]
             if o.status == "accepted":
-                self.db.executemany(
-                    "INSERT INTO answers (period, unit_code, task_id, field, value, sha256) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [(period, o.unit_code, task_id, key, value, o.sha256)
-                     for task_id, values in o.answers.items() for key, value in values.items()],
-                )
+                answers += [(period, o.unit_code, task_id, key, value, o.sha256)
+                            for task_id, values in o.answers.items() for key, value in values.items()]
+        self.db.executemany(
+            "INSERT OR REPLACE INTO submissions (period, sha256, file_name, unit_code, status, report_date, "
+            "errors, warnings, decided_at, claimed_period) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", submissions)
+        self.db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)", findings)
+        self.db.executemany("INSERT INTO answers (period, unit_code, task_id, field, value, sha256) "
+                            "VALUES (?, ?, ?, ?, ?, ?)", answers)
 
     def submission_status(self, sha256: str) -> list[tuple[str, str, str | None]]:
         """What happened to a file in each period it was collected for: (period, status, unit)."""

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from .errors import PeriodError
 from .findings import Finding, finding
@@ -95,48 +95,110 @@ def _supersede(outcomes: list[FileOutcome], period: str) -> None:
             older.findings.append(finding("superseded", newer=newest.file, basis=basis))
 
 
+class StandingAnswers:
+    """Accepted answers go into the ledger as each file is judged, while the workers still read
+    the others. A unit whose written answers do not stand after superseding (it sent several
+    accepted files, or its file turned out to be a duplicate of a temporary file's) is rewritten."""
+
+    def __init__(self, ledger: Ledger, period: str):
+        self.ledger, self.period = ledger, period
+        self.written: dict[str, str] = {}  # unit code -> the file whose answers were written
+        self.contested: set[str] = set()
+
+    def add(self, unit_code: str, sha256: str, answers: dict[str, dict[str, str]]) -> None:
+        if unit_code in self.written:
+            self.contested.add(unit_code)
+        else:
+            self.ledger.record_answers(self.period, unit_code, sha256, answers)
+            self.written[unit_code] = sha256
+
+    def settle(self, files: list[FileOutcome]) -> None:
+        standing = {o.unit_code: o for o in files if o.status == ACCEPTED}
+        for unit_code, sha256 in self.written.items():
+            kept = standing.get(unit_code)
+            if unit_code in self.contested or kept is None or kept.sha256 != sha256:
+                self.ledger.forget_answers(self.period, unit_code)
+                if kept is not None:
+                    self.ledger.record_answers(self.period, unit_code, kept.sha256, kept.answers)
+
+
 def collect(workspace: Workspace, period: str, folder: Path | None, plan: Plan, units: dict[str, Unit],
             progress: Callable[[str], None] | None = None,
             on_start: Callable[[int], None] | None = None) -> CollectResult:
-    """Archive, read, judge and record every file received for ``period``."""
+    """Archive, read, judge and record every file received for ``period``.
+
+    ``on_start(total)`` is called once with the number of files in the folder plus those received
+    earlier, ``progress(name)`` as each is done with.
+    """
     check_period(period)
     folder = Path(folder) if folder else workspace.input_dir / period
     spec, key = workspace.spec(), workspace.secret_key()
+    step = progress or (lambda _name: None)
     with Ledger(workspace.ledger_path) as ledger:
-        if not folder.is_dir() and not ledger.receipts(period):
+        earlier: dict[str, tuple[Path, bool]] = {}  # sha256 -> (archived, received under a name to read)
+        for sha256, name, _mtime, _first_seen, archived in ledger.receipts(period):
+            readable = earlier.get(sha256, (None, False))[1] or not name.startswith(TEMP_PREFIX)
+            earlier[sha256] = workspace.root / archived, readable
+        if not folder.is_dir() and not earlier:
             raise PeriodError(f"找不到报送期 {period} 的文件夹 {folder}。请把收到的文件放进该文件夹，或在命令后写明文件夹。")
-        received = []
-        for path in sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []:
-            sha256, archived = workspace.archive(path)
-            stat = path.stat()
-            received.append((sha256, stat.st_size, str(archived.relative_to(workspace.root)), path.name,
-                             dt.datetime.fromtimestamp(stat.st_mtime).isoformat(timespec="seconds")))
+        arrived = sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
+        if on_start:
+            on_start(len(arrived) + len(earlier))
+        received: list[tuple[str, int, str, str, str]] = []
+        hashes: dict[str, str] = {}  # archived path -> sha256, of the files being read
+        chosen: set[str] = set()  # their hashes
+
+        def to_read() -> Iterator[Path]:
+            """Each distinct file once, archived before anything reads it; what is not read is done at once."""
+            for path in arrived:
+                sha256, archived = workspace.archive(path)
+                stat = path.stat()
+                received.append((sha256, stat.st_size, str(archived.relative_to(workspace.root)), path.name,
+                                 dt.datetime.fromtimestamp(stat.st_mtime).isoformat(timespec="seconds")))
+                if sha256 in chosen or path.name.startswith(TEMP_PREFIX):
+                    step(path.name)
+                    continue
+                chosen.add(sha256)
+                hashes[str(archived)] = sha256
+                yield archived
+            for sha256, (archived, readable) in earlier.items():
+                if sha256 in chosen or not readable:
+                    step(archived.name)
+                    continue
+                chosen.add(sha256)
+                hashes[str(archived)] = sha256
+                yield archived
+
+        ledger.clear_outcomes(period)
+        answers = StandingAnswers(ledger, period)
+        verdicts: dict[str, FileOutcome] = {}
+        # Judged in the reading workers, so only verdicts come back, never the workbooks; the
+        # workers know neither the file's name nor its hash, which the outcome here keeps.
+        judge_file = partial(outcome_from, spec=spec, key=key, period=period, plan=plan, units=units, name="",
+                             sha256="")
+        for path, verdict in read_files(to_read(), (spec.data_sheet, IDENTITY_SHEET), then=judge_file,
+                                        expected=len(arrived) + len(earlier)):
+            verdicts[hashes[path]] = verdict
+            if verdict.status == ACCEPTED:
+                answers.add(verdict.unit_code, hashes[path], verdict.answers)
+            step(path)
         ledger.record_files(period, received)
         outcomes: dict[str, FileOutcome] = {}
         for sha256, name, mtime, first_seen, archived in ledger.receipts(period):
             if sha256 in outcomes:
                 outcomes[sha256].findings.append(finding("file-duplicate", other=outcomes[sha256].file))
                 continue
-            outcomes[sha256] = FileOutcome(name, sha256, "", mtime=mtime, first_seen=first_seen,
-                                           archived=workspace.root / archived)
-        to_read = {o.sha256: o for o in outcomes.values() if not o.file.startswith(TEMP_PREFIX)}
-        if on_start:
-            on_start(len(to_read))
-        # Judged in the reading workers, so only verdicts come back, never the workbooks; the
-        # workers know neither the file's name nor its hash, which the outcome here keeps.
-        verdicts = read_files([o.archived for o in to_read.values()], (spec.data_sheet, IDENTITY_SHEET),
-                              progress=progress, then=partial(outcome_from, spec=spec, key=key, period=period,
-                                                              plan=plan, units=units, name="", sha256=""))
-        for sha256, outcome in outcomes.items():
-            if sha256 not in to_read:
-                outcome.status, outcome.findings = REJECTED, [finding("file-temp")]
+            outcome = outcomes[sha256] = FileOutcome(name, sha256, REJECTED, mtime=mtime, first_seen=first_seen,
+                                                     archived=workspace.root / archived)
+            judged = verdicts.get(sha256)
+            if name.startswith(TEMP_PREFIX) or judged is None:
+                outcome.findings = [finding("file-temp")]
                 continue
-            judged = verdicts[str(outcome.archived)]
             outcome.status, outcome.unit_code, outcome.period = judged.status, judged.unit_code, judged.period
-            outcome.findings = judged.findings + outcome.findings
-            outcome.answers, outcome.report_date = judged.answers, judged.report_date
+            outcome.findings, outcome.answers, outcome.report_date = judged.findings, judged.answers, judged.report_date
         files = sorted(outcomes.values(), key=lambda o: (o.file, o.sha256))
         _supersede(files, period)
+        answers.settle(files)
         ledger.record_outcomes(period, files)
     expected = sorted({a.code for t in plan.tasks for a in t.units})
     reported = {o.unit_code for o in files if o.status in (ACCEPTED, RETURNED) and o.period == period}

@@ -96,7 +96,7 @@ def check_file(workspace: Workspace, path: Path) -> FileOutcome:
     with Ledger(workspace.ledger_path) as ledger:
         units = ledger.registry().by_code()
     spec = workspace.spec()
-    read = read_files([path], (spec.data_sheet, IDENTITY_SHEET))[str(path)]
+    [(_, read)] = read_files([path], (spec.data_sheet, IDENTITY_SHEET))
     sha256, _ = file_hash(path)
     return outcome_from(read, spec, workspace.secret_key(), None, plan, units, path.name, sha256)
 

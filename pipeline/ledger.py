@@ -247,28 +247,37 @@ class Ledger:
             (period,),
         ).fetchall()
 
-    def record_outcomes(self, period: str, outcomes) -> None:
-        """This run's decision on every file of the period, its findings and the accepted answers."""
-        now = dt.datetime.now().isoformat(timespec="seconds")
-        self.db.execute("INSERT OR REPLACE INTO collections VALUES (?, ?)", (period, now))
+    def clear_outcomes(self, period: str) -> None:
+        """Forget the period's earlier decisions' findings and answers: a collection run redoes them."""
+        self.db.execute("INSERT OR REPLACE INTO collections VALUES (?, ?)",
+                        (period, dt.datetime.now().isoformat(timespec="seconds")))
         self.db.execute("DELETE FROM findings WHERE period = ?", (period,))
         self.db.execute("DELETE FROM answers WHERE period = ?", (period,))
-        submissions, findings, answers = [], [], []
+
+    def record_answers(self, period: str, unit_code: str, sha256: str, answers: dict[str, dict[str, str]]) -> None:
+        """A unit's accepted answers (task ID -> column key -> text) from the file ``sha256``."""
+        self.db.executemany("INSERT INTO answers (period, unit_code, task_id, field, value, sha256) "
+                            "VALUES (?, ?, ?, ?, ?, ?)",
+                            [(period, unit_code, task_id, key, value, sha256)
+                             for task_id, values in answers.items() for key, value in values.items()])
+
+    def forget_answers(self, period: str, unit_code: str) -> None:
+        self.db.execute("DELETE FROM answers WHERE period = ? AND unit_code = ?", (period, unit_code))
+
+    def record_outcomes(self, period: str, outcomes) -> None:
+        """This run's decision on every file of the period and its findings (after ``clear_outcomes``)."""
+        now = dt.datetime.now().isoformat(timespec="seconds")
+        submissions, findings = [], []
         for o in outcomes:
             errors = sum(f.severity == "error" for f in o.findings)
             submissions.append((period, o.sha256, o.file, o.unit_code, o.status, o.report_date, errors,
                                 len(o.findings) - errors, now, o.period))
             findings += [(period, o.sha256, seq, f.code, f.severity, f.location, f.message, f.fix)
                          for seq, f in enumerate(o.findings)]
-            if o.status == "accepted":
-                answers += [(period, o.unit_code, task_id, key, value, o.sha256)
-                            for task_id, values in o.answers.items() for key, value in values.items()]
         self.db.executemany(
             "INSERT OR REPLACE INTO submissions (period, sha256, file_name, unit_code, status, report_date, "
             "errors, warnings, decided_at, claimed_period) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", submissions)
         self.db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)", findings)
-        self.db.executemany("INSERT INTO answers (period, unit_code, task_id, field, value, sha256) "
-                            "VALUES (?, ?, ?, ?, ?, ?)", answers)
 
     def submission_status(self, sha256: str) -> list[tuple[str, str, str | None]]:
         """What happened to a file in each period it was collected for: (period, status, unit)."""

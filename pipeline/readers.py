@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import faulthandler
 import io
+import itertools
 import os
 import re
 import resource
@@ -22,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Generator, Iterable, Iterator
 
 from .findings import Finding, finding
 
@@ -230,7 +231,10 @@ def read_workbook(path: str, wanted: tuple[str, ...], fallback: bool, limits: Li
 def _read(path: Path, wanted: tuple[str, ...], fallback: bool, limits: Limits) -> ReadResult:
     import python_calamine as calamine
 
-    refusal, defined, has_macros = check_container(path, limits)
+    try:
+        refusal, defined, has_macros = check_container(path, limits)
+    except OSError as exc:  # gone or unreadable since it was listed
+        return _failed(path, exc)
     if refusal:
         return ReadResult(str(path), refusal=refusal)
     notes = [finding("file-macros")] if has_macros else []
@@ -249,8 +253,12 @@ def _read(path: Path, wanted: tuple[str, ...], fallback: bool, limits: Limits) -
     except MemoryError:
         return ReadResult(str(path), refusal=finding("file-reader-crashed", detail="内存超限"))
     except (calamine.CalamineError, OSError, ValueError) as exc:  # a damaged file, whatever the kind
-        return ReadResult(str(path), refusal=finding("file-reader-failed", detail=f"{type(exc).__name__}: {exc}"[:200]))
+        return _failed(path, exc)
     return ReadResult(str(path), RawWorkbook(sheets, states, defined, has_macros), notes=notes)
+
+
+def _failed(path: Path, exc: Exception) -> ReadResult:
+    return ReadResult(str(path), refusal=finding("file-reader-failed", detail=f"{type(exc).__name__}: {exc}"[:200]))
 
 
 # ---------------------------------------------------------------------------- the pool
@@ -276,47 +284,60 @@ def read_files(
     limits: Limits = Limits(),
     workers: int | None = None,
     fallback: bool = True,
-    progress: Callable[[str], None] | None = None,
     then: Callable[[ReadResult], object] | None = None,
-) -> dict[str, object]:
-    """Read many files in worker processes; a file that kills its worker gets a refusal.
+    expected: int | None = None,
+) -> Iterator[tuple[str, object]]:
+    """Read many files in worker processes, yielding ``(path, result)`` as each is done, in no
+    set order; a file that kills its worker gets a refusal.
 
-    Results are ReadResults by path, or with ``then``, what ``then`` makes of each: it runs in
-    the worker, so a caller that only needs a verdict per file never holds the workbooks.
+    A result is a ReadResult, or with ``then``, what ``then`` makes of it: it runs in the
+    worker, so a caller that only needs a verdict per file never holds the workbooks.
+    ``paths`` may be a generator: files are handed to the workers as it produces them, so the
+    caller's own work on the next files (archiving them) overlaps the reading; ``expected``
+    (how many it will produce, at most) then sizes the hand-overs.
     When a worker dies, the files it was reading (known from a marker each worker writes) are
     retried one at a time in a pool of their own; the rest go on in a fresh pool.
     """
-    todo = [str(p) for p in paths]
-    workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
-    results: dict[str, object] = {}
-    suspects: list[str] = []
-    while todo:
-        done, started = _run_pool(todo, wanted, fallback, limits, workers, then, results, progress)
-        if done:
-            break
-        crashed = [p for p in started if p not in results] or [p for p in todo if p not in results]
-        suspects += crashed
-        todo = [p for p in todo if p not in results and p not in crashed]
-    for path in suspects:
-        done, _ = _run_pool([path], wanted, fallback, limits, 1, then, results, progress)
-        if not done:
-            refusal = ReadResult(path, refusal=finding("file-reader-crashed", detail="异常终止（崩溃、超时或内存超限）"))
-            results[path] = refusal if then is None else then(refusal)
-            if progress:
-                progress(path)
-    return results
-
-
-def _run_pool(todo, wanted, fallback, limits, workers, then, results, progress) -> tuple[bool, list[str]]:
-    """Run ``todo`` in a pool; (True, []) when all finished, else (False, files being read at the crash)."""
+    if expected is None:
+        paths = list(paths)
+        expected = len(paths)
+    workers = max(1, min(workers or os.cpu_count() or 1, expected or 1))
     # Chunks small enough that every worker gets several: the last ones finish close together.
-    size = max(1, min(CHUNK_FILES, len(todo) // (workers * 4)))
+    size = max(1, min(CHUNK_FILES, expected // (workers * 4)))
+    todo: Iterable[str] = (str(p) for p in paths)
+    suspects: list[str] = []
+    while True:
+        crash = yield from _run_pool(todo, size, wanted, fallback, limits, workers, then)
+        if crash is None:
+            break
+        unfinished, reading = crash
+        crashed = reading or unfinished
+        suspects += crashed
+        todo = [p for p in unfinished if p not in crashed]
+    for path in suspects:
+        if (yield from _run_pool([path], 1, wanted, fallback, limits, 1, then)) is not None:
+            refusal = ReadResult(path, refusal=finding("file-reader-crashed", detail="异常终止（崩溃、超时或内存超限）"))
+            yield path, refusal if then is None else then(refusal)
+
+
+def _run_pool(todo: Iterable[str], size: int, wanted, fallback, limits, workers,
+              then) -> Generator[tuple[str, object], None, tuple[list[str], list[str]] | None]:
+    """Read ``todo`` in a pool, yielding results; returns None when all finished, else (the files
+    not finished, the files being read at the crash)."""
+    submitted: list[str] = []
+    finished: set[str] = set()
+    pending = iter(todo)
     with tempfile.TemporaryDirectory(prefix="pipeline-readers-") as markers:
         with ProcessPoolExecutor(workers, initializer=_init_worker,
                                  initargs=(limits.worker_memory, markers, then)) as pool:
-            futures = [pool.submit(_read_chunk, todo[start:start + size], wanted, fallback, limits)
-                       for start in range(0, len(todo), size)]
+            futures = []
             broken = False
+            try:
+                while chunk := list(itertools.islice(pending, size)):
+                    submitted += chunk
+                    futures.append(pool.submit(_read_chunk, chunk, wanted, fallback, limits))
+            except BrokenProcessPool:
+                broken = True
             for future in as_completed(futures):
                 try:
                     chunk = future.result()
@@ -324,10 +345,10 @@ def _run_pool(todo, wanted, fallback, limits, workers, then, results, progress) 
                     broken = True
                     continue
                 for path, result in chunk:
-                    results[path] = result
-                    if progress:
-                        progress(path)
+                    finished.add(path)
+                    yield path, result
         if not broken:
-            return True, []
-        started = [m.read_text(encoding="utf-8") for m in Path(markers).iterdir()]
-        return False, [p for p in started if p]
+            return None
+        reading = [m.read_text(encoding="utf-8") for m in Path(markers).iterdir()]
+        unfinished = [p for p in submitted if p not in finished] + list(pending)
+        return unfinished, [p for p in reading if p and p not in finished]

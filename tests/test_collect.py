@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline import cycle
+from pipeline.collect import FileOutcome, StandingAnswers
 from pipeline.cli import cli
 from pipeline.fill import Filling, fill_template, sample_answer
 from pipeline.identity import IDENTITY_SHEET, Identity, defined_name
@@ -234,6 +235,24 @@ def test_resubmission_supersedes_by_report_date_and_duplicates_are_one_file(work
     assert files["b_second.xlsx"].status == "accepted"
     assert "a_first_copy.xlsx" not in files and "file-duplicate" in codes(files["a_first.xlsx"])
     assert files["~$a_first.xlsx"].status == "rejected" and codes(files["~$a_first.xlsx"]) == ["file-temp"]
+    # Whichever of the two accepted files was judged first, the ledger keeps the standing one's answers.
+    db = sqlite3.connect(workspace.ledger_path)
+    stored = db.execute("SELECT DISTINCT sha256 FROM answers WHERE period = ? AND unit_code = 'S009'", (PERIOD,))
+    assert [row[0] for row in stored] == [files["b_second.xlsx"].sha256]
+    stored = dict(db.execute("SELECT task_id, value FROM answers WHERE period = ? AND unit_code = 'S009' "
+                             "AND field = 'progress'", (PERIOD,)))
+    assert stored == {task: answer["工作进展情况"] for task, answer in later.answers.items()}
+    assert stored != {task: answer["工作进展情况"] for task, answer in first.answers.items()}
+
+
+def test_progress_counts_every_received_file_once(workspace):
+    path = send(workspace, good_filling(workspace), "a.xlsx")
+    shutil.copy(path, workspace.input_dir / PERIOD / "a_copy.xlsx")
+    (workspace.input_dir / PERIOD / "~$a.xlsx").write_bytes(b"\x00" * 165)
+    for expected in (3, 3 + 2):  # again: the folder's three files and the two distinct files received before
+        totals, steps = [], []
+        cycle.collect_period(workspace, PERIOD, progress=steps.append, on_start=totals.append)
+        assert totals == [expected] and len(steps) == expected
 
 
 def test_hostile_files_never_stop_the_batch(workspace, tmp_path):
@@ -327,3 +346,18 @@ def test_a_ledger_from_before_new_columns_is_brought_up_to_date(tmp_path):
         columns = {row[1] for row in ledger.db.execute("PRAGMA table_info(answers)")}
         assert "sha256" in columns
         assert ledger.answers("S009", "2018-05") == {"1-1": {"status": "已完成"}}
+
+
+@pytest.mark.parametrize("order", ["older first", "newer first"])
+def test_answers_written_early_end_as_those_of_the_standing_file(tmp_path, order):
+    older = FileOutcome("a.xlsx", "a" * 64, "accepted", "S009", answers={"1-1": {"progress": "旧"}})
+    newer = FileOutcome("b.xlsx", "b" * 64, "accepted", "S009", answers={"1-1": {"progress": "新"}})
+    other = FileOutcome("c.xlsx", "c" * 64, "accepted", "S010", answers={"1-1": {"progress": "另"}})
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        answers = StandingAnswers(ledger, PERIOD)
+        for outcome in ([older, newer] if order == "older first" else [newer, older]) + [other]:
+            answers.add(outcome.unit_code, outcome.sha256, outcome.answers)
+        older.status = "superseded"
+        answers.settle([older, newer, other])
+        stored = ledger.db.execute("SELECT unit_code, value, sha256 FROM answers ORDER BY unit_code").fetchall()
+    assert stored == [("S009", "新", "b" * 64), ("S010", "另", "c" * 64)]

@@ -76,7 +76,7 @@ def test_every_hostile_kind_is_refused_and_the_good_file_goes_through(tmp_path):
     files = hostile_files(tmp_path)
     good = tmp_path / "ok.xlsx"
     started = time.monotonic()
-    results = read_files([good, *(path for path, _ in files.values())], SHEETS, workers=2)
+    results = dict(read_files([good, *(path for path, _ in files.values())], SHEETS, workers=2))
     elapsed = time.monotonic() - started
     for name, (path, code) in files.items():
         refusal = results[str(path)].refusal
@@ -91,7 +91,7 @@ def test_every_hostile_kind_is_refused_and_the_good_file_goes_through(tmp_path):
 def test_the_parent_process_stays_small_whatever_the_files(tmp_path):
     files = hostile_files(tmp_path)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    read_files([path for path, _ in files.values()], SHEETS, workers=2)
+    list(read_files([path for path, _ in files.values()], SHEETS, workers=2))
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     assert after - before < 200 * 1024  # KiB: the bomb and the XFD sheet never reach this process
 
@@ -99,7 +99,7 @@ def test_the_parent_process_stays_small_whatever_the_files(tmp_path):
 def test_a_worker_crash_costs_only_the_file_that_caused_it(tmp_path):
     crash = _workbook(tmp_path / "xfd.xlsx", {"A1": "x", "XFD1048576": "y"})
     good = [_workbook(tmp_path / f"good{n}.xlsx", {"A1": f"v{n}"}) for n in range(6)]
-    results = read_files([*good[:3], crash, *good[3:]], SHEETS, workers=2)
+    results = dict(read_files([*good[:3], crash, *good[3:]], SHEETS, workers=2))
     assert results[str(crash)].refusal.code == "file-reader-crashed"
     for n, path in enumerate(good):
         assert results[str(path)].workbook.sheets["进展填报"][0][0] == f"v{n}"
@@ -127,7 +127,7 @@ def test_sheet_states_and_macros_are_reported(tmp_path, state):
     hidden.very_hidden() if state == "veryHidden" else hidden.hide()
     workbook.add_vba_project(_vba_stub(tmp_path))
     workbook.close()
-    result = read_files([path], SHEETS)[str(path)]
+    [(_, result)] = read_files([path], SHEETS)
     assert result.workbook.states["_报送标识"] == state.lower()
     assert [n.code for n in result.notes] == ["file-macros"]
 
@@ -136,3 +136,10 @@ def _vba_stub(folder: Path) -> str:
     stub = folder / "vbaProject.bin"
     stub.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
     return str(stub)
+
+
+def test_a_file_gone_before_it_is_read_is_a_finding(tmp_path):
+    good = _workbook(tmp_path / "good.xlsx", {"A1": "v"})
+    results = dict(read_files([tmp_path / "gone.xlsx", good], SHEETS, workers=1))
+    assert results[str(tmp_path / "gone.xlsx")].refusal.code == "file-reader-failed"
+    assert results[str(good)].refusal is None

@@ -99,13 +99,18 @@ def _name_constant(formula: str) -> str:
     return text
 
 
-def _find_header(rows: list[list[object]], spec: FormSpec) -> tuple[int, dict[str, int]] | None:
+def sheet_texts(rows: list[list[object]]) -> list[list[str]]:
+    """Every cell of a sheet as ``cell_text`` gives it (most cells are strings: those inline)."""
+    return [[v.strip() if v.__class__ is str else cell_text(v) for v in row] for row in rows]
+
+
+def _find_header(texts: list[list[str]], spec: FormSpec) -> tuple[int, dict[str, int]] | None:
     by_label = {fold(c.label): c.key for c in spec.columns}
     id_key = spec.column_of_source("id").key
-    for index, row in enumerate(rows[:50]):
+    for index, row in enumerate(texts[:50]):
         found: dict[str, int] = {}
-        for col, value in enumerate(row):
-            key = by_label.get(fold(cell_text(value)))
+        for col, text in enumerate(row):
+            key = by_label.get(fold(text))
             if key and key not in found:
                 found[key] = col
         if id_key in found and len(found) * 2 >= len(spec.columns):
@@ -113,14 +118,15 @@ def _find_header(rows: list[list[object]], spec: FormSpec) -> tuple[int, dict[st
     return None
 
 
-def _data_sheet(raw: RawWorkbook, spec: FormSpec) -> tuple[str, int, dict[str, int]] | None:
-    """The sheet holding the table: the spec's by name, else any sheet with the header labels."""
+def _data_sheet(raw: RawWorkbook, spec: FormSpec) -> tuple[str, list[list[str]], int, dict[str, int]] | None:
+    """The sheet holding the table (the spec's by name, else any sheet with the header labels),
+    as text, with its header row and the columns found."""
     names = [spec.data_sheet] + sorted(n for n in raw.sheets if n not in (spec.data_sheet, IDENTITY_SHEET))
     for name in names:
-        rows = raw.sheets.get(name)
-        found = _find_header(rows, spec) if rows else None
+        texts = sheet_texts(raw.sheets.get(name) or [])
+        found = _find_header(texts, spec)
         if found:
-            return name, *found
+            return name, texts, *found
     return None
 
 
@@ -130,28 +136,26 @@ def parse_submission(raw: RawWorkbook, spec: FormSpec) -> Submission:
     located = _data_sheet(raw, spec)
     if located is None:
         return submission
-    sheet, header_index, cols = located
-    rows = raw.sheets[sheet]
+    sheet, texts, header_index, cols = located
     submission.sheet = sheet
     submission.header_row = header_index + 1
     submission.missing_columns = [c.label for c in spec.columns if c.key not in cols]
-
-    def cell(r: int, c: int) -> Cell:
-        return Cell(cell_text(rows[r][c] if c < len(rows[r]) else None), sheet, r, c)
-
     labels = {fold(f.label): f.key for f in spec.header}
     for r in range(header_index):
-        for c, value in enumerate(rows[r]):
-            key = labels.get(fold(cell_text(value)))
+        row = texts[r]
+        for c, text in enumerate(row):
+            key = labels.get(fold(text))
             # Contract: a header field's input cell is the nearest cell to its label's right.
             if key and key not in submission.header:
-                submission.header[key] = cell(r, c + 1)
+                submission.header[key] = Cell(row[c + 1] if c + 1 < len(row) else "", sheet, r, c + 1)
     id_key = spec.column_of_source("id").key
     form_cols = set(cols.values())
-    for r in range(header_index + 1, len(rows)):
-        cells = {key: cell(r, c) for key, c in cols.items()}
-        other = [cell(r, c) for c in range(len(rows[r])) if c not in form_cols]
-        other = [v for v in other if v.text]
-        if other or any(v.text for v in cells.values()):
-            submission.rows.append(DataRow(r + 1, cells[id_key].text, cells, other))
+    for r in range(header_index + 1, len(texts)):
+        row = texts[r]
+        if not any(row):
+            continue
+        width = len(row)
+        cells = {key: Cell(row[c] if c < width else "", sheet, r, c) for key, c in cols.items()}
+        other = [Cell(text, sheet, r, c) for c, text in enumerate(row) if text and c not in form_cols]
+        submission.rows.append(DataRow(r + 1, cells[id_key].text, cells, other))
     return submission

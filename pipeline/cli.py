@@ -139,6 +139,9 @@ def _collect_summary(result) -> str:
             f"应报 {len(result.expected)} 个单位，未报送 {len(result.missing)} 个。")
 
 
+COLLECT_PROGRESS, REPORT_PROGRESS = "读取报送文件", "生成汇总报告和反馈表"
+
+
 @contextmanager
 def progress_bar(label: str, quiet: bool = False):
     """``(start(total), step(item))`` callbacks drawing a bar on stderr; nothing when quiet
@@ -174,7 +177,7 @@ def collect(period: str, folder: Path | None, as_json: bool) -> None:
 
     例：pipeline collect 2018-06
     """
-    with progress_bar("读取报送文件", as_json) as (start, step):
+    with progress_bar(COLLECT_PROGRESS, as_json) as (start, step):
         result, validation = cycle.collect_period(open_workspace(), period, folder, step, start)
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
@@ -261,7 +264,7 @@ def report(period: str) -> None:
 
     例：pipeline report 2018-06
     """
-    with progress_bar("生成各单位反馈表") as (start, step):
+    with progress_bar(REPORT_PROGRESS) as (start, step):
         run = cycle.report_period(open_workspace(), period, step, start)
     summary = run.consolidation.summary
     click.echo(f"{period}：任务 {summary['tasks']} 项（已完成 {summary['done']}，滞后 {summary['lagging']}，"
@@ -279,7 +282,10 @@ def merge(period: str, folder: Path | None) -> None:
 
     例：pipeline merge 2018-06
     """
-    with progress_bar("读取报送文件") as (start, step):
-        result, validation, run = cycle.merge_period(open_workspace(), period, folder, step, start)
+    workspace = open_workspace()
+    with progress_bar(COLLECT_PROGRESS) as (start, step):
+        result, validation = cycle.collect_period(workspace, period, folder, step, start)
+    with progress_bar(REPORT_PROGRESS) as (start, step):
+        run = cycle.report_period(workspace, period, step, start)
     click.echo(_collect_summary(result))
     _echo_outputs(validation, run)

@@ -17,8 +17,8 @@ from .parallel import run_jobs
 from .periods import chinese_date, split_period
 from .plan import Plan, read_plan
 from .readers import read_files
-from .report import (BREAKDOWN_NAME, FEEDBACK_FOLDER, REPORT_NAME, VALIDATION_NAME, FeedbackBatch,
-                     return_notice, write_consolidated, write_feedback_job, write_plan_breakdown,
+from .report import (BREAKDOWN_NAME, FEEDBACK_FOLDER, REPORT_NAME, VALIDATION_NAME, ReportBatch,
+                     return_notice, write_report_job, write_plan_breakdown,
                      write_validation)
 from .templates import (TEMPLATE_FOLDER, TemplateContext, TemplateJob, template_name, units_with_tasks,
                         write_templates)
@@ -152,7 +152,8 @@ class ReportRun:
 def report_period(workspace: Workspace, period: str, progress=None, on_start=None) -> ReportRun:
     """Consolidate a collected period from the ledger; write 汇总报告.xlsx and the feedback workbooks.
 
-    ``on_start(total)`` is called once with the number of feedback workbooks, ``progress(name)`` after each.
+    ``on_start(total)`` is called once with the number of workbooks (the report and one per unit),
+    ``progress(name)`` after each. They are written on every CPU, the report alongside the first units'.
     """
     check_period(period)
     plan, config, spec = current_plan(workspace), workspace.config(), workspace.spec()
@@ -166,28 +167,24 @@ def report_period(workspace: Workspace, period: str, progress=None, on_start=Non
     deadline = dt.date(year, month, config.deadline_day)
     consolidation = consolidate(plan, spec, registry.units, period, deadline, submissions, answers, findings,
                                 collected)
-    title = f"{config.city}{plan.title}落实情况汇总报告（{year}年{month}月）"
     out = workspace.period_output(period)
-    created = dt.datetime(year, month, 1)
-    write_consolidated(consolidation, spec, title, chinese_date(deadline), out / REPORT_NAME, created)
     feedback = out / FEEDBACK_FOLDER
     building = out / f".{FEEDBACK_FOLDER}.tmp"  # written whole, then put in place of the old folder
     shutil.rmtree(building, ignore_errors=True)
-    batch = FeedbackBatch(consolidation, spec, f"{config.city}{plan.title}", building, created)
+    batch = ReportBatch(consolidation, spec, f"{config.city}{plan.title}",
+                        f"{config.city}{plan.title}落实情况汇总报告（{year}年{month}月）", chinese_date(deadline),
+                        out / REPORT_NAME, building, dt.datetime(year, month, 1))
     if on_start is not None:
-        on_start(len(consolidation.units))
-    run_jobs(write_feedback_job, batch, len(consolidation.units), progress)
+        on_start(batch.jobs)
+    try:
+        run_jobs(write_report_job, batch, batch.jobs, progress)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)  # no half-written folder is left behind
+        raise
     building.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(feedback, ignore_errors=True)
     building.rename(feedback)
     return ReportRun(consolidation, out / REPORT_NAME, feedback, len(consolidation.units))
-
-
-def merge_period(workspace: Workspace, period: str, folder: Path | None = None, progress=None,
-                 on_start=None) -> tuple[CollectResult, Path, ReportRun]:
-    """The monthly merge: collect, then report."""
-    result, validation = collect_period(workspace, period, folder, progress, on_start)
-    return result, validation, report_period(workspace, period)
 
 
 @dataclass(frozen=True)
@@ -231,8 +228,8 @@ def run_demo(root: Path) -> DemoRun:
         units = [(u.code, u.name, template_name(u, period)) for u, _ in units_with_tasks(plan, plan_load.registry)]
         simulate_returns(templates.folder, workspace.input_dir / period, spec, plan, units, period,
                          config.deadline_day, seed=2018 + number, previous=previous, **shape)
-        collected, validation, report = merge_period(workspace, period)
-        months.append(DemoMonth(templates, collected, validation, report))
+        collected, validation = collect_period(workspace, period)
+        months.append(DemoMonth(templates, collected, validation, report_period(workspace, period)))
         with Ledger(workspace.ledger_path) as ledger:
             previous = {code: {task: values.get(spec.status_column) for task, values in
                                ledger.answers(code, period).items()} for code, _, _ in units}

@@ -380,13 +380,18 @@ def write_consolidated(c: Consolidation, spec: FormSpec, title: str, deadline: s
 
 
 @dataclass(frozen=True)
-class FeedbackBatch:
-    """Everything the feedback workbooks of a period are written from (sent once to each worker)."""
+class ReportBatch:
+    """Everything a period's report and feedback workbooks are written from, sent once to each
+    worker: job 0 is 汇总报告.xlsx (the largest, so it starts first), job n the feedback workbook
+    of the n-th unit."""
 
     consolidation: Consolidation
     spec: FormSpec
-    title: str
-    folder: Path
+    title: str  # the city and the plan
+    report_title: str
+    deadline: str  # as a clerk writes it
+    report: Path
+    folder: Path  # of the feedback workbooks
     created: dt.datetime
 
     @functools.cached_property
@@ -397,13 +402,21 @@ class FeedbackBatch:
     def codes(self) -> list[str]:
         return list(self.consolidation.units["unit_code"])
 
+    @property
+    def jobs(self) -> int:
+        return 1 + len(self.consolidation.units)
+
     def path(self, unit: dict) -> Path:
         return self.folder / f"{unit['unit_code']}_{safe_file_name(unit['unit_name'])}_{self.consolidation.period}反馈.xlsx"
 
 
-def write_feedback_job(batch: FeedbackBatch, number: int) -> str:
-    """Write the feedback workbook of the batch's unit number ``number`` (a parallel.run_jobs job)."""
-    feedback = batch.units[batch.codes[number]]
+def write_report_job(batch: ReportBatch, number: int) -> str:
+    """Write the batch's report (``number`` 0) or a unit's feedback workbook (a parallel.run_jobs job)."""
+    if number == 0:
+        write_consolidated(batch.consolidation, batch.spec, batch.report_title, batch.deadline, batch.report,
+                           batch.created)
+        return batch.report.name
+    feedback = batch.units[batch.codes[number - 1]]
     path = batch.path(feedback.unit)
     write_feedback(feedback, batch.consolidation, batch.spec, batch.title, path, batch.created)
     return path.name

@@ -152,6 +152,8 @@ def test_feedback_has_the_units_own_rows_findings_and_comparison(ledger_workspac
 def test_rerun_gives_the_same_report_and_a_crash_leaves_the_old_one(ledger_workspace, monkeypatch):
     first = cycle.report_period(ledger_workspace, PERIOD).report.read_bytes()
     assert cycle.report_period(ledger_workspace, PERIOD).report.read_bytes() == first
+    feedback = sorted(p.name for p in (ledger_workspace.period_output(PERIOD) / "反馈").iterdir())
+    assert feedback
 
     def crash(*args, **kwargs):
         raise RuntimeError("disk full")
@@ -161,7 +163,8 @@ def test_rerun_gives_the_same_report_and_a_crash_leaves_the_old_one(ledger_works
         cycle.report_period(ledger_workspace, PERIOD)
     out = ledger_workspace.period_output(PERIOD)
     assert (out / "汇总报告.xlsx").read_bytes() == first
-    assert not list(out.glob(".~*"))
+    assert not list(out.glob(".*")) and not list(out.glob("*/.~*"))  # no temporary file or folder left
+    assert sorted(p.name for p in (out / "反馈").iterdir()) == feedback  # the old feedback stays whole
 
 
 def test_cli_report_and_merge(ledger_workspace):

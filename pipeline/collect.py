@@ -97,18 +97,15 @@ def _supersede(outcomes: list[FileOutcome], period: str) -> None:
 
 class StandingAnswers:
     """Accepted answers go into the ledger as each file is judged, while the workers still read
-    the others. A unit whose written answers do not stand after superseding (it sent several
-    accepted files, or its file turned out to be a duplicate of a temporary file's) is rewritten."""
+    the others: a unit's first accepted file is written. When superseding decides for another
+    of its files, the ledger's answers for the unit are replaced by that file's."""
 
     def __init__(self, ledger: Ledger, period: str):
         self.ledger, self.period = ledger, period
-        self.written: dict[str, str] = {}  # unit code -> the file whose answers were written
-        self.contested: set[str] = set()
+        self.written: dict[str, str] = {}  # unit code -> the file whose answers are in the ledger
 
     def add(self, unit_code: str, sha256: str, answers: dict[str, dict[str, str]]) -> None:
-        if unit_code in self.written:
-            self.contested.add(unit_code)
-        else:
+        if unit_code not in self.written:
             self.ledger.record_answers(self.period, unit_code, sha256, answers)
             self.written[unit_code] = sha256
 
@@ -116,7 +113,7 @@ class StandingAnswers:
         standing = {o.unit_code: o for o in files if o.status == ACCEPTED}
         for unit_code, sha256 in self.written.items():
             kept = standing.get(unit_code)
-            if unit_code in self.contested or kept is None or kept.sha256 != sha256:
+            if kept is None or kept.sha256 != sha256:
                 self.ledger.forget_answers(self.period, unit_code)
                 if kept is not None:
                     self.ledger.record_answers(self.period, unit_code, kept.sha256, kept.answers)

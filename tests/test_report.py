@@ -167,6 +167,13 @@ def test_rerun_gives_the_same_report_and_a_crash_leaves_the_old_one(ledger_works
     assert sorted(p.name for p in (out / "反馈").iterdir()) == feedback  # the old feedback stays whole
 
 
+def test_progress_counts_the_report_and_every_feedback_workbook(ledger_workspace):
+    totals, names = [], []
+    run = cycle.report_period(ledger_workspace, PERIOD, progress=names.append, on_start=totals.append)
+    written = sorted(p.name for p in run.feedback.iterdir())
+    assert totals == [len(written) + 1] and sorted(names) == sorted([run.report.name, *written])
+
+
 def test_cli_report_and_merge(ledger_workspace):
     runner = CliRunner()
     result = runner.invoke(cli, ["-w", str(ledger_workspace.root), "report", PERIOD])

@@ -143,3 +143,21 @@ def test_a_file_gone_before_it_is_read_is_a_finding(tmp_path):
     results = dict(read_files([tmp_path / "gone.xlsx", good], SHEETS, workers=1))
     assert results[str(tmp_path / "gone.xlsx")].refusal.code == "file-reader-failed"
     assert results[str(good)].refusal is None
+
+
+def test_a_crash_while_files_are_still_being_handed_over_loses_none(tmp_path):
+    crash = _workbook(tmp_path / "xfd.xlsx", {"A1": "x", "XFD1048576": "y"})
+    good = [_workbook(tmp_path / f"good{n}.xlsx", {"A1": f"v{n}"}) for n in range(4)]
+    handed = []
+
+    def slowly():  # as collect hands files over while it archives the next ones
+        for path in [crash, *good]:
+            handed.append(path)
+            yield path
+            time.sleep(0.5)  # the worker reading the first file dies meanwhile
+
+    results = dict(read_files(slowly(), SHEETS, workers=2, expected=5))
+    assert handed == [crash, *good] and len(results) == 5
+    assert results[str(crash)].refusal.code == "file-reader-crashed"
+    for n, path in enumerate(good):
+        assert results[str(path)].workbook.sheets["进展填报"][0][0] == f"v{n}"

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
+import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -405,3 +409,43 @@ def test_the_top_level_help(runner):
     result = run(runner, "--help")
     assert "政务公开任务进展报送" in result.stdout
     assert "-w, --workspace" in result.stdout
+
+
+def run_with_terminal(*args: object) -> tuple[str, str]:
+    """Run the CLI with stderr on a pseudo-terminal, as a clerk's window is: (stdout, terminal text)."""
+    master, slave = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", *map(str, args)], stdout=subprocess.PIPE,
+                               stderr=slave, env={**os.environ, "COLUMNS": "100"})
+    os.close(slave)
+    seen = bytearray()
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the terminal closed with the process
+                return
+            if not chunk:
+                return
+            seen.extend(chunk)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    stdout, _ = process.communicate(timeout=300)
+    reader.join(timeout=30)
+    os.close(master)
+    assert process.returncode == 0, seen.decode("utf-8", "replace")
+    return stdout.decode("utf-8"), seen.decode("utf-8", "replace")
+
+
+def test_progress_bars_show_on_a_terminal_and_never_under_json(loaded, runner):
+    _, terminal = run_with_terminal("-w", loaded, "templates", "2018-06")
+    assert "生成填报模板" in terminal
+    shutil.copytree(loaded / "output" / "2018-06" / "填报模板", loaded / "input" / "2018-06")  # sent back blank
+    _, terminal = run_with_terminal("-w", loaded, "merge", "2018-06")
+    assert "读取报送文件" in terminal and "生成汇总报告和反馈表" in terminal
+    stdout, terminal = run_with_terminal("-w", loaded, "collect", "2018-06", "--json")
+    assert "读取报送文件" not in terminal and json.loads(stdout)["period"] == "2018-06"
+    # Not a terminal (a log file, another program): no bar.
+    result = run(runner, "-w", loaded, "templates", "2018-06")
+    assert "生成填报模板" not in result.output

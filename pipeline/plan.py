@@ -48,6 +48,9 @@ _ROLE_SUFFIXES = (
     ("协助", "配合"),
     ("参与", "配合"),
 )
+_SUFFIX_ROLE = dict(_ROLE_SUFFIXES)
+# A role written in brackets after a name (folded text): 市财政局(牵头), 市教育局(配合单位).
+_BRACKETED_ROLE = re.compile(r"(.+?)\((" + "|".join(_SUFFIX_ROLE) + r")(?:单位|部门)?\)")
 _CLAUSE_FILLER = re.compile(r"^(?:由)|(?:按职责分工|按照职责分工|按职责|按照职责|共同|等)+$")
 _CN_NUM = "一二三四五六七八九十百零〇"
 _CATEGORY_PREFIX = re.compile(
@@ -135,7 +138,8 @@ class Plan:
 def read_grid(path: Path) -> list[list[str]]:
     """The plan file as rows of cleaned cell text; merged cells carry their value in every cell.
 
-    Row ``i`` of the grid is row ``i + 1`` of the file as its author sees it (line, table row).
+    Row ``i`` of the grid is row ``i + 1`` of the file as its author sees it (line, table row;
+    in a Word plan split into several tables, counted on through them).
     """
     suffix = path.suffix.lower()
     if suffix not in PLAN_FORMATS:
@@ -192,18 +196,42 @@ def _plan_sheet(workbook):
 
 
 def _grid_docx(path: Path) -> list[list[str]]:
+    """The Word table with the plan header, read on through the tables that continue it.
+
+    A plan table split in two (by hand at a page end, or one table per part) goes on in the
+    following tables of the same width that repeat the header, or that follow with no text
+    between but a 续表 note. Rows are counted on from one table to the next.
+    """
     import docx
+    from docx.table import Table
 
     document = docx.Document(str(path))
-    tables = document.tables
+    tables: list[tuple[list[list[str]], bool]] = []  # (rows, whether text stands before it)
+    text_before = False
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            # python-docx gives a vertically merged cell's text on every row it spans.
+            tables.append(([[clean_cell(cell.text) for cell in row.cells] for row in block.rows], text_before))
+            text_before = False
+        elif fold(block.text) not in _CONTINUED_NOTES:
+            text_before = True
     if not tables:
         raise PlanError(f"计划表 {path.name} 中没有表格。请确认任务是以 Word 表格形式排版的。")
-    for table in tables:
-        # python-docx gives a vertically merged cell's text on every row it spans.
-        grid = [[clean_cell(cell.text) for cell in row.cells] for row in table.rows]
-        if _find_header(grid) is not None:
-            return grid
-    return [[clean_cell(cell.text) for cell in row.cells] for row in tables[0].rows]
+    for index, (grid, _) in enumerate(tables):
+        found = _find_header(grid)
+        if found is None:
+            continue
+        header = [fold(value) for value in grid[found[0]]]
+        for rows, text_before in tables[index + 1:]:
+            repeats_header = any([fold(value) for value in row] == header for row in rows[:3])
+            if any(len(row) != len(header) for row in rows) or (text_before and not repeats_header):
+                break
+            grid = grid + rows
+        return grid
+    return tables[0][0]
+
+
+_CONTINUED_NOTES = ("", "续表", "续上表", "(续表)", "(续上表)", "(续)")
 
 
 def _decode(path: Path) -> str:
@@ -365,10 +393,10 @@ def parse_roles(text: str, default_role: str = "负责") -> list[tuple[str, str]
 
     Clauses are separated by commas; a clause ending in a role word gives that role to its
     names and to those of the clauses before it that had none (``A牵头,B,C负责``: A 牵头,
-    B and C 负责). Names left without a role word take ``default_role`` (the column's).
+    B and C 负责). A role in brackets after a name is that name's own (``A(牵头)、B``: A 牵头).
+    Names left without a role word take ``default_role`` (the column's).
     """
-    pairs: list[tuple[str, str]] = []
-    pending: list[str] = []
+    pairs: list[tuple[str, str | None]] = []  # in the order written; None: a role still to come
     for clause in split_outside_brackets(fold(text), ",;。"):
         role = None
         for suffix, suffix_role in _ROLE_SUFFIXES:
@@ -376,12 +404,12 @@ def parse_roles(text: str, default_role: str = "负责") -> list[tuple[str, str]
                 clause, role = clause[: -len(suffix)], suffix_role
                 break
         clause = _CLAUSE_FILLER.sub("", clause)
-        pending.extend(split_outside_brackets(clause, "、"))
+        for name in split_outside_brackets(clause, "、"):
+            marked = _BRACKETED_ROLE.fullmatch(name)  # 市财政局(牵头): the role is the unit's own
+            pairs.append((marked.group(1), _SUFFIX_ROLE[marked.group(2)]) if marked else (name, None))
         if role:
-            pairs.extend((name, role) for name in pending)
-            pending = []
-    pairs.extend((name, default_role) for name in pending)
-    return pairs
+            pairs = [(name, own or role) for name, own in pairs]
+    return [(name, own or default_role) for name, own in pairs]
 
 
 # ---------------------------------------------------------------------------- deadlines

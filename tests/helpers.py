@@ -44,6 +44,17 @@ class Table:
         index = self.add_row([text])
         self.merges.append((index, 0, index, self.width - 1))
 
+    def split(self, at: int, header: int | None = None) -> tuple["Table", "Table"]:
+        """Rows before ``at`` and the rest, as two tables (no merged range may cross ``at``);
+        the second starts with a copy of row ``header`` when given, as a header repeated by hand."""
+        assert all(last < at or first >= at for first, _, last, _ in self.merges), "a merge crosses the split"
+        head = [list(self.rows[header])] if header is not None else []
+        shift = len(head) - at
+        first = Table(self.width, self.rows[:at], [m for m in self.merges if m[0] < at])
+        rest = Table(self.width, head + self.rows[at:],
+                     [(r0 + shift, c0, r1 + shift, c1) for r0, c0, r1, c1 in self.merges if r0 >= at])
+        return first, rest
+
 
 def write_xlsx(path: Path, table: Table) -> Path:
     """The table as a workbook, merged ranges merged; dates become real Excel date cells."""
@@ -66,19 +77,23 @@ def write_xlsx(path: Path, table: Table) -> Path:
     return path
 
 
-def write_docx(path: Path, table: Table) -> Path:
-    """The table as a Word table between paragraphs of text, merged ranges merged."""
+def write_docx(path: Path, *parts: Table | str) -> Path:
+    """The tables as Word tables, merged ranges merged, between paragraphs of text (the ``str`` parts)."""
     import docx
 
     document = docx.Document()
     document.add_paragraph("附件")
-    word_table = document.add_table(rows=len(table.rows), cols=table.width)
-    for r, row in enumerate(table.rows):
-        for c, value in enumerate(row):
-            if value is not None:
-                word_table.cell(r, c).text = str(value)
-    for first_row, first_col, last_row, last_col in table.merges:
-        word_table.cell(first_row, first_col).merge(word_table.cell(last_row, last_col))
+    for part in parts:
+        if isinstance(part, str):
+            document.add_paragraph(part)
+            continue
+        word_table = document.add_table(rows=len(part.rows), cols=part.width)
+        for r, row in enumerate(part.rows):
+            for c, value in enumerate(row):
+                if value is not None:
+                    word_table.cell(r, c).text = str(value)
+        for first_row, first_col, last_row, last_col in part.merges:
+            word_table.cell(first_row, first_col).merge(word_table.cell(last_row, last_col))
     document.add_paragraph("注：本表为测试用示例。")
     document.save(str(path))
     return path

@@ -20,6 +20,7 @@ from helpers import (
     seed_rows,
     seed_table,
     write_csv,
+    write_docx,
     write_registry,
     write_table,
     write_xlsx,
@@ -153,6 +154,10 @@ def test_title_source_and_the_rows_a_clerk_sees(tmp_path, registry, seed):
         ("市有关单位按职责分工负责", [("市有关单位", "负责")]),
         ("市有关单位等按职责分工负责", [("市有关单位", "负责")]),
         ("市 财政局\n牵头， 市审计局 参与", [("市财政局", "牵头"), ("市审计局", "配合")]),
+        ("市财政局（牵头）、市审计局", [("市财政局", "牵头"), ("市审计局", "负责")]),
+        ("市民政局、市财政局(牵头单位)，市审计局（配合）", [("市民政局", "负责"), ("市财政局", "牵头"), ("市审计局", "配合")]),
+        ("市财政局（牵头）、市民政局、市审计局配合", [("市财政局", "牵头"), ("市民政局", "配合"), ("市审计局", "配合")]),
+        ("市政府办公室（市政务公开办）牵头", [("市政府办公室(市政务公开办)", "牵头")]),
         ("", []),
     ],
 )
@@ -163,6 +168,7 @@ def test_parse_roles(text, expected):
 def test_parse_roles_takes_the_column_role_for_names_without_one():
     assert parse_roles("市法制局、市发改局", "配合") == [("市法制局", "配合"), ("市发改局", "配合")]
     assert parse_roles("市财政局牵头，市审计局", "配合") == [("市财政局", "牵头"), ("市审计局", "配合")]
+    assert parse_roles("市财政局（牵头）、市审计局", "配合") == [("市财政局", "牵头"), ("市审计局", "配合")]
 
 
 # ---------------------------------------------------------------------------- cell text
@@ -425,3 +431,35 @@ def test_missing_damaged_and_tableless_files(tmp_path, registry):
     with pytest.raises(PlanError) as caught:
         read_plan(tmp_path / "无表.docx", registry)
     assert str(caught.value) == "计划表 无表.docx 中没有表格。请确认任务是以 Word 表格形式排版的。"
+
+
+# ---------------------------------------------------------------------------- Word plans in several tables
+
+
+def _seed_split(header: bool):
+    """The seed table split in two at the start of its third category."""
+    table = seed_table(retyped=False)
+    categories = [r for r, row in enumerate(table.rows) if r > 2 and row[0] and row[1]]  # a category's first row
+    return table.split(categories[2], header=2 if header else None)
+
+
+@pytest.mark.parametrize("between, header", [
+    ((), False),                 # split by hand: the next table follows at once
+    (("续表",), False),           # with a 续表 note
+    (("第二部分",), True),         # text between, but the header repeated
+])
+def test_a_word_plan_split_into_tables_is_read_whole(tmp_path, registry, between, header):
+    first, rest = _seed_split(header)
+    appendix = Table(2)
+    appendix.add_row(["附件1", "市有关单位名单"])
+    path = write_docx(tmp_path / "p.docx", first, *between, rest, "附件1：市有关单位", appendix)
+    plan = read_plan(path, registry)
+    assert [t.id for t in plan.tasks] == SEED_IDS
+    assert plan.version == read_plan(SEED_PLAN, registry).version
+
+
+def test_a_table_after_text_without_the_header_is_not_part_of_the_plan(tmp_path, registry):
+    first, rest = _seed_split(header=False)
+    plan = read_plan(write_docx(tmp_path / "p.docx", first, "附件：往年任务（仅供参考）", rest), registry)
+    assert len(plan.tasks) < len(SEED_IDS)
+    assert [t.id for t in plan.tasks] == SEED_IDS[:len(plan.tasks)]

@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import functools
 import hashlib
+import io
 import json
 import re
 from dataclasses import asdict, dataclass
@@ -246,7 +247,8 @@ def _decode(path: Path) -> str:
 
 def _grid_csv(path: Path) -> list[list[str]]:
     text = _decode(path)
-    return [[clean_cell(cell) for cell in row] for row in csv.reader(text.splitlines())]
+    # Read as one stream: a quoted cell may hold line breaks (a cell typed on several lines).
+    return [[clean_cell(cell) for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
 
 
 def _grid_text(path: Path) -> list[list[str]]:

@@ -298,6 +298,20 @@ def test_a_header_repeated_on_a_new_page_and_a_gbk_csv(tmp_path, registry):
     assert [(t.id, t.category, t.requirement) for t in plan.tasks] == [("1-1", "公开", "甲。"), ("1-2", "公开", "乙。")]
 
 
+def test_a_csv_cell_typed_on_several_lines_stays_one_cell_and_rows_count_as_records(tmp_path, registry):
+    table = Table(3)
+    table.add_row(["工作任务", "具体要求", "责任单位"])
+    table.add_row(["（一）公开", "1.Open data\nportal。", "市财政局、\n市审计局负责"])
+    table.add_row(["", "2.乙。", "市审计局负责"])
+    plan = read_plan(write_csv(tmp_path / "p.csv", table), registry)
+    assert [t.requirement for t in plan.tasks] == ["Open data portal。", "乙。"]
+    assert [a.name for a in plan.tasks[0].units] == ["市财政局", "市审计局"]
+    table.rows[2][2] = "市不存在局负责"
+    with pytest.raises(PlanError) as caught:
+        read_plan(write_csv(tmp_path / "q.csv", table), registry)
+    assert "第3行：单位名录中没有“市不存在局”" in str(caught.value)  # the third row, not the fourth line
+
+
 def test_tasks_before_any_category_get_a_default_one(tmp_path, registry):
     table = Table(2)
     table.add_row(["具体要求", "责任单位"])

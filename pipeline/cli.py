@@ -42,7 +42,7 @@ def workspace_option(command):
     return click.option(
         "-w",
         "--workspace",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=click.Path(path_type=Path),
         callback=_remember_workspace,
         expose_value=False,
         is_eager=True,
@@ -65,7 +65,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--city", default="示例市", show_default=True, help="城市名称，用于模板和报告标题。")
 @workspace_option
 def init(directory: Path, city: str) -> None:
@@ -87,8 +87,8 @@ def plan() -> None:
 
 
 @plan.command("load")
-@click.argument("plan_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--units", "units_file", type=click.Path(dir_okay=False, path_type=Path),
+@click.argument("plan_file", type=click.Path(path_type=Path))
+@click.option("--units", "units_file", type=click.Path(path_type=Path),
               help="单位名录 .xlsx（默认：工作区中的 单位名录.xlsx）。")
 @click.option("--replace", is_flag=True, help="用内容不同的新计划替换已加载的计划。")
 @workspace_option
@@ -167,7 +167,7 @@ def progress_bar(label: str, quiet: bool = False):
 
 @cli.command()
 @click.argument("period")
-@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果（供其他程序读取）。")
 @workspace_option
 def collect(period: str, folder: Path | None, as_json: bool) -> None:
@@ -187,7 +187,7 @@ def collect(period: str, folder: Path | None, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果（供其他程序读取）。")
 @workspace_option
 def check(file: Path, as_json: bool) -> None:
@@ -227,7 +227,7 @@ def templates(period: str) -> None:
 
 @cli.command()
 @click.argument("directory", required=False, default="示例工作区",
-                type=click.Path(file_okay=False, path_type=Path))
+                type=click.Path(path_type=Path))
 @workspace_option
 def demo(directory: Path) -> None:
     """在示例数据上运行完整流程，结果放在 DIRECTORY（默认：./示例工作区）。
@@ -275,7 +275,7 @@ def report(period: str) -> None:
 
 @cli.command()
 @click.argument("period")
-@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
 @workspace_option
 def merge(period: str, folder: Path | None) -> None:
     """每月合并：收集检查报回的文件（默认 input/PERIOD/），再生成汇总报告。

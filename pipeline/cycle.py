@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .collect import CollectResult, FileOutcome, collect, outcome_from
 from .demo import simulate_returns
-from .errors import PeriodError, PlanError, WorkspaceError
+from .errors import InputError, PeriodError, PlanError, WorkspaceError
 from .identity import IDENTITY_SHEET
 from .ledger import Ledger
 from .merge import Consolidation, consolidate
@@ -92,6 +92,8 @@ def collect_period(workspace: Workspace, period: str, folder: Path | None = None
 
 def check_file(workspace: Workspace, path: Path) -> FileOutcome:
     """The collect checks for one file, against the period it claims; nothing is recorded."""
+    if not path.is_file():
+        raise InputError(f"找不到要检查的文件：{path}。请确认文件名和所在文件夹。")
     plan = current_plan(workspace)
     with Ledger(workspace.ledger_path) as ledger:
         units = ledger.registry().by_code()
@@ -216,7 +218,7 @@ def run_demo(root: Path) -> DemoRun:
     root = Path(root)
     if root.joinpath(DEMO_MARKER).is_file():
         shutil.rmtree(root)
-    elif root.exists() and any(root.iterdir()):
+    elif root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise WorkspaceError(f"{root} 已存在且不是示例工作区，为避免覆盖，未运行示例。请换一个目录。")
     workspace = Workspace.init(root)
     root.joinpath(DEMO_MARKER).write_text("pipeline demo\n", encoding="utf-8")

@@ -37,5 +37,9 @@ class PeriodError(PipelineError):
     """A period is not of the form YYYY-MM or has nothing to work on."""
 
 
+class InputError(PipelineError):
+    """A file or folder named on the command line is missing or of the wrong kind."""
+
+
 class OutputError(PipelineError):
     """An output file could not be written."""

@@ -107,10 +107,10 @@ def read_registry(path: Path) -> Registry:
     import openpyxl
 
     path = Path(path)
+    if not path.is_file():
+        raise RegistryError(f"找不到单位名录文件：{path}。请用 --units 指定单位名录 .xlsx 文件。")
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except FileNotFoundError:
-        raise RegistryError(f"找不到单位名录文件：{path}。请用 --units 指定单位名录 .xlsx 文件。")
     except Exception as exc:  # openpyxl raises many kinds for a file that is not xlsx
         raise RegistryError(
             f"无法打开单位名录 {path.name}：{exc}。请确认它是 Excel .xlsx 文件。"

@@ -86,6 +86,24 @@ def test_init_refuses_a_folder_that_is_not_empty(tmp_path, runner):
     assert [path.name for path in root.iterdir()] == ["别动.txt"]
 
 
+@pytest.mark.parametrize("args, message", [
+    (["init", "{file}"], "错误：{file} 已存在且不是空目录，为避免覆盖，未创建工作区。请换一个新目录。"),
+    (["demo", "{file}"], "错误：{file} 已存在且不是示例工作区，为避免覆盖，未运行示例。请换一个目录。"),
+    (["-w", "{file}", "plan", "show"], "错误：{file} 不是报送工作区（缺少 配置.toml）。"
+                                       "请先运行 pipeline init 目录 创建工作区，或用 -w 指定工作区目录。"),
+    (["-w", "{ws}", "check", "{missing}"], "错误：找不到要检查的文件：{missing}。请确认文件名和所在文件夹。"),
+    (["-w", "{ws}", "check", "{folder}"], "错误：找不到要检查的文件：{folder}。请确认文件名和所在文件夹。"),
+    (["-w", "{ws}", "plan", "load", str(SEED_PLAN), "--units", "{folder}"],
+     "错误：找不到单位名录文件：{folder}。请用 --units 指定单位名录 .xlsx 文件。"),
+])
+def test_a_path_of_the_wrong_kind_is_a_chinese_error_naming_it(workspace, runner, tmp_path, args, message):
+    names = {"file": tmp_path / "一个文件.txt", "missing": tmp_path / "无.xlsx", "folder": tmp_path, "ws": workspace}
+    names["file"].write_text("内容", encoding="utf-8")
+    result = run(runner, *(arg.format(**names) for arg in args), code=1)
+    assert result.stderr == message.format(**names) + "\n"
+    assert names["file"].read_text(encoding="utf-8") == "内容"
+
+
 def test_init_into_an_empty_folder(tmp_path, runner):
     (tmp_path / "空").mkdir()
     run(runner, "init", tmp_path / "空")

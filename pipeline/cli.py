@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,13 +25,53 @@ class UserError(click.ClickException):
 
 
 class PipelineGroup(click.Group):
-    """The one place where a PipelineError becomes a user error; other exceptions keep their traceback."""
+    """The one place where a PipelineError becomes a user error, and a mistyped command line a
+    Chinese message; other exceptions keep their traceback."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except PipelineError as exc:
             raise UserError(str(exc)) from exc
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            path = exc.ctx.command_path if exc.ctx else "pipeline"
+            click.echo(f"错误：{usage_message(exc)}\n请运行 {path} --help 查看用法。", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("已中止。", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)  # --help and --version end with their code
+
+
+_USAGE_WORDS = (
+    (re.compile(r"No such command '(.+)'\."), "没有“{0}”这个命令。"),
+    (re.compile(r"Got unexpected extra arguments? \((.+)\)"), "多余的参数：{0}。"),
+    (re.compile(r"Option '(.+)' requires an argument\."), "选项 {0} 后面要写一个值。"),
+    (re.compile(r"Option '(.+)' does not take a value\."), "选项 {0} 后面不用写值。"),
+)
+
+
+def usage_message(exc: click.UsageError) -> str:
+    """A usage error in the clerk's language; Click's own words where it gives details we do not know."""
+    for pattern, words in _USAGE_WORDS:
+        match = pattern.fullmatch(exc.message)
+        if match:
+            return words.format(*match.groups())
+    if isinstance(exc, click.MissingParameter) and exc.param is not None:
+        return f"缺少 {exc.param.human_readable_name}。"
+    if isinstance(exc, click.NoSuchOption):
+        near = f"是否应为 {' 或 '.join(exc.possibilities)}？" if exc.possibilities else ""
+        return f"没有 {exc.option_name} 这个选项。{near}"
+    return exc.message
 
 
 def _remember_workspace(ctx: click.Context, _param, value: Path | None) -> None:
@@ -54,7 +96,7 @@ def open_workspace() -> Workspace:
     return Workspace.open(click.get_current_context().meta.get("workspace", Path(".")))
 
 
-@click.group(cls=PipelineGroup)
+@click.group(cls=PipelineGroup, name="pipeline")
 @workspace_option
 @click.version_option(package_name="baosong-pipeline")
 def cli() -> None:

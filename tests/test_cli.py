@@ -467,3 +467,20 @@ def test_progress_bars_show_on_a_terminal_and_never_under_json(loaded, runner):
     # Not a terminal (a log file, another program): no bar.
     result = run(runner, "-w", loaded, "templates", "2018-06")
     assert "生成填报模板" not in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["collect"], "错误：缺少 PERIOD。\n请运行 pipeline collect --help 查看用法。"),
+    (["colect", "2018-06"], "错误：没有“colect”这个命令。\n请运行 pipeline --help 查看用法。"),
+    (["plan", "show", "--jsn"], "错误：没有 --jsn 这个选项。是否应为 --json？\n请运行 pipeline plan show --help 查看用法。"),
+    (["templates", "2018-06", "多余"], "错误：多余的参数：多余。\n请运行 pipeline templates --help 查看用法。"),
+    (["-w"], "错误：选项 -w 后面要写一个值。\n请运行 pipeline --help 查看用法。"),
+])
+def test_a_mistyped_command_line_is_told_in_chinese(runner, args, message):
+    result = run(runner, *args, code=2)
+    assert result.stderr == message + "\n" and result.stdout == ""
+
+
+def test_help_and_version_still_exit_cleanly(runner):
+    assert "计划表" in run(runner, "plan", "--help").stdout
+    assert run(runner, "--version").stdout.startswith("pipeline, version ")

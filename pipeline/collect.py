@@ -166,7 +166,7 @@ def collect(workspace: Workspace, period: str, folder: Path | None, plan: Plan, 
                 hashes[str(archived)] = sha256
                 yield archived
 
-        ledger.clear_outcomes(period)
+        ledger.clear_outcomes(period, plan.version)
         answers = StandingAnswers(ledger, period)
         verdicts: dict[str, FileOutcome] = {}
         # Judged in the reading workers, so only verdicts come back, never the workbooks; the

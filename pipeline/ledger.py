@@ -72,7 +72,8 @@ CREATE TABLE IF NOT EXISTS findings (
 
 
 # (table, column, type) added since the first schema; older ledgers get them on opening.
-ADDED_COLUMNS = (("answers", "sha256", "TEXT"), ("submissions", "claimed_period", "TEXT"))
+ADDED_COLUMNS = (("answers", "sha256", "TEXT"), ("submissions", "claimed_period", "TEXT"),
+                 ("collections", "plan_version", "TEXT"))
 
 
 class Ledger:
@@ -247,10 +248,13 @@ class Ledger:
             (period,),
         ).fetchall()
 
-    def clear_outcomes(self, period: str) -> None:
-        """Forget the period's earlier decisions' findings and answers: a collection run redoes them."""
-        self.db.execute("INSERT OR REPLACE INTO collections VALUES (?, ?)",
-                        (period, dt.datetime.now().isoformat(timespec="seconds")))
+    def clear_outcomes(self, period: str, plan_version: str) -> None:
+        """Forget the period's earlier decisions' findings and answers: a collection run redoes them.
+
+        The plan in force is noted: every answer accepted for the period is to one of its tasks.
+        """
+        self.db.execute("INSERT OR REPLACE INTO collections (period, collected_at, plan_version) VALUES (?, ?, ?)",
+                        (period, dt.datetime.now().isoformat(timespec="seconds"), plan_version))
         self.db.execute("DELETE FROM findings WHERE period = ?", (period,))
         self.db.execute("DELETE FROM answers WHERE period = ?", (period,))
 
@@ -298,15 +302,19 @@ class Ledger:
     def report_inputs(self, period: str):
         """(submissions, answers up to ``period``, findings) of a period as DataFrames.
 
-        Submissions carry when their file was first seen; answers carry the file they came from.
+        Submissions carry when their file was first seen; answers carry the file they came from and
+        the requirement of their task in the plan they were given for (None when not known).
         """
         submissions = self.frame(
             "SELECT s.period, s.sha256, s.file_name, s.unit_code, s.status, s.report_date, s.errors, "
             "s.warnings, s.claimed_period, f.first_seen FROM submissions s JOIN files f USING (sha256) "
             "WHERE s.period = ? ORDER BY s.file_name, s.sha256", (period,))
         answers = self.frame(
-            "SELECT a.period, a.unit_code, a.task_id, a.field, a.value, a.sha256, s.file_name "
+            "SELECT a.period, a.unit_code, a.task_id, a.field, a.value, a.sha256, s.file_name, "
+            "t.requirement AS requirement_then "
             "FROM answers a LEFT JOIN submissions s ON s.period = a.period AND s.sha256 = a.sha256 "
+            "LEFT JOIN collections c ON c.period = a.period "
+            "LEFT JOIN tasks t ON t.plan_version = c.plan_version AND t.task_id = a.task_id "
             "WHERE a.period <= ? ORDER BY a.period, a.unit_code, a.task_id, a.field", (period,))
         findings = self.frame(
             "SELECT s.unit_code, s.file_name, f.code, f.severity, f.location, f.message, f.fix "

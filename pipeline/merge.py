@@ -17,6 +17,7 @@ from .plan import Plan
 from .units import Unit
 
 NOT_REPORTED = "未报送"
+TASK_REPLACED = "任务已调整"  # last month the plan had other work under this task ID
 STANDING = ("accepted", "returned")
 # 任务进展 shows every unit's texts up to about this many characters (lagging units first);
 # beyond it the rest is counted and left to 明细, so that the row (Excel: at most 409 pt)
@@ -34,7 +35,7 @@ RULES = (
     "按时报送：填报表“报送日期”不晚于本月报送截止日；未填报送日期的，按系统首次收到文件的日期。",
     "已报送：本期有通过或退回修改的填报表；退回修改的填报表数据不计入进展统计。",
     "连续滞后/未启动：按台账中逐月的任务总体状态，截至本期连续两个月及以上为“进度滞后”或“未启动”；"
-    "较上月变化与上一个自然月比较，上月没有数据的按“未报送”。",
+    "较上月变化与上一个自然月比较，上月没有数据的按“未报送”；计划更换后同一编号下内容不同的任务记为“任务已调整”，不作比较。",
 )
 
 
@@ -198,6 +199,7 @@ def consolidate(plan: Plan, spec: FormSpec, units: list[Unit], period: str, dead
     ``collected`` are the periods collect has run for, up to ``period``.
     """
     months = months_between(min([*answers["period"], *collected, period]), period)
+    answers, replaced = _same_tasks(plan, answers)
     details = {month: detail_frame(plan, spec, answers, month) for month in months}
     history = {month: overall_status(frame, spec) for month, frame in details.items()}
     detail, status = details[period], history[period]
@@ -211,7 +213,8 @@ def consolidate(plan: Plan, spec: FormSpec, units: list[Unit], period: str, dead
     trend = pd.DataFrame({p: history[p].value_counts().reindex(order, fill_value=0) for p in shown}).T
     trend.index.name = "period"
     previous = previous_period(period)
-    changes = _changes(detail, details.get(previous), spec, previous)
+    changes = _changes(detail, details.get(previous), spec, previous,
+                       replaced[replaced["period"] == previous])
     streaks = _streaks(history, tasks, spec, months)
     lagging = tasks[(tasks["status"] == spec.lagging) | tasks["overdue"]]
     summary = {
@@ -228,16 +231,30 @@ def consolidate(plan: Plan, spec: FormSpec, units: list[Unit], period: str, dead
     return result
 
 
-def _changes(detail: pd.DataFrame, before: pd.DataFrame | None, spec: FormSpec, previous: str) -> pd.DataFrame:
-    """Per task × unit: status last calendar month (未报送 without data) and now, and the change."""
+def _same_tasks(plan: Plan, answers: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(answers to the tasks of ``plan``, answers given under an earlier plan to another task of the
+    same ID): a replaced plan may number different work the same, which is never compared."""
+    current = answers["task_id"].map({task.id: task.requirement for task in plan.tasks})
+    then = answers["requirement_then"]
+    same = then.isna() | current.isna() | (then == current)
+    return answers[same], answers.loc[~same, ["period", "task_id", "unit_code"]]
+
+
+def _changes(detail: pd.DataFrame, before: pd.DataFrame | None, spec: FormSpec, previous: str,
+             replaced: pd.DataFrame) -> pd.DataFrame:
+    """Per task × unit: status last calendar month (未报送 without data, 任务已调整 when the plan then
+    had other work under the task's ID) and now, and the change."""
     frame = detail[["task_id", "unit_code", "unit_name", spec.status_column]].rename(
         columns={spec.status_column: "current"})
     earlier = {} if before is None else dict(zip(zip(before["task_id"], before["unit_code"]),
                                                  before[spec.status_column]))
+    earlier |= dict.fromkeys(zip(replaced["task_id"], replaced["unit_code"]), TASK_REPLACED)
     frame["previous"] = [earlier.get(key, NOT_REPORTED) for key in zip(frame["task_id"], frame["unit_code"])]
     rank = status_rank(spec)
 
     def change(before: str, now: str) -> str:
+        if before == TASK_REPLACED:
+            return TASK_REPLACED
         if before == now:
             return "连续未报送" if now == NOT_REPORTED else "未变"
         if before not in rank or now not in rank:

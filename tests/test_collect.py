@@ -340,12 +340,18 @@ def test_a_ledger_from_before_new_columns_is_brought_up_to_date(tmp_path):
     db.execute("CREATE TABLE answers (period TEXT NOT NULL, unit_code TEXT NOT NULL, task_id TEXT NOT NULL, "
                "field TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (period, unit_code, task_id, field))")
     db.execute("INSERT INTO answers VALUES ('2018-05', 'S009', '1-1', 'status', '已完成')")
+    db.execute("CREATE TABLE collections (period TEXT PRIMARY KEY, collected_at TEXT NOT NULL)")
+    db.execute("INSERT INTO collections VALUES ('2018-05', 'then')")
     db.commit()
     db.close()
     with Ledger(path) as ledger:
         columns = {row[1] for row in ledger.db.execute("PRAGMA table_info(answers)")}
         assert "sha256" in columns
         assert ledger.answers("S009", "2018-05") == {"1-1": {"status": "已完成"}}
+        assert ledger.collected_periods("2018-12") == ["2018-05"]
+        ledger.clear_outcomes("2018-06", "v2")  # the plan a period is collected under, noted from now on
+        assert ledger.db.execute("SELECT period, plan_version FROM collections ORDER BY period").fetchall() == [
+            ("2018-05", None), ("2018-06", "v2")]
 
 
 @pytest.mark.parametrize("order", ["older first", "newer first"])

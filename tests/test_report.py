@@ -66,7 +66,7 @@ def ledger_workspace(tmp_path) -> Workspace:
         db.executemany("INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?)",
                        [(period, unit, task, key, value, sha)
                         for task, values in answers.items() for key, value in values.items()])
-    db.executemany("INSERT INTO collections VALUES (?, 'now')", [("2018-05",), (PERIOD,)])
+    db.executemany("INSERT INTO collections (period, collected_at) VALUES (?, 'now')", [("2018-05",), (PERIOD,)])
     # 乙局's standing file has one warning; its superseded earlier file had three errors.
     db.execute("INSERT INTO findings VALUES (?, ?, 0, 'done-not-100', 'warning', '进展填报!H7', '提醒', '核对')",
                (PERIOD, f"{5:064d}"))
@@ -236,3 +236,34 @@ def test_months_are_calendar_months_and_a_gap_breaks_a_streak(ledger_workspace):
                c.changes[["task_id", "unit_name", "previous", "current", "change"]].itertuples(index=False)}
     assert changes[("1-1", "甲局")] == ("未报送", "进度滞后", "本期新报送")  # compared with May, not April
     assert changes[("2-1", "丁区政府")] == ("未报送", "未报送", "连续未报送")
+
+
+def test_after_a_plan_is_replaced_a_task_id_with_other_work_is_not_compared(ledger_workspace):
+    workspace = ledger_workspace
+    current = cycle.current_plan(workspace).version
+    may_plan = workspace.input_dir / "may.csv"  # May's plan had other work under 1-1; 1-2 was the same
+    may_plan.write_text(PLAN.replace("1.任务一", "1.五月的另一项任务"), encoding="utf-8")
+    may_version = cycle.load_plan(workspace, may_plan, replace=True).plan.version
+    assert cycle.load_plan(workspace, workspace.input_dir / "plan.csv", replace=True).plan.version == current
+    db = sqlite3.connect(workspace.ledger_path)
+    db.executemany("UPDATE collections SET plan_version = ? WHERE period = ?", [(may_version, "2018-05"),
+                                                                               (current, PERIOD)])
+    db.commit()
+    db.close()
+    c = cycle.report_period(workspace, PERIOD).consolidation
+    changes = {(t, u): (p, n, ch) for t, u, p, n, ch in
+               c.changes[["task_id", "unit_name", "previous", "current", "change"]].itertuples(index=False)}
+    assert changes[("1-1", "甲局")] == ("任务已调整", "序时推进", "任务已调整")
+    assert changes[("1-1", "乙局")] == ("任务已调整", "进度滞后", "任务已调整")
+    assert changes[("1-1", "丙局")] == ("未报送", "未启动", "本期新报送")  # 丙局 had no May answer to 1-1
+    assert changes[("1-2", "丙局")] == ("未启动", "序时推进", "前进")  # the same work: compared
+    rows = sheet_rows(workspace.period_output(PERIOD) / "汇总报告.xlsx", "较上月变化", "任务编号")
+    assert {(r["任务编号"], r["单位"], r["变化"]) for r in rows} >= {("1-1", "甲局", "任务已调整")}
+
+
+def test_collect_notes_the_plan_a_period_was_collected_under(ledger_workspace):
+    (ledger_workspace.input_dir / PERIOD).mkdir(parents=True, exist_ok=True)
+    cycle.collect_period(ledger_workspace, PERIOD)
+    with Ledger(ledger_workspace.ledger_path) as ledger:
+        noted = ledger.db.execute("SELECT plan_version FROM collections WHERE period = ?", (PERIOD,)).fetchone()
+    assert noted == (cycle.current_plan(ledger_workspace).version,)

@@ -39,6 +39,9 @@ class PipelineGroup(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # a bare group: its help, as Click shows it
+            exc.show()
+            sys.exit(exc.exit_code)
         except click.UsageError as exc:
             path = exc.ctx.command_path if exc.ctx else "pipeline"
             click.echo(f"错误：{usage_message(exc)}\n请运行 {path} --help 查看用法。", err=True)

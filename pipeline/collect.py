@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .errors import PeriodError
+from .errors import InputError, PeriodError
 from .findings import Finding, finding
 from .form import FormSpec
 from .identity import IDENTITY_SHEET
@@ -129,6 +129,8 @@ def collect(workspace: Workspace, period: str, folder: Path | None, plan: Plan, 
     """
     check_period(period)
     folder = Path(folder) if folder else workspace.input_dir / period
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder} 是一个文件，不是文件夹。请写收到的文件所在的文件夹。")
     spec, key = workspace.spec(), workspace.secret_key()
     step = progress or (lambda _name: None)
     with Ledger(workspace.ledger_path) as ledger:
@@ -181,14 +183,16 @@ def collect(workspace: Workspace, period: str, folder: Path | None, plan: Plan, 
             step(path)
         ledger.record_files(period, received)
         outcomes: dict[str, FileOutcome] = {}
-        for sha256, name, mtime, first_seen, archived in ledger.receipts(period):
+        # A file's first name names its outcome, a name not of a temporary file when it has one.
+        for sha256, name, mtime, first_seen, archived in sorted(ledger.receipts(period),
+                                                                key=lambda r: r[1].startswith(TEMP_PREFIX)):
             if sha256 in outcomes:
                 outcomes[sha256].findings.append(finding("file-duplicate", other=outcomes[sha256].file))
                 continue
             outcome = outcomes[sha256] = FileOutcome(name, sha256, REJECTED, mtime=mtime, first_seen=first_seen,
                                                      archived=workspace.root / archived)
             judged = verdicts.get(sha256)
-            if name.startswith(TEMP_PREFIX) or judged is None:
+            if judged is None:  # only ever received as a temporary file (~$…), never read
                 outcome.findings = [finding("file-temp")]
                 continue
             outcome.status, outcome.unit_code, outcome.period = judged.status, judged.unit_code, judged.period

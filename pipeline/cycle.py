@@ -24,6 +24,7 @@ from .templates import (TEMPLATE_FOLDER, TemplateContext, TemplateJob, template_
                         write_templates)
 from .units import Registry, read_registry
 from .workspace import SAMPLE_PLAN, Workspace, check_period, file_hash, safe_file_name
+from .xlsxout import remove_unfinished
 
 DEMO_MARKER = ".demo-workspace"
 DEMO_PERIODS = ("2018-06", "2018-07")  # the sample months the demo runs
@@ -134,7 +135,11 @@ def issue_templates(workspace: Workspace, period: str, progress=None, on_start=N
                             ledger.latest_answers_before(unit.code, period)) for unit, tasks in units]
     if on_start is not None:
         on_start(len(jobs))
-    write_templates(context, jobs, progress)
+    try:
+        write_templates(context, jobs, progress)
+    except BaseException:
+        remove_unfinished(folder)  # a killed writer's half-written workbook must not be sent out
+        raise
     issued = {unit.code for unit, _tasks in units}
     files = tuple(job.path for job in jobs)
     return TemplateIssue(period, folder, files, rows=sum(len(tasks) for _unit, tasks in units),
@@ -181,7 +186,8 @@ def report_period(workspace: Workspace, period: str, progress=None, on_start=Non
     try:
         run_jobs(write_report_job, batch, batch.jobs, progress)
     except BaseException:
-        shutil.rmtree(building, ignore_errors=True)  # no half-written folder is left behind
+        shutil.rmtree(building, ignore_errors=True)  # no half-written folder or workbook is left behind
+        remove_unfinished(out)
         raise
     building.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(feedback, ignore_errors=True)

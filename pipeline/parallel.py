@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Callable
+
+from .errors import OutputError
 
 # Jobs handed to a worker at a time: small enough to keep both CPUs busy to the end.
 CHUNK = 16
@@ -28,12 +31,16 @@ def run_jobs(work: Callable[[object, int], str], shared: object, count: int,
         return
     workers = max(1, min(workers or os.cpu_count() or 1, count))
     size = max(1, min(CHUNK, count // (workers * 4)))
-    with ProcessPoolExecutor(workers, initializer=_receive, initargs=(work, shared)) as pool:
-        futures = [pool.submit(_run, start, min(start + size, count)) for start in range(0, count, size)]
-        for future in as_completed(futures):
-            for name in future.result():
-                if progress is not None:
-                    progress(name)
+    try:
+        with ProcessPoolExecutor(workers, initializer=_receive, initargs=(work, shared)) as pool:
+            futures = [pool.submit(_run, start, min(start + size, count)) for start in range(0, count, size)]
+            for future in as_completed(futures):
+                for name in future.result():
+                    if progress is not None:
+                        progress(name)
+    except BrokenProcessPool as exc:
+        raise OutputError("写文件的工作进程异常终止（可能是内存不足或被系统结束）。"
+                          "已有的文件没有被替换，请重新运行。") from exc
 
 
 def _receive(work: Callable[[object, int], str], shared: object) -> None:

@@ -214,7 +214,7 @@ def _grid_docx(path: Path) -> list[list[str]]:
             # python-docx gives a vertically merged cell's text on every row it spans.
             tables.append(([[clean_cell(cell.text) for cell in row.cells] for row in block.rows], text_before))
             text_before = False
-        elif fold(block.text) not in _CONTINUED_NOTES:
+        elif not _CONTINUED_NOTE.fullmatch(fold(block.text)):
             text_before = True
     if not tables:
         raise PlanError(f"计划表 {path.name} 中没有表格。请确认任务是以 Word 表格形式排版的。")
@@ -232,7 +232,8 @@ def _grid_docx(path: Path) -> list[list[str]]:
     return tables[0][0]
 
 
-_CONTINUED_NOTES = ("", "续表", "续上表", "(续表)", "(续上表)", "(续)")
+# Nothing, or a note that the table goes on (folded): 续表, (续上表), 续表一, 续表2:
+_CONTINUED_NOTE = re.compile(rf"(?:\(?续(?:上)?表?[{_CN_NUM}\d]*\)?[:.]?)?")
 
 
 def _decode(path: Path) -> str:

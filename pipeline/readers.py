@@ -217,15 +217,13 @@ def _cpu_budget(seconds: int) -> None:
 
 
 def read_workbook(path: str, wanted: tuple[str, ...], fallback: bool, limits: Limits) -> ReadResult:
-    """Check and parse one file (in a worker). Reads the ``wanted`` sheets that exist; with
-    ``fallback``, every worksheet when one of them is missing (a renamed data sheet)."""
+    """Check and parse one file (in a worker, which is marked as reading it). Reads the ``wanted``
+    sheets that exist; with ``fallback``, every worksheet when one of them is missing (a renamed
+    data sheet)."""
     if _MARKER is not None:
         _mark(path)
         _cpu_budget(limits.cpu_seconds)
-    result = _read(Path(path), wanted, fallback, limits)
-    if _MARKER is not None:
-        _mark("")
-    return result
+    return _read(Path(path), wanted, fallback, limits)
 
 
 def _read(path: Path, wanted: tuple[str, ...], fallback: bool, limits: Limits) -> ReadResult:
@@ -275,6 +273,7 @@ def _read_chunk(paths: list[str], wanted: tuple[str, ...], fallback: bool,
     for path in paths:
         result = read_workbook(path, wanted, fallback, limits)
         results.append((path, result if _THEN is None else _THEN(result)))
+        _mark("")  # the file is done with, judged too: a crash from here on is not its fault
     return results
 
 

@@ -99,6 +99,9 @@ def _name_constant(formula: str) -> str:
     return text
 
 
+HEADER_SEARCH_ROWS = 50  # the table header is looked for this far down a sheet
+
+
 def sheet_texts(rows: list[list[object]]) -> list[list[str]]:
     """Every cell of a sheet as ``cell_text`` gives it (most cells are strings: those inline)."""
     return [[v.strip() if v.__class__ is str else cell_text(v) for v in row] for row in rows]
@@ -107,7 +110,7 @@ def sheet_texts(rows: list[list[object]]) -> list[list[str]]:
 def _find_header(texts: list[list[str]], spec: FormSpec) -> tuple[int, dict[str, int]] | None:
     by_label = {fold(c.label): c.key for c in spec.columns}
     id_key = spec.column_of_source("id").key
-    for index, row in enumerate(texts[:50]):
+    for index, row in enumerate(texts[:HEADER_SEARCH_ROWS]):
         found: dict[str, int] = {}
         for col, text in enumerate(row):
             key = by_label.get(fold(text))
@@ -123,10 +126,11 @@ def _data_sheet(raw: RawWorkbook, spec: FormSpec) -> tuple[str, list[list[str]],
     as text, with its header row and the columns found."""
     names = [spec.data_sheet] + sorted(n for n in raw.sheets if n not in (spec.data_sheet, IDENTITY_SHEET))
     for name in names:
-        texts = sheet_texts(raw.sheets.get(name) or [])
+        rows = raw.sheets.get(name) or []
+        texts = sheet_texts(rows[:HEADER_SEARCH_ROWS])
         found = _find_header(texts, spec)
         if found:
-            return name, texts, *found
+            return name, texts + sheet_texts(rows[HEADER_SEARCH_ROWS:]), *found
     return None
 
 

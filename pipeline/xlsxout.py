@@ -169,6 +169,15 @@ def new_workbook(path: Path, created: dt.datetime) -> Workbook:
     return workbook
 
 
+TEMP_PREFIX = ".~"  # a workbook being written, beside where it goes
+
+
+def remove_unfinished(folder: Path) -> None:
+    """Delete workbooks left half-written in ``folder`` by a writer that was killed."""
+    for temp in Path(folder).glob(f"{TEMP_PREFIX}*.xlsx"):
+        temp.unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_workbook(path: Path, created: dt.datetime) -> Iterator[Workbook]:
     """Write a workbook to a temporary file beside ``path`` and move it into place on success.
@@ -178,7 +187,7 @@ def atomic_workbook(path: Path, created: dt.datetime) -> Iterator[Workbook]:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=".~", suffix=".xlsx", dir=path.parent)
+        handle, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".xlsx", dir=path.parent)
         os.close(handle)
     except OSError as exc:
         raise OutputError(f"无法写入 {path}：{exc.strerror}。请检查文件夹是否存在、是否有写权限。") from exc

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from pipeline import cycle
 from pipeline.collect import FileOutcome, StandingAnswers
+from pipeline.errors import InputError
 from pipeline.cli import cli
 from pipeline.fill import Filling, fill_template, sample_answer
 from pipeline.identity import IDENTITY_SHEET, Identity, defined_name
@@ -253,6 +254,24 @@ def test_progress_counts_every_received_file_once(workspace):
         totals, steps = [], []
         cycle.collect_period(workspace, PERIOD, progress=steps.append, on_start=totals.append)
         assert totals == [expected] and len(steps) == expected
+
+
+def test_the_same_bytes_as_a_temp_name_and_a_real_name_count_under_the_real_name(workspace):
+    path = send(workspace, good_filling(workspace), "财政局b.xlsx")
+    shutil.copy(path, workspace.input_dir / PERIOD / "~$b.xlsx")  # sorts before the Chinese name
+    result, files = run(workspace)
+    assert files["财政局b.xlsx"].status == "accepted" and "~$b.xlsx" not in files
+    assert "S009" not in result.missing
+    db = sqlite3.connect(workspace.ledger_path)
+    assert db.execute("SELECT COUNT(*) FROM answers WHERE unit_code = 'S009'").fetchone()[0] > 0
+
+
+def test_a_file_named_as_the_folder_is_refused(workspace):
+    (workspace.input_dir / PERIOD).mkdir(parents=True, exist_ok=True)
+    not_a_folder = workspace.input_dir / "收件.xlsx"
+    not_a_folder.write_bytes(b"PK")
+    with pytest.raises(InputError, match="是一个文件，不是文件夹"):
+        cycle.collect_period(workspace, PERIOD, not_a_folder)
 
 
 def test_hostile_files_never_stop_the_batch(workspace, tmp_path):

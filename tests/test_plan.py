@@ -460,6 +460,8 @@ def _seed_split(header: bool):
 @pytest.mark.parametrize("between, header", [
     ((), False),                 # split by hand: the next table follows at once
     (("续表",), False),           # with a 续表 note
+    (("续表：", ""), False),       # however it is written
+    (("（续表一）",), False),
     (("第二部分",), True),         # text between, but the header repeated
 ])
 def test_a_word_plan_split_into_tables_is_read_whole(tmp_path, registry, between, header):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 
 from pipeline import cycle, report, xlsxout
 from pipeline.cli import cli
+from pipeline.errors import OutputError
 from pipeline.ledger import Ledger
 from pipeline.merge import consolidate
 from pipeline.workspace import Workspace
@@ -165,6 +167,13 @@ def test_rerun_gives_the_same_report_and_a_crash_leaves_the_old_one(ledger_works
     assert (out / "汇总报告.xlsx").read_bytes() == first
     assert not list(out.glob(".*")) and not list(out.glob("*/.~*"))  # no temporary file or folder left
     assert sorted(p.name for p in (out / "反馈").iterdir()) == feedback  # the old feedback stays whole
+
+    # The process writing the report killed halfway (out of memory, say): a message, nothing left over.
+    monkeypatch.setattr(report, "write_summary_sheet", lambda *args, **kwargs: os._exit(9))
+    with pytest.raises(OutputError, match="写文件的工作进程异常终止"):
+        cycle.report_period(ledger_workspace, PERIOD)
+    assert (out / "汇总报告.xlsx").read_bytes() == first
+    assert not list(out.glob(".*")) and sorted(p.name for p in (out / "反馈").iterdir()) == feedback
 
 
 def test_progress_counts_the_report_and_every_feedback_workbook(ledger_workspace):

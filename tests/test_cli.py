@@ -484,3 +484,9 @@ def test_a_mistyped_command_line_is_told_in_chinese(runner, args, message):
 def test_help_and_version_still_exit_cleanly(runner):
     assert "计划表" in run(runner, "plan", "--help").stdout
     assert run(runner, "--version").stdout.startswith("pipeline, version ")
+
+
+@pytest.mark.parametrize("args", [[], ["plan"]])
+def test_a_bare_command_group_shows_its_help(runner, args):
+    result = run(runner, *args, code=2)
+    assert "错误" not in result.output and "Commands:" in result.output

@@ -119,6 +119,25 @@ class TemplateIssue:
         return len(self.files)
 
 
+def _same_work(plan: Plan, period_tasks) -> dict[str, set[str]]:
+    """Per collected period, the task IDs that named the same work then as in ``plan``."""
+    now = {task.id: task.requirement for task in plan.tasks}
+    same: dict[str, set[str]] = {}
+    for period, task_id, requirement in period_tasks.itertuples(index=False):
+        tasks = same.setdefault(period, set())
+        if now.get(task_id) == requirement:
+            tasks.add(task_id)
+    return same
+
+
+def _prefill(period: str | None, answers: dict[str, dict[str, str]],
+             same: dict[str, set[str]]) -> dict[str, dict[str, str]]:
+    """A unit's latest answers, only for tasks that are the same work now (all, when its plan is unknown)."""
+    if period is None or period not in same:
+        return answers
+    return {task_id: values for task_id, values in answers.items() if task_id in same[period]}
+
+
 def issue_templates(workspace: Workspace, period: str, progress=None, on_start=None) -> TemplateIssue:
     """Write every unit's fill-in workbook for ``period``, prefilled with its latest earlier answers.
 
@@ -131,8 +150,10 @@ def issue_templates(workspace: Workspace, period: str, progress=None, on_start=N
     with Ledger(workspace.ledger_path) as ledger:
         registry = ledger.registry()
         units = units_with_tasks(plan, registry)
+        same = _same_work(plan, ledger.period_tasks(period))
         jobs = [TemplateJob(folder / template_name(unit, period), unit, tasks,
-                            ledger.latest_answers_before(unit.code, period)) for unit, tasks in units]
+                            _prefill(*ledger.latest_answers_before(unit.code, period), same))
+                for unit, tasks in units]
     if on_start is not None:
         on_start(len(jobs))
     try:
@@ -163,17 +184,22 @@ def report_period(workspace: Workspace, period: str, progress=None, on_start=Non
     ``progress(name)`` after each. They are written on every CPU, the report alongside the first units'.
     """
     check_period(period)
-    plan, config, spec = current_plan(workspace), workspace.config(), workspace.spec()
+    config, spec = workspace.config(), workspace.spec()
     with Ledger(workspace.ledger_path) as ledger:
         registry = ledger.registry()
         collected = ledger.collected_periods(period)
         submissions, answers, findings = ledger.report_inputs(period)
+        period_tasks = ledger.period_tasks(period)
+        # The plan the period was collected under: a month reported again after the plan was
+        # replaced keeps its own tasks.
+        plan = ledger.period_plan(period)
     if period not in collected:
         raise PeriodError(f"台账中没有报送期 {period} 的收集记录。请先运行 pipeline collect {period}。")
+    plan = plan or current_plan(workspace)
     year, month = split_period(period)
     deadline = dt.date(year, month, config.deadline_day)
     consolidation = consolidate(plan, spec, registry.units, period, deadline, submissions, answers, findings,
-                                collected)
+                                collected, period_tasks)
     out = workspace.period_output(period)
     feedback = out / FEEDBACK_FOLDER
     building = out / f".{FEEDBACK_FOLDER}.tmp"  # written whole, then put in place of the old folder

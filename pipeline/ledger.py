@@ -71,9 +71,16 @@ CREATE TABLE IF NOT EXISTS findings (
 """
 
 
-# (table, column, type) added since the first schema; older ledgers get them on opening.
-ADDED_COLUMNS = (("answers", "sha256", "TEXT"), ("submissions", "claimed_period", "TEXT"),
-                 ("collections", "plan_version", "TEXT"))
+# (table, column, type, how to fill it in for the rows already there) added since the first
+# schema; older ledgers get them on opening.
+ADDED_COLUMNS = (
+    ("answers", "sha256", "TEXT", None),
+    ("submissions", "claimed_period", "TEXT", None),
+    # The plan a period was collected under: the one loaded last before that collection.
+    ("collections", "plan_version", "TEXT",
+     "UPDATE collections SET plan_version = (SELECT version FROM plans WHERE loaded_at <= collected_at "
+     "ORDER BY loaded_at DESC LIMIT 1)"),
+)
 
 
 class Ledger:
@@ -88,10 +95,12 @@ class Ledger:
 
     def _add_new_columns(self) -> None:
         """Columns added after a ledger was first made; they are added to older ledgers here."""
-        for table, column, kind in ADDED_COLUMNS:
+        for table, column, kind, fill in ADDED_COLUMNS:
             present = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
             if column not in present:
                 self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                if fill:
+                    self.db.execute(fill)
 
     def __enter__(self) -> "Ledger":
         return self
@@ -224,12 +233,12 @@ class Ledger:
             result.setdefault(task_id, {})[field] = value
         return result
 
-    def latest_answers_before(self, unit_code: str, period: str) -> dict[str, dict[str, str]]:
-        """The unit's accepted answers from the latest period before ``period`` that has any."""
+    def latest_answers_before(self, unit_code: str, period: str) -> tuple[str | None, dict[str, dict[str, str]]]:
+        """The latest period before ``period`` with answers of the unit, and those answers."""
         row = self.db.execute(
             "SELECT MAX(period) FROM answers WHERE unit_code = ? AND period < ?", (unit_code, period)
         ).fetchone()
-        return self.answers(unit_code, row[0]) if row[0] else {}
+        return (row[0], self.answers(unit_code, row[0])) if row[0] else (None, {})
 
     # -- received files
     def record_files(self, period: str, received: list[tuple[str, int, str, str, str]]) -> None:
@@ -294,6 +303,17 @@ class Ledger:
         """A query's rows as a DataFrame (the reports' input)."""
         return pd.read_sql_query(sql, self.db, params=params)
 
+    def period_plan(self, period: str) -> Plan | None:
+        """The plan a period was last collected under, when the ledger knows it."""
+        row = self.db.execute("SELECT plan_version FROM collections WHERE period = ?", (period,)).fetchone()
+        return self.plan(row[0]) if row and row[0] else None
+
+    def period_tasks(self, until: str) -> pd.DataFrame:
+        """(period, task_id, requirement): the tasks of the plan each period up to ``until`` was collected under."""
+        return self.frame(
+            "SELECT c.period, t.task_id, t.requirement FROM collections c JOIN tasks t "
+            "ON t.plan_version = c.plan_version WHERE c.period <= ? ORDER BY c.period, t.seq", (until,))
+
     def collected_periods(self, until: str) -> list[str]:
         """The periods ``collect`` has run for (even with nothing received), up to ``until``."""
         return [row[0] for row in self.db.execute(
@@ -302,19 +322,15 @@ class Ledger:
     def report_inputs(self, period: str):
         """(submissions, answers up to ``period``, findings) of a period as DataFrames.
 
-        Submissions carry when their file was first seen; answers carry the file they came from and
-        the requirement of their task in the plan they were given for (None when not known).
+        Submissions carry when their file was first seen; answers carry the file they came from.
         """
         submissions = self.frame(
             "SELECT s.period, s.sha256, s.file_name, s.unit_code, s.status, s.report_date, s.errors, "
             "s.warnings, s.claimed_period, f.first_seen FROM submissions s JOIN files f USING (sha256) "
             "WHERE s.period = ? ORDER BY s.file_name, s.sha256", (period,))
         answers = self.frame(
-            "SELECT a.period, a.unit_code, a.task_id, a.field, a.value, a.sha256, s.file_name, "
-            "t.requirement AS requirement_then "
+            "SELECT a.period, a.unit_code, a.task_id, a.field, a.value, a.sha256, s.file_name "
             "FROM answers a LEFT JOIN submissions s ON s.period = a.period AND s.sha256 = a.sha256 "
-            "LEFT JOIN collections c ON c.period = a.period "
-            "LEFT JOIN tasks t ON t.plan_version = c.plan_version AND t.task_id = a.task_id "
             "WHERE a.period <= ? ORDER BY a.period, a.unit_code, a.task_id, a.field", (period,))
         findings = self.frame(
             "SELECT s.unit_code, s.file_name, f.code, f.severity, f.location, f.message, f.fix "

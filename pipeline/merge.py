@@ -35,7 +35,8 @@ RULES = (
     "按时报送：填报表“报送日期”不晚于本月报送截止日；未填报送日期的，按系统首次收到文件的日期。",
     "已报送：本期有通过或退回修改的填报表；退回修改的填报表数据不计入进展统计。",
     "连续滞后/未启动：按台账中逐月的任务总体状态，截至本期连续两个月及以上为“进度滞后”或“未启动”；"
-    "较上月变化与上一个自然月比较，上月没有数据的按“未报送”；计划更换后同一编号下内容不同的任务记为“任务已调整”，不作比较。",
+    "较上月变化与上一个自然月比较，上月没有数据的按“未报送”；计划更换后同一编号下内容不同的任务记为“任务已调整”，"
+    "不作比较，也不计入以前各期的趋势和连续情况。",
 )
 
 
@@ -193,15 +194,18 @@ def units_frame(detail: pd.DataFrame, spec: FormSpec, units: list[Unit], submiss
 
 def consolidate(plan: Plan, spec: FormSpec, units: list[Unit], period: str, deadline: dt.date,
                 submissions: pd.DataFrame, answers: pd.DataFrame, findings: pd.DataFrame,
-                collected: list[str]) -> Consolidation:
+                collected: list[str], period_tasks: pd.DataFrame | None = None) -> Consolidation:
     """The whole consolidation for ``period`` from the ledger's rows (see ``Ledger.report_inputs``).
 
-    ``collected`` are the periods collect has run for, up to ``period``.
+    ``collected`` are the periods collect has run for, up to ``period``; ``period_tasks`` the
+    tasks of the plan each was collected under (``Ledger.period_tasks``), where known.
     """
     months = months_between(min([*answers["period"], *collected, period]), period)
-    answers, replaced = _same_tasks(plan, answers)
+    replaced = _replaced_tasks(plan, period_tasks)
+    answers = answers.loc[[key not in replaced for key in zip(answers["period"], answers["task_id"])]]
     details = {month: detail_frame(plan, spec, answers, month) for month in months}
-    history = {month: overall_status(frame, spec) for month, frame in details.items()}
+    history = {month: overall_status(frame, spec).drop([t for m, t in replaced if m == month])
+               for month, frame in details.items()}
     detail, status = details[period], history[period]
     tasks = tasks_frame(detail, spec, status, period)
     unit_rows = units_frame(detail, spec, units, submissions, period, deadline)
@@ -213,8 +217,7 @@ def consolidate(plan: Plan, spec: FormSpec, units: list[Unit], period: str, dead
     trend = pd.DataFrame({p: history[p].value_counts().reindex(order, fill_value=0) for p in shown}).T
     trend.index.name = "period"
     previous = previous_period(period)
-    changes = _changes(detail, details.get(previous), spec, previous,
-                       replaced[replaced["period"] == previous])
+    changes = _changes(detail, details.get(previous), spec, previous, {t for m, t in replaced if m == previous})
     streaks = _streaks(history, tasks, spec, months)
     lagging = tasks[(tasks["status"] == spec.lagging) | tasks["overdue"]]
     summary = {
@@ -231,25 +234,26 @@ def consolidate(plan: Plan, spec: FormSpec, units: list[Unit], period: str, dead
     return result
 
 
-def _same_tasks(plan: Plan, answers: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(answers to the tasks of ``plan``, answers given under an earlier plan to another task of the
-    same ID): a replaced plan may number different work the same, which is never compared."""
-    current = answers["task_id"].map({task.id: task.requirement for task in plan.tasks})
-    then = answers["requirement_then"]
-    same = then.isna() | current.isna() | (then == current)
-    return answers[same], answers.loc[~same, ["period", "task_id", "unit_code"]]
+def _replaced_tasks(plan: Plan, period_tasks: pd.DataFrame | None) -> set[tuple[str, str]]:
+    """(period, task ID) where the plan then had other work under an ID of ``plan``: a replaced
+    plan may number different work the same, which is never compared."""
+    if period_tasks is None or period_tasks.empty:
+        return set()
+    now = period_tasks["task_id"].map({task.id: task.requirement for task in plan.tasks})
+    other = period_tasks[now.notna() & (period_tasks["requirement"] != now)]
+    return set(zip(other["period"], other["task_id"]))
 
 
 def _changes(detail: pd.DataFrame, before: pd.DataFrame | None, spec: FormSpec, previous: str,
-             replaced: pd.DataFrame) -> pd.DataFrame:
+             replaced: set[str]) -> pd.DataFrame:
     """Per task × unit: status last calendar month (未报送 without data, 任务已调整 when the plan then
     had other work under the task's ID) and now, and the change."""
     frame = detail[["task_id", "unit_code", "unit_name", spec.status_column]].rename(
         columns={spec.status_column: "current"})
     earlier = {} if before is None else dict(zip(zip(before["task_id"], before["unit_code"]),
                                                  before[spec.status_column]))
-    earlier |= dict.fromkeys(zip(replaced["task_id"], replaced["unit_code"]), TASK_REPLACED)
-    frame["previous"] = [earlier.get(key, NOT_REPORTED) for key in zip(frame["task_id"], frame["unit_code"])]
+    frame["previous"] = [TASK_REPLACED if key[0] in replaced else earlier.get(key, NOT_REPORTED)
+                         for key in zip(frame["task_id"], frame["unit_code"])]
     rank = status_rank(spec)
 
     def change(before: str, now: str) -> str:

@@ -39,8 +39,8 @@ def run_jobs(work: Callable[[object, int], str], shared: object, count: int,
                     if progress is not None:
                         progress(name)
     except BrokenProcessPool as exc:
-        raise OutputError("写文件的工作进程异常终止（可能是内存不足或被系统结束）。"
-                          "已有的文件没有被替换，请重新运行。") from exc
+        raise OutputError("写文件的工作进程异常终止（可能是内存不足或被系统结束），本次的文件没有全部写完。"
+                          "请重新运行。") from exc
 
 
 def _receive(work: Callable[[object, int], str], shared: object) -> None:

@@ -247,10 +247,10 @@ def test_months_are_calendar_months_and_a_gap_breaks_a_streak(ledger_workspace):
     assert changes[("2-1", "丁区政府")] == ("未报送", "未报送", "连续未报送")
 
 
-def test_after_a_plan_is_replaced_a_task_id_with_other_work_is_not_compared(ledger_workspace):
-    workspace = ledger_workspace
+def replace_mays_plan(workspace: Workspace) -> tuple[str, str]:
+    """Make May collected under a plan that had other work under 1-1 (1-2 the same); (May's, June's) versions."""
     current = cycle.current_plan(workspace).version
-    may_plan = workspace.input_dir / "may.csv"  # May's plan had other work under 1-1; 1-2 was the same
+    may_plan = workspace.input_dir / "may.csv"
     may_plan.write_text(PLAN.replace("1.任务一", "1.五月的另一项任务"), encoding="utf-8")
     may_version = cycle.load_plan(workspace, may_plan, replace=True).plan.version
     assert cycle.load_plan(workspace, workspace.input_dir / "plan.csv", replace=True).plan.version == current
@@ -259,15 +259,68 @@ def test_after_a_plan_is_replaced_a_task_id_with_other_work_is_not_compared(ledg
                                                                                (current, PERIOD)])
     db.commit()
     db.close()
+    return may_version, current
+
+
+def test_after_a_plan_is_replaced_a_task_id_with_other_work_is_not_compared(ledger_workspace):
+    workspace = ledger_workspace
+    replace_mays_plan(workspace)
     c = cycle.report_period(workspace, PERIOD).consolidation
     changes = {(t, u): (p, n, ch) for t, u, p, n, ch in
                c.changes[["task_id", "unit_name", "previous", "current", "change"]].itertuples(index=False)}
     assert changes[("1-1", "甲局")] == ("任务已调整", "序时推进", "任务已调整")
     assert changes[("1-1", "乙局")] == ("任务已调整", "进度滞后", "任务已调整")
-    assert changes[("1-1", "丙局")] == ("未报送", "未启动", "本期新报送")  # 丙局 had no May answer to 1-1
+    assert changes[("1-1", "丙局")] == ("任务已调整", "未启动", "任务已调整")  # decided per task, not per answer
     assert changes[("1-2", "丙局")] == ("未启动", "序时推进", "前进")  # the same work: compared
+    may = c.trend.set_index("period").loc["2018-05"]
+    assert may.sum() == len(c.tasks) - 1  # May's trend leaves out the work it did not have
     rows = sheet_rows(workspace.period_output(PERIOD) / "汇总报告.xlsx", "较上月变化", "任务编号")
     assert {(r["任务编号"], r["单位"], r["变化"]) for r in rows} >= {("1-1", "甲局", "任务已调整")}
+
+
+def test_a_month_reported_again_after_the_plan_was_replaced_keeps_its_own_tasks(ledger_workspace):
+    workspace = ledger_workspace
+    replace_mays_plan(workspace)
+    c = cycle.report_period(workspace, "2018-05").consolidation
+    task = c.tasks.set_index("task_id").loc["1-1"]
+    assert task["requirement"] == "五月的另一项任务" and task["status"] == "序时推进"  # 甲局 led it in May
+    detail = c.detail.set_index(["task_id", "unit_code"])
+    assert detail.loc[("1-1", "U2"), "status"] == "进度滞后"
+
+
+def test_prefilled_answers_are_only_for_the_same_work(ledger_workspace):
+    workspace = ledger_workspace
+    may_version, _ = replace_mays_plan(workspace)
+    db = sqlite3.connect(workspace.ledger_path)
+    db.execute("DELETE FROM answers WHERE period = ?", (PERIOD,))  # July's templates prefill from May
+    db.execute("DELETE FROM collections WHERE period = ?", (PERIOD,))
+    db.commit()
+    db.close()
+    issue = cycle.issue_templates(workspace, "2018-07")
+    sheet = openpyxl.load_workbook(next(p for p in issue.files if "丙局" in p.name))["进展填报"]
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    rows = {row[1]: row for row in values if row[1] in ("1-1", "1-2")}
+    assert "未启动" in rows["1-2"]  # 丙局's May answer to 1-2, the same work
+    jia = openpyxl.load_workbook(next(p for p in issue.files if "甲局" in p.name))["进展填报"]
+    first = next(row for row in jia.iter_rows(values_only=True) if row[1] == "1-1")
+    assert "序时推进" not in first  # May's 1-1 was other work: nothing carried over
+
+
+def test_an_older_ledger_learns_which_plan_each_period_was_collected_under(tmp_path):
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE plans (version TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL, "
+               "loaded_at TEXT NOT NULL, is_current INTEGER NOT NULL DEFAULT 0)")
+    db.executemany("INSERT INTO plans VALUES (?, 't', 's', ?, ?)", [("v1", "2018-01-05T09:00:00", 0),
+                                                                   ("v2", "2018-06-10T09:00:00", 1)])
+    db.execute("CREATE TABLE collections (period TEXT PRIMARY KEY, collected_at TEXT NOT NULL)")
+    db.executemany("INSERT INTO collections VALUES (?, ?)", [("2018-05", "2018-06-03T10:00:00"),
+                                                             ("2018-06", "2018-07-02T10:00:00")])
+    db.commit()
+    db.close()
+    with Ledger(path) as ledger:
+        assert ledger.db.execute("SELECT period, plan_version FROM collections ORDER BY period").fetchall() == [
+            ("2018-05", "v1"), ("2018-06", "v2")]
 
 
 def test_collect_notes_the_plan_a_period_was_collected_under(ledger_workspace):
@@ -276,3 +329,12 @@ def test_collect_notes_the_plan_a_period_was_collected_under(ledger_workspace):
     with Ledger(ledger_workspace.ledger_path) as ledger:
         noted = ledger.db.execute("SELECT plan_version FROM collections WHERE period = ?", (PERIOD,)).fetchone()
     assert noted == (cycle.current_plan(ledger_workspace).version,)
+
+
+def test_a_month_without_any_accepted_answer_still_reports(ledger_workspace):
+    db = sqlite3.connect(ledger_workspace.ledger_path)
+    db.execute("DELETE FROM answers")
+    db.commit()
+    db.close()
+    c = cycle.report_period(ledger_workspace, PERIOD).consolidation
+    assert set(c.tasks["status"]) == {"未报送"} and set(c.changes["change"]) == {"连续未报送"}

@@ -232,8 +232,8 @@ def _grid_docx(path: Path) -> list[list[str]]:
     return tables[0][0]
 
 
-# Nothing, or a note that the table goes on (folded): 续表, (续上表), 续表一, 续表2:
-_CONTINUED_NOTE = re.compile(rf"(?:\(?续(?:上)?表?[{_CN_NUM}\d]*\)?[:.]?)?")
+# Nothing, or a note that the table goes on (folded): 续表, (续上表), 续表一, 续表(1), 续表2-1:
+_CONTINUED_NOTE = re.compile(rf"(?:\(?续上?表?[{_CN_NUM}\d-]*(?:\([{_CN_NUM}\d-]+\))?\)?[:.。]?)?")
 
 
 def _decode(path: Path) -> str:

@@ -462,6 +462,7 @@ def _seed_split(header: bool):
     (("续表",), False),           # with a 续表 note
     (("续表：", ""), False),       # however it is written
     (("（续表一）",), False),
+    (("续表（1）。",), False),
     (("第二部分",), True),         # text between, but the header repeated
 ])
 def test_a_word_plan_split_into_tables_is_read_whole(tmp_path, registry, between, header):

@@ -147,20 +147,21 @@ def collect(workspace: Workspace, period: str, folder: Path | None, plan: Plan, 
         hashes: dict[str, str] = {}  # archived path -> sha256, of the files being read
         chosen: set[str] = set()  # their hashes
 
-        def to_read() -> Iterator[Path]:
-            """Each distinct file once, archived before anything reads it; what is not read is done at once."""
+        def received_files() -> Iterator[tuple[str, Path, bool]]:
+            """(sha256, archived, whether to read it) of the folder's files, each archived as it
+            comes, then of the files received earlier."""
             for path in arrived:
                 sha256, archived = workspace.archive(path)
                 stat = path.stat()
                 received.append((sha256, stat.st_size, str(archived.relative_to(workspace.root)), path.name,
                                  dt.datetime.fromtimestamp(stat.st_mtime).isoformat(timespec="seconds")))
-                if sha256 in chosen or path.name.startswith(TEMP_PREFIX):
-                    step(path.name)
-                    continue
-                chosen.add(sha256)
-                hashes[str(archived)] = sha256
-                yield archived
+                yield sha256, archived, not path.name.startswith(TEMP_PREFIX)
             for sha256, (archived, readable) in earlier.items():
+                yield sha256, archived, readable
+
+        def to_read() -> Iterator[Path]:
+            """Each distinct file once, archived before anything reads it; what is not read is done at once."""
+            for sha256, archived, readable in received_files():
                 if sha256 in chosen or not readable:
                     step(archived.name)
                     continue

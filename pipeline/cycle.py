@@ -72,10 +72,17 @@ NOTICE_FOLDER = "退回通知"
 
 def collect_period(workspace: Workspace, period: str, folder: Path | None = None,
                    progress=None, on_start=None) -> tuple[CollectResult, Path]:
-    """Collect a period's returned files; write 校验结果.xlsx and a notice per returned unit."""
+    """Collect a period's returned files; write 校验结果.xlsx and a notice per returned unit.
+
+    Files are checked against the plan in force, except for a month before the latest one
+    collected: that keeps the plan it was collected under, so a late file for it is judged as
+    its template was made and a replaced plan does not return its accepted files.
+    """
     plan = current_plan(workspace)
     with Ledger(workspace.ledger_path) as ledger:
         units = ledger.registry().by_code()
+        if ledger.collected_periods("9999-12")[-1:] > [period]:
+            plan = ledger.period_plan(period) or plan
     result = collect(workspace, period, folder, plan, units, progress, on_start)
     out = workspace.period_output(period)
     created = dt.datetime.strptime(period + "-01", "%Y-%m-%d")

@@ -386,3 +386,27 @@ def test_answers_written_early_end_as_those_of_the_standing_file(tmp_path, order
         answers.settle([older, newer, other])
         stored = ledger.db.execute("SELECT unit_code, value, sha256 FROM answers ORDER BY unit_code").fetchall()
     assert stored == [("S009", "新", "b" * 64), ("S010", "另", "c" * 64)]
+
+
+def test_an_earlier_month_collected_again_after_a_plan_change_keeps_its_plan(workspace, tmp_path):
+    may_folder = workspace.input_dir / "2018-05"
+    may_folder.mkdir(parents=True)
+    shutil.move(send(workspace, good_filling(workspace), "五月.xlsx", period="2018-05"), may_folder / "五月.xlsx")
+    june = good_filling(workspace)
+    assert run_period(workspace, "2018-05")["五月.xlsx"].status == "accepted"
+    send(workspace, june, "六月.xlsx")
+    assert run_period(workspace, PERIOD)["六月.xlsx"].status == "accepted"
+    changed = tmp_path / "新计划.txt"
+    changed.write_text(SAMPLE_PLAN.read_text(encoding="utf-8").replace("政务公开", "政务公开工作", 1), encoding="utf-8")
+    cycle.load_plan(workspace, changed, replace=True)
+    may = run_period(workspace, "2018-05")["五月.xlsx"]  # a late look at May: May's own plan
+    assert may.status == "accepted", may.findings
+    db = sqlite3.connect(workspace.ledger_path)
+    assert db.execute("SELECT COUNT(*) FROM answers WHERE period = '2018-05'").fetchone()[0] > 0
+    june_again = run_period(workspace, PERIOD)["六月.xlsx"]  # the latest month: the plan in force
+    assert june_again.status == "returned" and "wrong-plan" in codes(june_again)
+
+
+def run_period(workspace: Workspace, period: str) -> dict:
+    result, _ = cycle.collect_period(workspace, period)
+    return {f.file: f for f in result.files}

@@ -17,6 +17,7 @@ from .parallel import run_jobs
 from .periods import chinese_date, split_period
 from .plan import Plan, read_plan
 from .readers import read_files
+from .submissions import read_identity
 from .report import (BREAKDOWN_NAME, FEEDBACK_FOLDER, REPORT_NAME, VALIDATION_NAME, ReportBatch,
                      return_notice, write_report_job, write_plan_breakdown,
                      write_validation)
@@ -72,17 +73,10 @@ NOTICE_FOLDER = "退回通知"
 
 def collect_period(workspace: Workspace, period: str, folder: Path | None = None,
                    progress=None, on_start=None) -> tuple[CollectResult, Path]:
-    """Collect a period's returned files; write 校验结果.xlsx and a notice per returned unit.
-
-    Files are checked against the plan in force, except for a month before the latest one
-    collected: that keeps the plan it was collected under, so a late file for it is judged as
-    its template was made and a replaced plan does not return its accepted files.
-    """
-    plan = current_plan(workspace)
+    """Collect a period's returned files; write 校验结果.xlsx and a notice per returned unit."""
+    plan = plan_for(workspace, period)
     with Ledger(workspace.ledger_path) as ledger:
         units = ledger.registry().by_code()
-        if ledger.collected_periods("9999-12")[-1:] > [period]:
-            plan = ledger.period_plan(period) or plan
     result = collect(workspace, period, folder, plan, units, progress, on_start)
     out = workspace.period_output(period)
     created = dt.datetime.strptime(period + "-01", "%Y-%m-%d")
@@ -98,15 +92,28 @@ def collect_period(workspace: Workspace, period: str, folder: Path | None = None
     return result, out / VALIDATION_NAME
 
 
+def plan_for(workspace: Workspace, period: str | None) -> Plan:
+    """The plan a period's files are checked against: the plan in force, except for a month
+    before the latest one collected, which keeps the plan it was collected under (a late file
+    for it is judged as its template was made; a replaced plan never returns its accepted files)."""
+    with Ledger(workspace.ledger_path) as ledger:
+        if period and ledger.collected_periods("9999-12")[-1:] > [period]:
+            kept = ledger.period_plan(period)
+            if kept is not None:
+                return kept
+    return current_plan(workspace)
+
+
 def check_file(workspace: Workspace, path: Path) -> FileOutcome:
     """The collect checks for one file, against the period it claims; nothing is recorded."""
     if not path.is_file():
         raise InputError(f"找不到要检查的文件：{path}。请确认文件名和所在文件夹。")
-    plan = current_plan(workspace)
     with Ledger(workspace.ledger_path) as ledger:
         units = ledger.registry().by_code()
     spec = workspace.spec()
     [(_, read)] = read_files([path], (spec.data_sheet, IDENTITY_SHEET))
+    identity = read_identity(read.workbook) if read.workbook else None
+    plan = plan_for(workspace, identity.period if identity else None)
     sha256, _ = file_hash(path)
     return outcome_from(read, spec, workspace.secret_key(), None, plan, units, path.name, sha256)
 

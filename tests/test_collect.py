@@ -405,6 +405,8 @@ def test_an_earlier_month_collected_again_after_a_plan_change_keeps_its_plan(wor
     assert db.execute("SELECT COUNT(*) FROM answers WHERE period = '2018-05'").fetchone()[0] > 0
     june_again = run_period(workspace, PERIOD)["六月.xlsx"]  # the latest month: the plan in force
     assert june_again.status == "returned" and "wrong-plan" in codes(june_again)
+    assert cycle.check_file(workspace, may_folder / "五月.xlsx").status == "accepted"  # check agrees with collect
+    assert codes(cycle.check_file(workspace, workspace.input_dir / PERIOD / "六月.xlsx")) == ["wrong-plan"]
 
 
 def run_period(workspace: Workspace, period: str) -> dict:

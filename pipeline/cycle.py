@@ -12,15 +12,15 @@ from .demo import simulate_returns
 from .errors import InputError, PeriodError, PlanError, WorkspaceError
 from .identity import IDENTITY_SHEET
 from .ledger import Ledger
-from .merge import Consolidation, consolidate
+from .merge import Consolidation, consolidate, replaced_tasks
 from .parallel import run_jobs
 from .periods import chinese_date, split_period
 from .plan import Plan, read_plan
 from .readers import read_files
-from .submissions import read_identity
 from .report import (BREAKDOWN_NAME, FEEDBACK_FOLDER, REPORT_NAME, VALIDATION_NAME, ReportBatch,
                      return_notice, write_report_job, write_plan_breakdown,
                      write_validation)
+from .submissions import read_identity
 from .templates import (TEMPLATE_FOLDER, TemplateContext, TemplateJob, template_name, units_with_tasks,
                         write_templates)
 from .units import Registry, read_registry
@@ -97,7 +97,8 @@ def plan_for(workspace: Workspace, period: str | None) -> Plan:
     before the latest one collected, which keeps the plan it was collected under (a late file
     for it is judged as its template was made; a replaced plan never returns its accepted files)."""
     with Ledger(workspace.ledger_path) as ledger:
-        if period and ledger.collected_periods("9999-12")[-1:] > [period]:
+        latest = ledger.latest_period()
+        if period and latest and latest > period:
             kept = ledger.period_plan(period)
             if kept is not None:
                 return kept
@@ -133,25 +134,6 @@ class TemplateIssue:
         return len(self.files)
 
 
-def _same_work(plan: Plan, period_tasks) -> dict[str, set[str]]:
-    """Per collected period, the task IDs that named the same work then as in ``plan``."""
-    now = {task.id: task.requirement for task in plan.tasks}
-    same: dict[str, set[str]] = {}
-    for period, task_id, requirement in period_tasks.itertuples(index=False):
-        tasks = same.setdefault(period, set())
-        if now.get(task_id) == requirement:
-            tasks.add(task_id)
-    return same
-
-
-def _prefill(period: str | None, answers: dict[str, dict[str, str]],
-             same: dict[str, set[str]]) -> dict[str, dict[str, str]]:
-    """A unit's latest answers, only for tasks that are the same work now (all, when its plan is unknown)."""
-    if period is None or period not in same:
-        return answers
-    return {task_id: values for task_id, values in answers.items() if task_id in same[period]}
-
-
 def issue_templates(workspace: Workspace, period: str, progress=None, on_start=None) -> TemplateIssue:
     """Write every unit's fill-in workbook for ``period``, prefilled with its latest earlier answers.
 
@@ -164,10 +146,14 @@ def issue_templates(workspace: Workspace, period: str, progress=None, on_start=N
     with Ledger(workspace.ledger_path) as ledger:
         registry = ledger.registry()
         units = units_with_tasks(plan, registry)
-        same = _same_work(plan, ledger.period_tasks(period))
-        jobs = [TemplateJob(folder / template_name(unit, period), unit, tasks,
-                            _prefill(*ledger.latest_answers_before(unit.code, period), same))
-                for unit, tasks in units]
+        replaced = replaced_tasks(plan, ledger.period_tasks(period))
+        jobs = []
+        for unit, tasks in units:
+            # The latest answers, for the tasks that named the same work then.
+            then, answers = ledger.latest_answers_before(unit.code, period)
+            prefill = {task_id: values for task_id, values in answers.items()
+                       if task_id not in replaced.get(then, ())}
+            jobs.append(TemplateJob(folder / template_name(unit, period), unit, tasks, prefill))
     if on_start is not None:
         on_start(len(jobs))
     try:

@@ -314,6 +314,10 @@ class Ledger:
             "SELECT c.period, t.task_id, t.requirement FROM collections c JOIN tasks t "
             "ON t.plan_version = c.plan_version WHERE c.period <= ? ORDER BY c.period, t.seq", (until,))
 
+    def latest_period(self) -> str | None:
+        """The latest period ``collect`` has run for."""
+        return self.db.execute("SELECT MAX(period) FROM collections").fetchone()[0]
+
     def collected_periods(self, until: str) -> list[str]:
         """The periods ``collect`` has run for (even with nothing received), up to ``until``."""
         return [row[0] for row in self.db.execute(

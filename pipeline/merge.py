@@ -201,10 +201,10 @@ def consolidate(plan: Plan, spec: FormSpec, units: list[Unit], period: str, dead
     tasks of the plan each was collected under (``Ledger.period_tasks``), where known.
     """
     months = months_between(min([*answers["period"], *collected, period]), period)
-    replaced = _replaced_tasks(plan, period_tasks)
-    answers = answers.loc[[key not in replaced for key in zip(answers["period"], answers["task_id"])]]
+    replaced = replaced_tasks(plan, period_tasks)
+    answers = answers.loc[[t not in replaced.get(p, ()) for p, t in zip(answers["period"], answers["task_id"])]]
     details = {month: detail_frame(plan, spec, answers, month) for month in months}
-    history = {month: overall_status(frame, spec).drop([t for m, t in replaced if m == month])
+    history = {month: overall_status(frame, spec).drop(list(replaced.get(month, ())))
                for month, frame in details.items()}
     detail, status = details[period], history[period]
     tasks = tasks_frame(detail, spec, status, period)
@@ -217,7 +217,7 @@ def consolidate(plan: Plan, spec: FormSpec, units: list[Unit], period: str, dead
     trend = pd.DataFrame({p: history[p].value_counts().reindex(order, fill_value=0) for p in shown}).T
     trend.index.name = "period"
     previous = previous_period(period)
-    changes = _changes(detail, details.get(previous), spec, previous, {t for m, t in replaced if m == previous})
+    changes = _changes(detail, details.get(previous), spec, previous, replaced.get(previous, set()))
     streaks = _streaks(history, tasks, spec, months)
     lagging = tasks[(tasks["status"] == spec.lagging) | tasks["overdue"]]
     summary = {
@@ -234,14 +234,14 @@ def consolidate(plan: Plan, spec: FormSpec, units: list[Unit], period: str, dead
     return result
 
 
-def _replaced_tasks(plan: Plan, period_tasks: pd.DataFrame | None) -> set[tuple[str, str]]:
-    """(period, task ID) where the plan then had other work under an ID of ``plan``: a replaced
-    plan may number different work the same, which is never compared."""
+def replaced_tasks(plan: Plan, period_tasks: pd.DataFrame | None) -> dict[str, set[str]]:
+    """Per period, the task IDs of ``plan`` under which the plan then had other work: a replaced
+    plan may number different work the same, which is never compared (``Ledger.period_tasks``)."""
     if period_tasks is None or period_tasks.empty:
-        return set()
+        return {}
     now = period_tasks["task_id"].map({task.id: task.requirement for task in plan.tasks})
     other = period_tasks[now.notna() & (period_tasks["requirement"] != now)]
-    return set(zip(other["period"], other["task_id"]))
+    return other.groupby("period")["task_id"].agg(set).to_dict()
 
 
 def _changes(detail: pd.DataFrame, before: pd.DataFrame | None, spec: FormSpec, previous: str,

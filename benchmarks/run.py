@@ -122,7 +122,7 @@ def fill_returns(workspace: Workspace, rng: random.Random) -> dict[str, int]:
     folder, target = workspace.period_output(PERIOD) / TEMPLATE_FOLDER, workspace.input_dir / PERIOD
     with Ledger(workspace.ledger_path) as ledger:
         units = units_with_tasks(plan, ledger.registry())
-    statuses = (spec.done, "序时推进", "序时推进", "序时推进", spec.lagging, spec.not_started)
+    statuses = (spec.done, spec.on_track, spec.on_track, spec.on_track, spec.lagging, spec.not_started)
     order = rng.sample(range(len(units)), len(units))
     broken_count = len(BROKEN) * max(1, len(units) // BROKEN_EVERY)
     wrong_count = round(len(units) * MISTAKE_SHARE)
@@ -130,7 +130,7 @@ def fill_returns(workspace: Workspace, rng: random.Random) -> dict[str, int]:
     wrong = dict(zip(order[broken_count:broken_count + wrong_count], itertools.cycle(MISTAKES)))
     sources, targets, fillings = [], [], []
     for index, (unit, tasks) in enumerate(units):
-        filling = Filling(sample_header(index + 1, f"{PERIOD}-{rng.randint(10, 28):02d}"),
+        filling = Filling(sample_header(spec, index + 1, f"{PERIOD}-{rng.randint(10, 28):02d}"),
                           {task.id: sample_answer(rng, spec, rng.choice(statuses)) for task, _role in tasks})
         if index in wrong:
             make_mistake(filling, spec, wrong[index])

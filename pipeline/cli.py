@@ -191,7 +191,7 @@ COLLECT_PROGRESS, REPORT_PROGRESS = "读取报送文件", "生成汇总报告和
 def progress_bar(label: str, quiet: bool = False):
     """``(start(total), step(item))`` callbacks drawing a bar on stderr; nothing when quiet
     (``--json``) or when stderr is not a terminal."""
-    stream = click.get_text_stream("stderr")
+    stream = sys.stderr
     bars = []
 
     def start(total: int) -> None:

@@ -22,8 +22,8 @@ def simulate_returns(template_folder: Path, target: Path, spec: FormSpec, plan, 
     month's. Statuses mostly agree across the units of a task, as they do in practice.
     """
     rng = random.Random(seed)
-    order = [spec.not_started, spec.lagging, "序时推进", spec.done]
-    base = {task.id: rng.choice([*order, "序时推进", "序时推进"]) for task in plan.tasks}
+    order = [spec.not_started, spec.lagging, spec.on_track, spec.done]
+    base = {task.id: rng.choice([*order, spec.on_track, spec.on_track]) for task in plan.tasks}
     picked = rng.sample(range(len(units)), skip + mistakes + late + 2)
     skipped, wrong, late_units = set(picked[:skip]), picked[skip:skip + mistakes], set(picked[skip + mistakes:-2])
     resend, duplicate = picked[-2:]
@@ -40,7 +40,7 @@ def simulate_returns(template_folder: Path, target: Path, spec: FormSpec, plan, 
             elif rng.random() < 0.02:
                 status = order[max(order.index(status) - 1, 0)]
             answers[task.id] = sample_answer(rng, spec, status)
-        filling = Filling(sample_header(index + 1, f"{period}-{day:02d}"), answers)
+        filling = Filling(sample_header(spec, index + 1, f"{period}-{day:02d}"), answers)
         if index in wrong:  # the first mistypes a status; the others leave out a reason and 填报人
             for mistake in ["status-typo"] if index == wrong[0] else ["lagging-without-reason", "no-reporter"]:
                 make_mistake(filling, spec, mistake)
@@ -50,8 +50,8 @@ def simulate_returns(template_folder: Path, target: Path, spec: FormSpec, plan, 
         if index in (resend, duplicate):
             again = target / f"{name}{period}进展报送（再次发送）.xlsx"
             if index == resend:
-                filling.header["报送日期"] = f"{period}-{day + 1:02d}"
-                next(iter(answers.values()))[spec.column("remarks").label] = "更正：补充了本月的公开网址。"
+                filling.header[spec.role("report_date").label] = f"{period}-{day + 1:02d}"
+                next(iter(answers.values()))[spec.role("remarks").label] = "更正：补充了本月的公开网址。"
                 fill_template(template_folder / file_name, again, spec, filling)
             else:
                 again.write_bytes(path.read_bytes())

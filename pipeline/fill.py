@@ -52,24 +52,24 @@ class Filling:
     insert_after: dict[str, dict[str, object]] = field(default_factory=dict)  # task ID -> inserted row
 
 
-def sample_header(number: int, report_date: str) -> dict[str, object]:
+def sample_header(spec: FormSpec, number: int, report_date: str) -> dict[str, object]:
     """The header block a unit fills in, by label; ``number`` tells the units apart."""
-    return {"填报人": f"示例填报人{number:02d}", "联系电话": f"0000-5550{number:04d}",
-            "审核人": f"示例审核人{number:02d}", "报送日期": report_date}
+    values = {"reporter": f"示例填报人{number:02d}", "phone": f"0000-5550{number:04d}",
+              "reviewer": f"示例审核人{number:02d}", "report_date": report_date}
+    return {spec.role(role).label: value for role, value in values.items() if spec.has_role(role)}
 
 
 def sample_answer(rng: random.Random, spec: FormSpec, status: str) -> dict[str, object]:
     """A plausible answer for one task in a given status, by column label."""
-    labels = {c.key: c.label for c in spec.input_columns}
     percent = {spec.done: 100, spec.not_started: 0}.get(status, rng.randrange(30, 95, 5))
-    answer = {labels["status"]: status, labels["percent"]: percent}
+    values = {"status": status, "percent": percent}
     if status != spec.not_started:
-        answer[labels["progress"]] = sample_text(rng, PROGRESS_PHRASES)
-        answer[labels["next_steps"]] = sample_text(rng, NEXT_PHRASES)
-        answer[labels["evidence"]] = f"https://www.example.gov.cn/zwgk/{rng.randint(1000, 9999)}.html"
+        values["progress"] = sample_text(rng, PROGRESS_PHRASES)
+        values["next_steps"] = sample_text(rng, NEXT_PHRASES)
+        values["evidence"] = f"https://www.example.gov.cn/zwgk/{rng.randint(1000, 9999)}.html"
     if status == spec.lagging:
-        answer[labels["problems"]] = sample_text(rng, PROBLEM_PHRASES)
-    return answer
+        values["problems"] = sample_text(rng, PROBLEM_PHRASES)
+    return {spec.role(role).label: value for role, value in values.items()}
 
 
 def sample_text(rng: random.Random, phrases: tuple[str, ...]) -> str:
@@ -84,15 +84,15 @@ def sample_text(rng: random.Random, phrases: tuple[str, ...]) -> str:
 def make_mistake(filling: Filling, spec: FormSpec, mistake: str) -> None:
     """Put one of MISTAKES into a unit's filling: into its header or its first task's answer."""
     first = next(iter(filling.answers.values()))
-    status = spec.column(spec.status_column).label
+    status = spec.role("status").label
     if mistake == "status-typo":
-        first[status] = "完成"
+        first[status] = spec.done[1:] or f"{spec.done}了"  # 完成 for 已完成
     elif mistake == "lagging-without-reason":
-        first.update({status: spec.lagging, spec.column("problems").label: None})
+        first.update({status: spec.lagging, spec.role("problems").label: None})
     elif mistake == "no-reporter":
-        filling.header["填报人"] = None
+        filling.header[spec.role("reporter").label] = None
     elif mistake == "percent-in-words":
-        first[spec.column("percent").label] = "八十"
+        first[spec.role("percent").label] = "八十"
     else:
         raise ValueError(f"unknown mistake {mistake!r}, expected one of {MISTAKES}")
 

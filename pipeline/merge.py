@@ -144,6 +144,7 @@ def _status_line(rows: pd.DataFrame, spec: FormSpec) -> str:
 
 def tasks_frame(detail: pd.DataFrame, spec: FormSpec, status: pd.Series, period: str) -> pd.DataFrame:
     end = period_end(period).isoformat()
+    progress = spec.role("progress").key
     records = []
     for task_id, rows in detail.groupby("task_id", sort=False):
         first = rows.iloc[0]
@@ -153,10 +154,10 @@ def tasks_frame(detail: pd.DataFrame, spec: FormSpec, status: pd.Series, period:
         records.append({
             "task_id": task_id, "category_no": first["category_no"], "category": first["category"],
             "requirement": first["requirement"], "lead": "、".join(leads["unit_name"]),
-            "status": status[task_id], "lead_progress": _joined(leads, "progress", spec),
-            "progress": _status_line(rows, spec) + _joined(rows, "progress", spec, PROGRESS_BUDGET),
-            "problems": _joined(rows, "problems", spec, TEXT_BUDGET),
-            "next_steps": _joined(rows, "next_steps", spec, TEXT_BUDGET), "deadline": first["deadline"],
+            "status": status[task_id], "lead_progress": _joined(leads, progress, spec),
+            "progress": _status_line(rows, spec) + _joined(rows, progress, spec, PROGRESS_BUDGET),
+            "problems": _joined(rows, spec.role("problems").key, spec, TEXT_BUDGET),
+            "next_steps": _joined(rows, spec.role("next_steps").key, spec, TEXT_BUDGET), "deadline": first["deadline"],
             "deadline_date": deadline_date, "overdue": overdue, "units": len(rows),
             "reported": int((rows[spec.status_column] != NOT_REPORTED).sum()),
             "lagging_units": "、".join(rows.loc[rows[spec.status_column] == spec.lagging, "unit_name"]),

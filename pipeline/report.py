@@ -287,7 +287,6 @@ def _small_table(sheet, styles: Styles, top: int, header: list[str], rows, kinds
 def write_consolidated(c: Consolidation, spec: FormSpec, title: str, deadline: str, path: Path,
                        created: dt.datetime) -> None:
     """汇总报告.xlsx: 总体情况 first, then detail sheets; unit text always written as strings."""
-    labels = {col.key: col.label for col in spec.input_columns}
     status = spec.status_column
     subtitle = f"报送期 {c.period}　任务 {c.summary['tasks']} 项　应报单位 {c.summary['expected']} 个"
     with atomic_workbook(path, created) as workbook:
@@ -324,12 +323,13 @@ def write_consolidated(c: Consolidation, spec: FormSpec, title: str, deadline: s
         ], rows, title=f"{title}　单位报送情况", subtitle=subtitle)
 
         sheet = workbook.add_worksheet("问题清单")
-        raised = c.detail[c.detail["problems"] != ""] if "problems" in c.detail else c.detail.iloc[0:0]
-        rows = [[d.task_id, d.unit_name, getattr(d, status), d.problems, d.next_steps, d.file_name]
-                for d in raised.itertuples()]
+        problems, next_steps = spec.role("problems"), spec.role("next_steps")
+        raised = c.detail[c.detail[problems.key] != ""]
+        rows = [[d["task_id"], d["unit_name"], d[status], d[problems.key], d[next_steps.key], d["file_name"]]
+                for d in raised.to_dict("records")]
         top = write_table(sheet, styles, [
             Column("任务编号", 8, "center"), Column("单位", 18, "wrap"), Column("状态", 10, "center"),
-            Column(labels.get("problems", "存在问题"), 50, "wrap"), Column(labels.get("next_steps", "下一步计划"), 40, "wrap"),
+            Column(problems.label, 50, "wrap"), Column(next_steps.label, 40, "wrap"),
             Column("来源文件", 26, "wrap"),
         ], rows, title=f"{title}　各单位反映的问题", subtitle=subtitle)
         _lights(sheet, formats, top, len(rows), 2)

@@ -70,7 +70,7 @@ def judge(submission: Submission, spec: FormSpec, key: bytes, period: str, plan:
     tasks = {task.id: (task, role) for task, role in plan.tasks_of(identity.unit_code)}
     row_findings, verdict.answers = check_rows(submission, spec, identity.task_ids, tasks)
     verdict.findings += row_findings
-    report_date = submission.header.get("report_date")
+    report_date = submission.header.get(spec.role("report_date").key)
     verdict.report_date = parse_date(report_date.text) if report_date else None
     verdict.status = RETURNED if has_errors(verdict.findings) else ACCEPTED
     return verdict
@@ -158,7 +158,7 @@ def _append_inserted(values: dict[str, str], row: DataRow, spec: FormSpec) -> No
     extra = [c.text for key, c in row.cells.items() if c.text and spec.column(key).kind == "task"]
     extra += [c.text for c in row.other]
     if extra:
-        remarks = spec.input_columns[-1].key
+        remarks = spec.role("remarks").key
         values[remarks] = "\n".join(filter(None, [values.get(remarks), f"【插入行{row.row}】" + " ".join(extra)]))
 
 

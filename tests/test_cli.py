@@ -162,13 +162,13 @@ def test_a_missing_workspace(tmp_path, runner, command):
     )
 
 
-def test_the_workspace_defaults_to_the_current_directory(tmp_path, runner):
-    with runner.isolated_filesystem(temp_dir=tmp_path) as here:
-        result = run(runner, "plan", "show", code=1)
-        assert result.stderr.startswith(f"错误：{Path(here).resolve()} 不是报送工作区（缺少 配置.toml）。")
-        run(runner, "init", ".")
-        run(runner, "plan", "load", Path("input") / SEED_PLAN.name)
-        assert Path(here, "output", "任务分解表.xlsx").is_file()
+def test_the_workspace_defaults_to_the_current_directory(tmp_path, runner, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(runner, "plan", "show", code=1)
+    assert result.stderr.startswith(f"错误：{tmp_path.resolve()} 不是报送工作区（缺少 配置.toml）。")
+    run(runner, "init", ".")
+    run(runner, "plan", "load", Path("input") / SEED_PLAN.name)
+    assert Path(tmp_path, "output", "任务分解表.xlsx").is_file()
 
 
 def test_plan_load_a_missing_file(workspace, runner, tmp_path):
@@ -378,10 +378,10 @@ def test_demo_refuses_a_folder_that_is_not_a_demo(tmp_path, runner):
     assert [p.name for p in (tmp_path / "资料").iterdir()] == ["计划.docx"]
 
 
-def test_demo_defaults_to_a_folder_in_the_current_directory(tmp_path, runner):
-    with runner.isolated_filesystem(temp_dir=tmp_path) as here:
-        run(runner, "demo")
-        assert Path(here, "示例工作区", "output", "任务分解表.xlsx").is_file()
+def test_demo_defaults_to_a_folder_in_the_current_directory(tmp_path, runner, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run(runner, "demo")
+    assert Path(tmp_path, "示例工作区", "output", "任务分解表.xlsx").is_file()
 
 
 # ---------------------------------------------------------------------------- help

@@ -383,13 +383,49 @@ def test_sheet_names_from_the_spec_must_be_valid_in_excel():
     (lambda d: d.pop("title"), "title"),
     (lambda d: d["columns"][8].update(required_unless={"state": ["未启动"]}), "state"),
     (lambda d: d["status"].update(done="完成"), "status.done"),
-    (lambda d: d.update(columns=[c for c in d["columns"] if c["kind"] == "task"]), "input"),
+    (lambda d: d.update(columns=[c for c in d["columns"] if c["kind"] == "task"]), "status"),
+    (lambda d: d["status"].update(on_track="已完成"), "各是不同的选项"),
+    (lambda d: d["columns"][8].update(role="progres"), r"columns\[9\]（progress）.role"),
 ])
 def test_a_malformed_spec_names_the_key(tmp_path, edit, key):
     data = tomllib.loads(BUNDLED_SPEC.read_text(encoding="utf-8"))
     edit(data)
     with pytest.raises(SpecError, match=key):
         parse_spec(data)
+
+
+def roles_removed(data: dict, role: str) -> dict:
+    for item in (*data["columns"], *data["header"]):
+        if item.get("role") == role:
+            del item["role"]
+    return data
+
+
+@pytest.mark.parametrize("role, word", [("problems", "存在问题及困难"), ("report_date", "报送日期"),
+                                        ("status", "完成状态")])
+def test_a_spec_missing_a_needed_role_names_it(role, word):
+    data = roles_removed(tomllib.loads(BUNDLED_SPEC.read_text(encoding="utf-8")), role)
+    part = "header" if role == "report_date" else "columns"
+    with pytest.raises(SpecError) as caught:
+        parse_spec(data)
+    assert str(caught.value) == (f'表单配置 表单.toml：{part} 中缺少 role = "{role}" 的一项（{word}）。'
+                                 f'请给相应的一项加上 role = "{role}"。')
+
+
+def test_a_role_given_twice_is_refused():
+    data = tomllib.loads(BUNDLED_SPEC.read_text(encoding="utf-8"))
+    next(c for c in data["columns"] if c.get("role") == "remarks")["role"] = "progress"
+    with pytest.raises(SpecError, match="columns 中有 2 项的 role 都是“progress”（工作进展情况），只能有一项"):
+        parse_spec(data)
+
+
+def test_the_reviewer_role_is_optional_and_conditions_name_columns_by_role():
+    data = roles_removed(tomllib.loads(BUNDLED_SPEC.read_text(encoding="utf-8")), "reviewer")
+    for column in data["columns"]:
+        column["key"] = "k_" + column["key"]
+    spec = parse_spec(data)
+    assert not spec.has_role("reviewer") and spec.status_column == "k_status"
+    assert spec.role("progress").required_unless.column == "k_status"
 
 
 def test_templates_stop_on_a_malformed_workspace_spec(tmp_path):

@@ -13,6 +13,7 @@ import click
 from . import cycle
 from .errors import PipelineError
 from .findings import SEVERITY_WORDS
+from .progress import Progress
 from .validate import STATUS_WORDS
 from .workspace import Workspace
 
@@ -95,6 +96,15 @@ def workspace_option(command):
     )(command)
 
 
+def json_option(command):
+    """``--json``: exactly one JSON document on stdout; messages and progress go to stderr."""
+    return click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他程序读取）。")(command)
+
+
+def echo_json(document: dict) -> None:
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
 def open_workspace() -> Workspace:
     return Workspace.open(click.get_current_context().meta.get("workspace", Path(".")))
 
@@ -151,7 +161,7 @@ def plan_load(plan_file: Path, units_file: Path | None, replace: bool) -> None:
 
 
 @plan.command("show")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他程序读取）。")
+@json_option
 @workspace_option
 def plan_show(as_json: bool) -> None:
     """列出当前计划的任务及每项任务的责任单位和职责。
@@ -160,7 +170,7 @@ def plan_show(as_json: bool) -> None:
     """
     plan_ = cycle.current_plan(open_workspace())
     if as_json:
-        click.echo(json.dumps(plan_.to_json(), ensure_ascii=False, indent=2))
+        echo_json(plan_.to_json())
         return
     click.echo(f"{plan_.title}（版本 {plan_.version}，{len(plan_.tasks)} 项任务）")
     category = None
@@ -187,33 +197,45 @@ def _collect_summary(result) -> str:
 COLLECT_PROGRESS, REPORT_PROGRESS = "读取报送文件", "生成汇总报告和反馈表"
 
 
+class ProgressBar(Progress):
+    """A bar on stderr for each stage started; nothing when quiet (``--json``) or when stderr is
+    not a terminal. ``labels`` name the stages in the order they start."""
+
+    def __init__(self, *labels: str, quiet: bool = False):
+        self.labels, self.quiet = list(labels), quiet
+        self.bar = None
+
+    def start(self, total: int) -> None:
+        self.close()
+        label = self.labels.pop(0) if self.labels else ""
+        if not self.quiet and sys.stderr.isatty():
+            self.bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            self.bar.__enter__()
+
+    def step(self, name: str) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
 @contextmanager
-def progress_bar(label: str, quiet: bool = False):
-    """``(start(total), step(item))`` callbacks drawing a bar on stderr; nothing when quiet
-    (``--json``) or when stderr is not a terminal."""
-    stream = sys.stderr
-    bars = []
-
-    def start(total: int) -> None:
-        if not quiet and stream.isatty():
-            bars.append(click.progressbar(length=total, label=label, file=stream))
-            bars[0].__enter__()
-
-    def step(_item: str) -> None:
-        for bar in bars:
-            bar.update(1)
-
+def progress_bar(*labels: str, quiet: bool = False):
+    """A ProgressBar whose last bar is finished when the block ends, however it ends."""
+    bar = ProgressBar(*labels, quiet=quiet)
     try:
-        yield start, step
+        yield bar
     finally:
-        for bar in bars:
-            bar.__exit__(None, None, None)
+        bar.close()
 
 
 @cli.command()
 @click.argument("period")
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果（供其他程序读取）。")
+@json_option
 @workspace_option
 def collect(period: str, folder: Path | None, as_json: bool) -> None:
     """收集、归档并检查各单位报回的文件（默认读取 input/PERIOD/），结果记入台账。
@@ -222,10 +244,10 @@ def collect(period: str, folder: Path | None, as_json: bool) -> None:
 
     例：pipeline collect 2018-06
     """
-    with progress_bar(COLLECT_PROGRESS, as_json) as (start, step):
-        result, validation = cycle.collect_period(open_workspace(), period, folder, step, start)
+    with progress_bar(COLLECT_PROGRESS, quiet=as_json) as progress:
+        result, validation = cycle.collect_period(open_workspace(), period, folder, progress)
     if as_json:
-        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        echo_json(result.to_json())
         return
     click.echo(_collect_summary(result))
     click.echo(f"校验结果：{validation}")
@@ -233,7 +255,7 @@ def collect(period: str, folder: Path | None, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果（供其他程序读取）。")
+@json_option
 @workspace_option
 def check(file: Path, as_json: bool) -> None:
     """检查一份填报表，不记入台账。会被退回时退出码为 1。
@@ -242,7 +264,7 @@ def check(file: Path, as_json: bool) -> None:
     """
     outcome = cycle.check_file(open_workspace(), file)
     if as_json:
-        click.echo(json.dumps(outcome.to_json(), ensure_ascii=False, indent=2))
+        echo_json(outcome.to_json())
     else:
         click.echo(f"{file.name}：{STATUS_WORDS[outcome.status]}")
         for item in outcome.findings:
@@ -261,8 +283,8 @@ def templates(period: str) -> None:
 
     例：pipeline templates 2018-06
     """
-    with progress_bar("生成填报模板") as (start, step):
-        issue = cycle.issue_templates(open_workspace(), period, step, start)
+    with progress_bar("生成填报模板") as progress:
+        issue = cycle.issue_templates(open_workspace(), period, progress)
     click.echo(f"已生成 {issue.period} 填报模板：{issue.units} 个单位，{len(issue.files)} 个文件，"
                f"共 {issue.rows} 行任务。")
     if issue.without_tasks:
@@ -287,8 +309,8 @@ def demo(directory: Path) -> None:
     for month in run.months:
         click.echo(f"\n{month.templates.period} 填报模板：{month.templates.units} 个单位，"
                    f"{month.templates.rows} 行任务，在 {month.templates.folder.resolve()}")
-        click.echo("模拟各单位报回，" + _collect_summary(month.collected))
-        _echo_outputs(month.validation, month.report)
+        click.echo("模拟各单位报回，" + _collect_summary(month.merge.collected))
+        _echo_outputs(month.merge.validation, month.merge.report)
 
 
 def _echo_outputs(validation: Path, report) -> None:
@@ -309,8 +331,8 @@ def report(period: str) -> None:
 
     例：pipeline report 2018-06
     """
-    with progress_bar(REPORT_PROGRESS) as (start, step):
-        run = cycle.report_period(open_workspace(), period, step, start)
+    with progress_bar(REPORT_PROGRESS) as progress:
+        run = cycle.report_period(open_workspace(), period, progress)
     summary = run.consolidation.summary
     click.echo(f"{period}：任务 {summary['tasks']} 项（已完成 {summary['done']}，滞后 {summary['lagging']}，"
                f"逾期 {summary['overdue']}）；应报 {summary['expected']} 个单位，已报 {summary['reported']}，"
@@ -327,10 +349,7 @@ def merge(period: str, folder: Path | None) -> None:
 
     例：pipeline merge 2018-06
     """
-    workspace = open_workspace()
-    with progress_bar(COLLECT_PROGRESS) as (start, step):
-        result, validation = cycle.collect_period(workspace, period, folder, step, start)
-    with progress_bar(REPORT_PROGRESS) as (start, step):
-        run = cycle.report_period(workspace, period, step, start)
-    click.echo(_collect_summary(result))
-    _echo_outputs(validation, run)
+    with progress_bar(COLLECT_PROGRESS, REPORT_PROGRESS) as progress:
+        merged = cycle.merge_period(open_workspace(), period, folder, progress)
+    click.echo(_collect_summary(merged.collected))
+    _echo_outputs(merged.validation, merged.report)

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 from .errors import InputError, PeriodError
 from .findings import Finding, finding
@@ -19,6 +19,7 @@ from .form import FormSpec
 from .identity import IDENTITY_SHEET
 from .ledger import Ledger
 from .plan import Plan
+from .progress import SILENT, Progress
 from .readers import ReadResult, read_files
 from .submissions import parse_submission
 from .units import Unit
@@ -120,19 +121,18 @@ class StandingAnswers:
 
 
 def collect(workspace: Workspace, period: str, folder: Path | None, plan: Plan, units: dict[str, Unit],
-            progress: Callable[[str], None] | None = None,
-            on_start: Callable[[int], None] | None = None) -> CollectResult:
+            progress: Progress = SILENT) -> CollectResult:
     """Archive, read, judge and record every file received for ``period``.
 
-    ``on_start(total)`` is called once with the number of files in the folder plus those received
-    earlier, ``progress(name)`` as each is done with.
+    ``progress`` starts with the number of files in the folder plus those received earlier, and
+    steps as each is done with.
     """
     check_period(period)
     folder = Path(folder) if folder else workspace.input_dir / period
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder} 是一个文件，不是文件夹。请写收到的文件所在的文件夹。")
     spec, key = workspace.spec(), workspace.secret_key()
-    step = progress or (lambda _name: None)
+    step = progress.step
     with Ledger(workspace.ledger_path) as ledger:
         earlier: dict[str, tuple[Path, bool]] = {}  # sha256 -> (archived, received under a name to read)
         for sha256, name, _mtime, _first_seen, archived in ledger.receipts(period):
@@ -141,8 +141,7 @@ def collect(workspace: Workspace, period: str, folder: Path | None, plan: Plan, 
         if not folder.is_dir() and not earlier:
             raise PeriodError(f"找不到报送期 {period} 的文件夹 {folder}。请把收到的文件放进该文件夹，或在命令后写明文件夹。")
         arrived = sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
-        if on_start:
-            on_start(len(arrived) + len(earlier))
+        progress.start(len(arrived) + len(earlier))
         received: list[tuple[str, int, str, str, str]] = []
         hashes: dict[str, str] = {}  # archived path -> sha256, of the files being read
         chosen: set[str] = set()  # their hashes

@@ -16,6 +16,7 @@ from .merge import Consolidation, consolidate, replaced_tasks
 from .parallel import run_jobs
 from .periods import chinese_date, split_period
 from .plan import Plan, read_plan
+from .progress import SILENT, Progress
 from .readers import read_files
 from .report import (BREAKDOWN_NAME, FEEDBACK_FOLDER, REPORT_NAME, VALIDATION_NAME, ReportBatch,
                      return_notice, write_report_job, write_plan_breakdown,
@@ -72,12 +73,12 @@ NOTICE_FOLDER = "退回通知"
 
 
 def collect_period(workspace: Workspace, period: str, folder: Path | None = None,
-                   progress=None, on_start=None) -> tuple[CollectResult, Path]:
+                   progress: Progress = SILENT) -> tuple[CollectResult, Path]:
     """Collect a period's returned files; write 校验结果.xlsx and a notice per returned unit."""
     plan = plan_for(workspace, period)
     with Ledger(workspace.ledger_path) as ledger:
         units = ledger.registry().by_code()
-    result = collect(workspace, period, folder, plan, units, progress, on_start)
+    result = collect(workspace, period, folder, plan, units, progress)
     out = workspace.period_output(period)
     created = dt.datetime.strptime(period + "-01", "%Y-%m-%d")
     write_validation(result, units, out / VALIDATION_NAME, created)
@@ -134,10 +135,10 @@ class TemplateIssue:
         return len(self.files)
 
 
-def issue_templates(workspace: Workspace, period: str, progress=None, on_start=None) -> TemplateIssue:
+def issue_templates(workspace: Workspace, period: str, progress: Progress = SILENT) -> TemplateIssue:
     """Write every unit's fill-in workbook for ``period``, prefilled with its latest earlier answers.
 
-    ``on_start(total)`` is called once with the number of workbooks, ``progress(file_name)`` after each.
+    ``progress`` counts the workbooks.
     """
     folder = workspace.period_output(period) / TEMPLATE_FOLDER
     plan = current_plan(workspace)
@@ -154,8 +155,7 @@ def issue_templates(workspace: Workspace, period: str, progress=None, on_start=N
             prefill = {task_id: values for task_id, values in answers.items()
                        if task_id not in replaced.get(then, ())}
             jobs.append(TemplateJob(folder / template_name(unit, period), unit, tasks, prefill))
-    if on_start is not None:
-        on_start(len(jobs))
+    progress.start(len(jobs))
     try:
         write_templates(context, jobs, progress)
     except BaseException:
@@ -177,11 +177,11 @@ class ReportRun:
     feedback_files: int
 
 
-def report_period(workspace: Workspace, period: str, progress=None, on_start=None) -> ReportRun:
+def report_period(workspace: Workspace, period: str, progress: Progress = SILENT) -> ReportRun:
     """Consolidate a collected period from the ledger; write 汇总报告.xlsx and the feedback workbooks.
 
-    ``on_start(total)`` is called once with the number of workbooks (the report and one per unit),
-    ``progress(name)`` after each. They are written on every CPU, the report alongside the first units'.
+    ``progress`` counts the workbooks (the report and one per unit). They are written on every
+    CPU, the report alongside the first units'.
     """
     check_period(period)
     config, spec = workspace.config(), workspace.spec()
@@ -207,8 +207,7 @@ def report_period(workspace: Workspace, period: str, progress=None, on_start=Non
     batch = ReportBatch(consolidation, spec, f"{config.city}{plan.title}",
                         f"{config.city}{plan.title}落实情况汇总报告（{year}年{month}月）", chinese_date(deadline),
                         out / REPORT_NAME, building, dt.datetime(year, month, 1))
-    if on_start is not None:
-        on_start(batch.jobs)
+    progress.start(batch.jobs)
     try:
         run_jobs(write_report_job, batch, batch.jobs, progress)
     except BaseException:
@@ -222,13 +221,27 @@ def report_period(workspace: Workspace, period: str, progress=None, on_start=Non
 
 
 @dataclass(frozen=True)
-class DemoMonth:
-    """One month of the demo: templates issued, returns collected, report written."""
+class MergeRun:
+    """What ``merge`` did: the period collected, then reported."""
 
-    templates: TemplateIssue
     collected: CollectResult
     validation: Path
     report: ReportRun
+
+
+def merge_period(workspace: Workspace, period: str, folder: Path | None = None,
+                 progress: Progress = SILENT) -> MergeRun:
+    """The monthly merge: collect the period's returned files, then write its report."""
+    collected, validation = collect_period(workspace, period, folder, progress)
+    return MergeRun(collected, validation, report_period(workspace, period, progress))
+
+
+@dataclass(frozen=True)
+class DemoMonth:
+    """One month of the demo: templates issued, then the merge of the returns."""
+
+    templates: TemplateIssue
+    merge: MergeRun
 
 
 @dataclass(frozen=True)
@@ -262,8 +275,7 @@ def run_demo(root: Path) -> DemoRun:
         units = [(u.code, u.name, template_name(u, period)) for u, _ in units_with_tasks(plan, plan_load.registry)]
         simulate_returns(templates.folder, workspace.input_dir / period, spec, plan, units, period,
                          config.deadline_day, seed=2018 + number, previous=previous, **shape)
-        collected, validation = collect_period(workspace, period)
-        months.append(DemoMonth(templates, collected, validation, report_period(workspace, period)))
+        months.append(DemoMonth(templates, merge_period(workspace, period)))
         with Ledger(workspace.ledger_path) as ledger:
             previous = {code: {task: values.get(spec.status_column) for task, values in
                                ledger.answers(code, period).items()} for code, _, _ in units}

@@ -13,6 +13,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Callable
 
 from .errors import OutputError
+from .progress import SILENT, Progress
 
 # Jobs handed to a worker at a time: small enough to keep both CPUs busy to the end.
 CHUNK = 16
@@ -21,11 +22,11 @@ _SHARED: tuple[Callable[[object, int], str], object] | None = None  # inside a w
 
 
 def run_jobs(work: Callable[[object, int], str], shared: object, count: int,
-             progress: Callable[[str], None] | None = None, workers: int | None = None) -> None:
+             progress: Progress = SILENT, workers: int | None = None) -> None:
     """Call ``work(shared, n)`` for n in range(count) in worker processes, one per CPU.
 
     ``work`` is a module-level function returning the name of what it wrote;
-    ``progress(name)`` is called as each job is done.
+    ``progress.step(name)`` is called as each job is done.
     """
     if not count:
         return
@@ -36,8 +37,7 @@ def run_jobs(work: Callable[[object, int], str], shared: object, count: int,
             futures = [pool.submit(_run, start, min(start + size, count)) for start in range(0, count, size)]
             for future in as_completed(futures):
                 for name in future.result():
-                    if progress is not None:
-                        progress(name)
+                    progress.step(name)
     except BrokenProcessPool as exc:
         raise OutputError("写文件的工作进程异常终止（可能是内存不足或被系统结束），本次的文件没有全部写完。"
                           "请重新运行。") from exc

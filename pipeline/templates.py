@@ -27,6 +27,7 @@ from .identity import IDENTITY_SHEET, Identity, defined_name
 from .parallel import run_jobs
 from .periods import split_period
 from .plan import Plan, Task
+from .progress import SILENT, Progress
 from .units import Registry, Unit
 from .workspace import Config, safe_file_name
 from .xlsxout import (
@@ -113,7 +114,7 @@ class TemplateJob:
 
 
 def write_templates(context: TemplateContext, jobs: list[TemplateJob],
-                    progress: Callable[[str], None] | None = None, workers: int | None = None) -> None:
+                    progress: Progress = SILENT, workers: int | None = None) -> None:
     """Write every job's workbook as ``write_template`` does, on every CPU."""
     run_jobs(_write_job, (context, jobs), len(jobs), progress, workers)
 

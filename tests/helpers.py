@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.progress import Progress
+
 REPO = Path(__file__).resolve().parent.parent
 SEED_PLAN = REPO / "input" / "2018年政务公开工作要点.txt"
 SAMPLE_REGISTRY = REPO / "input" / "示例单位名录"
@@ -293,3 +295,17 @@ LEAD_SUPPORT_ROWS: list[str | tuple[object, ...]] = [
     (1, "及时回应社会关切。", "市新闻办", "市网信办", "持续推进"),
     (2, "公开审计发现问题的整改情况。", "市财政局", "市财政局、市审计局", "年内"),
 ]
+
+
+class Counting(Progress):
+    """A Progress that remembers what it was told."""
+
+    def __init__(self):
+        self.totals: list[int] = []
+        self.steps: list[str] = []
+
+    def start(self, total: int) -> None:
+        self.totals.append(total)
+
+    def step(self, name: str) -> None:
+        self.steps.append(name)

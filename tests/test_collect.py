@@ -27,6 +27,7 @@ from pipeline.xlsxout import formula_text
 from pipeline.ledger import Ledger
 from pipeline.workspace import SAMPLE_PLAN, Workspace, file_hash
 
+from helpers import Counting
 from test_readers import hostile_files
 
 PERIOD = "2018-06"
@@ -251,9 +252,9 @@ def test_progress_counts_every_received_file_once(workspace):
     shutil.copy(path, workspace.input_dir / PERIOD / "a_copy.xlsx")
     (workspace.input_dir / PERIOD / "~$a.xlsx").write_bytes(b"\x00" * 165)
     for expected in (3, 3 + 2):  # again: the folder's three files and the two distinct files received before
-        totals, steps = [], []
-        cycle.collect_period(workspace, PERIOD, progress=steps.append, on_start=totals.append)
-        assert totals == [expected] and len(steps) == expected
+        counting = Counting()
+        cycle.collect_period(workspace, PERIOD, progress=counting)
+        assert counting.totals == [expected] and len(counting.steps) == expected
 
 
 def test_the_same_bytes_as_a_temp_name_and_a_real_name_count_under_the_real_name(workspace):

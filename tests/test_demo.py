@@ -20,17 +20,17 @@ def test_each_month_issues_collects_and_reports(demo):
     assert [m.templates.period for m in demo.months] == list(cycle.DEMO_PERIODS)
     for month in demo.months:
         assert month.templates.units == len(list(month.templates.folder.glob("*.xlsx"))) == 48
-        assert month.report.report.is_file() and month.validation.is_file()
-        assert len(list(month.report.feedback.glob("*.xlsx"))) == month.report.feedback_files == 48
-        rejected = [f.findings[0].code for f in month.collected.files if f.status == "rejected"]
+        assert month.merge.report.report.is_file() and month.merge.validation.is_file()
+        assert len(list(month.merge.report.feedback.glob("*.xlsx"))) == month.merge.report.feedback_files == 48
+        rejected = [f.findings[0].code for f in month.merge.collected.files if f.status == "rejected"]
         assert rejected == ["file-temp"]
-        superseded = [f for f in month.collected.files if f.status == "superseded"]
+        superseded = [f for f in month.merge.collected.files if f.status == "superseded"]
         assert len(superseded) == 1 and "报送日期" in superseded[0].findings[-1].message
-        assert any(f.code == "file-duplicate" for o in month.collected.files for f in o.findings)
-    assert (first.collected.count("returned"), len(first.collected.missing)) == (2, 2)
-    assert first.collected.count("accepted") == 48 - 4
-    assert (second.collected.count("returned"), len(second.collected.missing)) == (1, 1)
-    summary = second.report.consolidation.summary
+        assert any(f.code == "file-duplicate" for o in month.merge.collected.files for f in o.findings)
+    assert (first.merge.collected.count("returned"), len(first.merge.collected.missing)) == (2, 2)
+    assert first.merge.collected.count("accepted") == 48 - 4
+    assert (second.merge.collected.count("returned"), len(second.merge.collected.missing)) == (1, 1)
+    summary = second.merge.report.consolidation.summary
     assert summary["reported"] == 47 and summary["on_time"] == 46  # one unit late in July
 
 
@@ -43,13 +43,13 @@ def test_the_second_month_is_prefilled_from_the_first_and_moves_on(demo):
     sheet = book["进展填报"]
     texts = {str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None}
     assert june and all(values["progress"] in texts for values in june.values() if "progress" in values)
-    changes = second.report.consolidation.changes
+    changes = second.merge.report.consolidation.changes
     assert len(changes) and "前进" in set(changes["change"]) and set(changes["previous_period"]) == {"2018-06"}
-    assert list(second.report.consolidation.trend["period"]) == ["2018-06", "2018-07"]
+    assert list(second.merge.report.consolidation.trend["period"]) == ["2018-06", "2018-07"]
 
 
 def test_a_task_with_many_units_shows_laggards_first_and_points_to_the_detail(demo):
-    c = demo.months[-1].report.consolidation
+    c = demo.months[-1].merge.report.consolidation
     spec = demo.workspace.spec()
     task = c.tasks.set_index("task_id").loc["1-1"]
     rows = c.detail[c.detail["task_id"] == "1-1"]

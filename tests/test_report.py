@@ -21,7 +21,7 @@ from pipeline.ledger import Ledger
 from pipeline.merge import consolidate
 from pipeline.workspace import Workspace
 
-from helpers import write_registry
+from helpers import Counting, write_registry
 
 PERIOD = "2018-06"
 UNITS = [["U1", "甲局", "", "", "张一", "0000-1111111", "a@example.gov.cn"],
@@ -177,10 +177,10 @@ def test_rerun_gives_the_same_report_and_a_crash_leaves_the_old_one(ledger_works
 
 
 def test_progress_counts_the_report_and_every_feedback_workbook(ledger_workspace):
-    totals, names = [], []
-    run = cycle.report_period(ledger_workspace, PERIOD, progress=names.append, on_start=totals.append)
+    counting = Counting()
+    run = cycle.report_period(ledger_workspace, PERIOD, progress=counting)
     written = sorted(p.name for p in run.feedback.iterdir())
-    assert totals == [len(written) + 1] and sorted(names) == sorted([run.report.name, *written])
+    assert counting.totals == [len(written) + 1] and sorted(counting.steps) == sorted([run.report.name, *written])
 
 
 def test_cli_report_and_merge(ledger_workspace):
@@ -200,7 +200,7 @@ def test_cli_report_and_merge(ledger_workspace):
 
 def test_libreoffice_prints_the_summary_on_one_page(tmp_path):
     demo = cycle.run_demo(tmp_path / "demo")
-    path = demo.months[-1].report.report
+    path = demo.months[-1].merge.report.report
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
                     "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"), str(path)],
                    check=True, capture_output=True, timeout=300)

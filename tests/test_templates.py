@@ -35,6 +35,8 @@ from pipeline.units import Unit
 from pipeline.workspace import SAMPLE_PLAN, Workspace
 from pipeline.xlsxout import FORMULA_TEXT_LIMIT, LINE_HEIGHT, formula_text, lines_needed
 
+from helpers import Counting
+
 PERIOD = "2018-06"
 UNIT = "S009"  # 市财政局: lead, responsible and 分别负责 tasks
 FORBIDDEN_IN_FILE_NAMES = set('\\/:*?"<>|')
@@ -317,9 +319,9 @@ def test_workbooks_written_by_worker_processes_are_the_same_files(issued, tmp_pa
     with Ledger(workspace.ledger_path) as ledger:
         units = units_with_tasks(plan, ledger.registry())
     jobs = [TemplateJob(tmp_path / template_name(unit, PERIOD), unit, tasks, {}) for unit, tasks in units]
-    done = []
-    write_templates(context, jobs, done.append, workers=2)
-    assert sorted(done) == sorted(path.name for path in issue.files)
+    done = Counting()
+    write_templates(context, jobs, done, workers=2)
+    assert sorted(done.steps) == sorted(path.name for path in issue.files)
     assert all((tmp_path / path.name).read_bytes() == path.read_bytes() for path in issue.files)
 
 

@@ -156,14 +156,9 @@ def _parse_units(rows: list[tuple], problems: list[str]) -> list[tuple[int, Unit
         if not code and not name:
             continue
         where = f"{UNIT_SHEET}!第{line}行"
-        if not code:
-            problems.append(f"{where}：单位“{name}”没有单位编码。请填写唯一的单位编码。")
-            continue
-        if not name:
-            problems.append(f"{where}：单位编码“{code}”没有单位名称。请填写计划中使用的单位名称。")
-            continue
-        if code in codes:
-            problems.append(f"{where}：单位编码“{code}”重复（第{codes[code]}行已使用）。请改为唯一编码。")
+        problem = _unit_row_problem(code, name, codes)
+        if problem:
+            problems.append(f"{where}：{problem}")
             continue
         codes[code] = line
         aliases = tuple(alias for alias in split_list(get("aliases")) if alias != fold(name))
@@ -188,6 +183,17 @@ def _parse_units(rows: list[tuple], problems: list[str]) -> list[tuple[int, Unit
         )
         units.append((line, unit))
     return units
+
+
+def _unit_row_problem(code: str, name: str, codes: dict[str, int]) -> str | None:
+    """What keeps a registry row from being a unit: a missing code or name, a code used before."""
+    if not code:
+        return f"单位“{name}”没有单位编码。请填写唯一的单位编码。"
+    if not name:
+        return f"单位编码“{code}”没有单位名称。请填写计划中使用的单位名称。"
+    if code in codes:
+        return f"单位编码“{code}”重复（第{codes[code]}行已使用）。请改为唯一编码。"
+    return None
 
 
 def _parse_groups(rows: list[tuple], problems: list[str]) -> list[tuple[int, Group]]:

@@ -1,0 +1,121 @@
+"""The form spec is the one source of every column: an office that renames every key and label
+and adds a column of its own still gets every answer through templates, collect, report and
+feedback, under its own labels."""
+
+from __future__ import annotations
+
+import random
+import re
+import tomllib
+
+import openpyxl
+import pytest
+
+from pipeline import cycle
+from pipeline.fill import Filling, fill_template, sample_answer, sample_header
+from pipeline.workspace import SAMPLE_PLAN, Workspace
+
+PERIOD = "2018-06"
+EXTRA_LABEL = "牵头科室"
+UNITS = ("市财政局", "市政管办")
+
+
+def renamed_spec(text: str) -> str:
+    """The bundled spec with every column and header key and label changed, one column added
+    (no role), and the conditions still naming the status column by its role."""
+    text = re.sub(r'^key = "(\w+)"', r'key = "office_\1"', text, flags=re.M)
+    text = re.sub(r'^label = "(.+)"', r'label = "本期\1"', text, flags=re.M)
+    extra = (f'\n[[columns]]\nkey = "office_section"\nlabel = "{EXTRA_LABEL}"\nkind = "input"\n'
+             'type = "text"\nwidth = 12\n')
+    return text.replace("\n[instructions]", extra + "\n[instructions]")
+
+
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory):
+    """A month run through templates → fill → collect → report under the renamed spec."""
+    workspace = Workspace.init(tmp_path_factory.mktemp("renamed") / "ws")
+    workspace.spec_path.write_text(renamed_spec(workspace.spec_path.read_text(encoding="utf-8")),
+                                   encoding="utf-8")
+    spec = workspace.spec()
+    plan = cycle.load_plan(workspace, workspace.input_dir / SAMPLE_PLAN.name).plan
+    issue = cycle.issue_templates(workspace, PERIOD)
+    rng, sent = random.Random(7), {}
+    for number, unit in enumerate(UNITS, start=1):
+        code = next(a.code for t in plan.tasks for a in t.units if a.name == unit)
+        answers = {}
+        for index, (task, _role) in enumerate(plan.tasks_of(code)):
+            answer = sample_answer(rng, spec, spec.lagging if index == 0 else spec.on_track)
+            answer[EXTRA_LABEL] = f"{unit}第{index + 1}科"
+            answers[task.id] = answer
+        template = next(path for path in issue.files if unit in path.name)
+        fill_template(template, workspace.input_dir / PERIOD / f"{unit}.xlsx", spec,
+                      Filling(sample_header(spec, number, f"{PERIOD}-20"), answers))
+        sent[unit] = answers
+    merged = cycle.merge_period(workspace, PERIOD)
+    return workspace, spec, sent, merged
+
+
+def table(sheet, first_label: str) -> list[dict[str, object]]:
+    """The rows of a sheet's table as dicts by header label; the header is the row starting with ``first_label``."""
+    rows = list(sheet.iter_rows(values_only=True))
+    top = next(i for i, row in enumerate(rows) if row and row[0] == first_label)
+    labels = rows[top]
+    return [dict(zip(labels, row)) for row in rows[top + 1:]]
+
+
+def test_the_renamed_spec_loads_with_every_role_found(reported):
+    _workspace, spec, _sent, _merged = reported
+    assert spec.status_column == "office_status"
+    assert spec.role("problems").label == "本期存在问题及困难"
+    assert spec.role("progress").required_unless.column == "office_status"
+    assert [c.key for c in spec.input_columns if c.role is None] == ["office_section"]
+
+
+def test_every_answer_is_collected_under_the_new_keys(reported):
+    _workspace, spec, sent, merged = reported
+    files = {f.file: f for f in merged.collected.files}
+    assert {name: f.status for name, f in files.items()} == {f"{u}.xlsx": "accepted" for u in UNITS}
+    for unit, answers in sent.items():
+        stored = files[f"{unit}.xlsx"].answers
+        for task_id, answer in answers.items():
+            for column in spec.input_columns:
+                if column.label in answer:
+                    assert stored[task_id][column.key] == str(answer[column.label])
+
+
+def test_the_report_shows_every_answer_under_the_new_labels(reported):
+    _workspace, spec, sent, merged = reported
+    book = openpyxl.load_workbook(merged.report.report, read_only=True)
+    detail = [row for row in table(book["明细"], "任务编号") if row["单位名称"] in UNITS]
+    assert len(detail) == sum(len(answers) for answers in sent.values())
+    for row in detail:
+        answer = sent[row["单位名称"]][row["任务编号"]]
+        for column in spec.input_columns:
+            if column.label in answer and column.role != "percent":
+                assert row[column.label] == answer[column.label], column.label
+    problems = spec.role("problems")
+    raised = table(book["问题清单"], "任务编号")
+    expected = {(unit, text) for unit, answers in sent.items() for answer in answers.values()
+                if (text := answer.get(problems.label))}
+    assert expected and {(r["单位"], r[problems.label]) for r in raised if r["单位"] in UNITS} == expected
+    progress = {r["任务编号"]: r["各单位进展"] or "" for r in table(book["任务进展"], "任务编号")}
+    for unit, answers in sent.items():
+        for task_id, answer in answers.items():
+            assert f"【{unit}】{answer[spec.role('progress').label]}" in progress[task_id]
+
+
+def test_the_feedback_carries_the_added_column(reported):
+    _workspace, _spec, sent, merged = reported
+    for unit, answers in sent.items():
+        path = next(merged.report.feedback.glob(f"*{unit}*.xlsx"))
+        rows = table(openpyxl.load_workbook(path, read_only=True)["任务进展"], "任务编号")
+        assert {r["任务编号"]: r[EXTRA_LABEL] for r in rows} == {t: a[EXTRA_LABEL] for t, a in answers.items()}
+
+
+def test_the_bundled_spec_still_parses_as_the_contract_names_it():
+    from pipeline.form import BUNDLED_SPEC, parse_spec
+
+    spec = parse_spec(tomllib.loads(BUNDLED_SPEC.read_text(encoding="utf-8")))
+    assert [c.label for c in spec.input_columns] == ["完成状态", "完成进度(%)", "工作进展情况", "存在问题及困难",
+                                                     "下一步工作计划", "公开网址或佐证材料", "备注"]
+    assert (spec.done, spec.on_track, spec.lagging, spec.not_started) == spec.choices

@@ -128,10 +128,11 @@ def init(directory: Path, city: str) -> None:
 
     例：pipeline init 报送工作区 --city 示例市
     """
-    workspace = Workspace.init(directory, city=city)
+    workspace = cycle.init_workspace(directory, city=city)
     click.echo(f"已创建工作区：{workspace.root}")
     click.echo(f"  配置：{workspace.config_path.name}（城市、年度、报送截止日，可编辑）")
     click.echo(f"  单位名录：{workspace.registry_path.name}（示例数据，请换成本地单位）")
+    click.echo(f"  模板：{workspace.templates_dir.name}/ 中的填报表配置和 Word 文书模板（可按本单位习惯修改）")
     click.echo(f"下一步：pipeline -w {workspace.root} plan load {workspace.root / 'input'}/计划表文件")
 
 
@@ -321,6 +322,7 @@ def _echo_outputs(validation: Path, report) -> None:
 def _echo_report(report) -> None:
     click.echo(f"汇总报告：{report.report.resolve()}")
     click.echo(f"各单位反馈（{report.feedback_files} 份）：{report.feedback.resolve()}")
+    click.echo(f"工作通报：{report.bulletin.resolve()}")
 
 
 @cli.command()

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from .collect import CollectResult, FileOutcome, collect, outcome_from
 from .demo import simulate_returns
+from .documents import (BULLETIN_NAME, BULLETIN_TEMPLATE, DEFAULT_TEMPLATES, BulletinFacts, document_template,
+                        write_bulletin)
 from .errors import InputError, PeriodError, PlanError, WorkspaceError
 from .identity import IDENTITY_SHEET
 from .ledger import Ledger
@@ -32,6 +34,15 @@ DEMO_MARKER = ".demo-workspace"
 DEMO_PERIODS = ("2018-06", "2018-07")  # the sample months the demo runs
 # How each demo month goes: units that send nothing, that make mistakes, that are late.
 DEMO_MONTH_SHAPES = ({"skip": 2, "mistakes": 2, "late": 2}, {"skip": 1, "mistakes": 1, "late": 1})
+
+
+def init_workspace(root: Path, city: str = "示例市") -> Workspace:
+    """A new workspace with the office's Word templates beside its form spec, ready to edit."""
+    workspace = Workspace.init(root, city=city)
+    created = dt.datetime(workspace.config().year, 1, 1)
+    for name in DEFAULT_TEMPLATES:
+        document_template(workspace.templates_dir, name, created)
+    return workspace
 
 
 @dataclass(frozen=True)
@@ -175,6 +186,7 @@ class ReportRun:
     report: Path
     feedback: Path
     feedback_files: int
+    bulletin: Path
 
 
 def report_period(workspace: Workspace, period: str, progress: Progress = SILENT) -> ReportRun:
@@ -217,7 +229,11 @@ def report_period(workspace: Workspace, period: str, progress: Progress = SILENT
     building.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(feedback, ignore_errors=True)
     building.rename(feedback)
-    return ReportRun(consolidation, out / REPORT_NAME, feedback, len(consolidation.units))
+    facts = BulletinFacts(f"关于{plan.title}{month}月份落实情况的通报", config.office, plan.title, period,
+                          deadline, deadline)
+    template = document_template(workspace.templates_dir, BULLETIN_TEMPLATE, dt.datetime(year, 1, 1))
+    write_bulletin(consolidation, spec, facts, template, out / BULLETIN_NAME, dt.datetime(year, month, 1))
+    return ReportRun(consolidation, out / REPORT_NAME, feedback, len(consolidation.units), out / BULLETIN_NAME)
 
 
 @dataclass(frozen=True)
@@ -265,7 +281,7 @@ def run_demo(root: Path) -> DemoRun:
         shutil.rmtree(root)
     elif root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise WorkspaceError(f"{root} 已存在且不是示例工作区，为避免覆盖，未运行示例。请换一个目录。")
-    workspace = Workspace.init(root)
+    workspace = init_workspace(root)
     root.joinpath(DEMO_MARKER).write_text("pipeline demo\n", encoding="utf-8")
     plan_load = load_plan(workspace, workspace.input_dir / SAMPLE_PLAN.name)
     plan, spec, config = plan_load.plan, workspace.spec(), workspace.config()

@@ -41,5 +41,9 @@ class InputError(PipelineError):
     """A file or folder named on the command line is missing or of the wrong kind."""
 
 
+class TemplateError(PipelineError):
+    """An office-edited Word template cannot be filled in."""
+
+
 class OutputError(PipelineError):
     """An output file could not be written."""

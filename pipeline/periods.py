@@ -33,6 +33,12 @@ def months_between(first: str, last: str) -> list[str]:
     return months[::-1]
 
 
+def short_date(day: dt.date | str) -> str:
+    """2018-06-25 -> 6月25日 (where the year goes without saying)."""
+    day = dt.date.fromisoformat(day) if isinstance(day, str) else day
+    return f"{day.month}月{day.day}日"
+
+
 def chinese_date(day: dt.date | str) -> str:
     """2018-06-25 -> 2018年6月25日."""
     day = dt.date.fromisoformat(day) if isinstance(day, str) else day

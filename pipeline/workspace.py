@@ -106,8 +106,13 @@ class Workspace:
         return self.root / LEDGER_NAME
 
     @property
+    def templates_dir(self) -> Path:
+        """The office's form spec and Word templates."""
+        return self.root / "templates"
+
+    @property
     def spec_path(self) -> Path:
-        return self.root / "templates" / SPEC_NAME
+        return self.templates_dir / SPEC_NAME
 
     @property
     def input_dir(self) -> Path:

@@ -1,0 +1,228 @@
+"""The month's Word documents: the 工作通报, from an office-editable template.
+
+The facts come from the consolidation that also feeds 汇总报告.xlsx, so the numbers in both
+are the same; the wording is the office's, in ``templates/通报模板.docx`` of the workspace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import gongwen
+from .form import FormSpec
+from .merge import Consolidation
+from .periods import chinese_date, short_date, split_period
+
+BULLETIN_TEMPLATE = "通报模板.docx"
+BULLETIN_NAME = "工作通报.docx"
+SENTENCE_ENDS = "。！？；"
+PROBLEM_CHARS = 60  # a unit's problem text in the 通报, cut at a sentence end before this
+PROBLEM_UNITS = 3  # units quoted per task; the rest are counted (all are in 汇总报告's 问题清单)
+NONE = "无"
+
+
+def shorten(text: str, limit: int = PROBLEM_CHARS) -> str:
+    """``text`` on one line, cut after the last sentence end within ``limit`` characters (or at
+    ``limit`` when a sentence runs longer), with 「…」 where something was left out."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    end = max(text.rfind(mark, 0, limit) for mark in SENTENCE_ENDS)
+    return (text[:end + 1] if end > 0 else text[:limit]) + "…"
+
+
+def as_sentence(text: str) -> str:
+    """``text`` ending as a sentence does (a full stop added when it has none)."""
+    return text if text.endswith((*SENTENCE_ENDS, "…")) else text + "。"
+
+
+def names(units: pd.DataFrame) -> str:
+    """Every unit named, in registry order; 「无」 when there are none."""
+    return "、".join(units["unit_name"]) or NONE
+
+
+@dataclass(frozen=True)
+class BulletinFacts:
+    """What the office's 通报 template can say, as placeholders (see ``context``)."""
+
+    title: str
+    office: str
+    plan_title: str
+    period: str
+    deadline: dt.date
+    issued: dt.date
+
+
+def bulletin_context(c: Consolidation, spec: FormSpec, facts: BulletinFacts) -> dict:
+    """Every placeholder of the 通报 template, computed from the consolidation."""
+    year, month = split_period(c.period)
+    units = c.units
+    reported = units[units["reported"]]
+    s = c.summary
+    return {
+        "title": facts.title, "office": facts.office, "plan_title": facts.plan_title,
+        "year": year, "month": month, "deadline": chinese_date(facts.deadline), "date": chinese_date(facts.issued),
+        "expected": s["expected"], "reported": s["reported"], "on_time": s["on_time"],
+        "late": len(reported) - s["on_time"], "returned": s["returned"], "missing": s["missing"],
+        "on_time_units": names(reported[reported["on_time"]]),
+        "late_units": names(reported[~reported["on_time"]]),
+        "returned_units": names(reported[reported["returned"]]),
+        "missing_units": names(units[~units["reported"]]),
+        "tasks": s["tasks"], "overdue": s["overdue"], "lagging": s["lagging"],
+        "status_line": "，".join(f"{word}{int(count)}项" for word, count in c.status_counts.items() if count),
+        "categories": _categories(c),
+        "lagging_tasks": _lagging_tasks(c, spec),
+        "change_line": _change_line(c, spec),
+        "streaks": _streaks(c),
+        "units": _unit_rows(c, spec),
+    }
+
+
+def _categories(c: Consolidation) -> list[dict]:
+    order = list(c.status_counts.index)
+    rows = []
+    for number, name, *counts in c.categories[["category_no", "category", *order]].itertuples(index=False):
+        parts = "，".join(f"{word}{int(n)}项" for word, n in zip(order, counts) if n)
+        rows.append({"number": int(number), "name": name, "total": int(sum(counts)), "line": parts})
+    return rows
+
+
+def _lagging_tasks(c: Consolidation, spec: FormSpec) -> list[dict]:
+    """Every lagging or overdue task with its lead units and, in their words, the problems units gave."""
+    problems = spec.role("problems").key
+    rows = []
+    for task in c.lagging.itertuples():
+        units = c.detail[c.detail["task_id"] == task.task_id]
+        said = units[units[problems] != ""]
+        quoted = [f"{unit}反映：{shorten(text)}" for unit, text in
+                  zip(said["unit_name"][:PROBLEM_UNITS], said[problems][:PROBLEM_UNITS])]
+        if len(said) > PROBLEM_UNITS:
+            quoted.append(f"另有{len(said) - PROBLEM_UNITS}个单位反映了问题，详见汇总报告“问题清单”")
+        rows.append({
+            "id": task.task_id, "units": responsible(task.lead, units["unit_name"]),
+            "requirement": as_sentence(shorten(task.requirement)), "status": task.status, "deadline": task.deadline or "",
+            "overdue": f"，已过完成时限（{task.deadline}）" if task.overdue else "",
+            "problems": "；".join(quoted) + ("。" if quoted else ""),
+        })
+    return rows
+
+
+def responsible(lead: str, units: pd.Series) -> str:
+    """``牵头单位：市财政局``, or without a lead ``责任单位：市教育局、市民政局等5个单位``."""
+    if lead:
+        return f"牵头单位：{lead}"
+    shown = "、".join(units[:2])
+    return f"责任单位：{shown}" + (f"等{len(units)}个单位" if len(units) > 2 else "")
+
+
+def _change_line(c: Consolidation, spec: FormSpec) -> str:
+    """How the units' task statuses moved since last month, in one sentence."""
+    counts = c.changes["change"].value_counts()
+    if c.changes.empty or (c.changes["previous"].isin([spec.done, spec.on_track, spec.lagging,
+                                                       spec.not_started]).sum() == 0):
+        return "上月没有可比较的数据。"
+    back = c.changes[c.changes["change"] == "后退"]
+    text = (f"与上月相比，单位报送的任务状态中前进{int(counts.get('前进', 0))}项、未变{int(counts.get('未变', 0))}项、"
+            f"后退{int(counts.get('后退', 0))}项")
+    if not back.empty:
+        text += "（后退的有：" + "、".join(f"任务{t}（{u}）" for t, u in zip(back["task_id"], back["unit_name"])) + "）"
+    return text + "。"
+
+
+def _streaks(c: Consolidation) -> list[dict]:
+    lead = dict(zip(c.tasks["task_id"], c.tasks["lead"]))
+    return [{"id": task_id, "units": responsible(lead.get(task_id, ""), c.detail.loc[c.detail["task_id"] == task_id,
+                                                                                    "unit_name"]),
+             "status": status, "months": int(months)}
+            for task_id, status, months in c.streaks[["task_id", "status", "months"]].itertuples(index=False)]
+
+
+def _unit_rows(c: Consolidation, spec: FormSpec) -> list[dict]:
+    """附件 各单位报送情况一览表: one row per unit that had tasks."""
+    rows = []
+    for number, u in enumerate(c.units.to_dict("records"), start=1):
+        state = ("未报送" if not u["reported"] else "退回修改" if u["returned"]
+                 else "按时报送" if u["on_time"] else "逾期报送")
+        rows.append({"number": number, "name": u["unit_name"], "state": state,
+                     "date": short_date(u["report_date"]) if u["report_date"] else "",
+                     "tasks": u["tasks"], "done": u.get(spec.done, 0), "lagging": u.get(spec.lagging, 0)})
+    return rows
+
+
+def write_bulletin(c: Consolidation, spec: FormSpec, facts: BulletinFacts, template: Path, path: Path,
+                   created: dt.datetime) -> None:
+    """工作通报.docx from the office's template."""
+    gongwen.render_template(template, bulletin_context(c, spec, facts), path, created)
+
+
+# ---------------------------------------------------------------------------- the bundled template
+
+def build_bulletin_template(path: Path, created: dt.datetime) -> None:
+    """The bundled 通报模板.docx: GB/T 9704 layout, the office's wording around placeholders."""
+    document = gongwen.new_document(created)
+    add = document.add_paragraph
+    add("{{ title }}", gongwen.STYLE_TITLE)
+    add("")
+    add("各有关单位：").paragraph_format.first_line_indent = 0
+    add("根据《{{ plan_title }}》和每月报送工作安排，现将{{ year }}年{{ month }}月各单位工作进展报送情况"
+        "通报如下。")
+    add("一、报送情况", gongwen.STYLE_HEADING)
+    add("本期应报送单位{{ expected }}个，已报送{{ reported }}个，其中按时报送{{ on_time }}个、逾期报送"
+        "{{ late }}个，退回修改{{ returned }}个；未报送{{ missing }}个。报送截止日为{{ deadline }}。")
+    for number, label, count, units in (("一", "按时报送", "on_time", "on_time_units"),
+                                        ("二", "逾期报送", "late", "late_units"),
+                                        ("三", "退回修改", "returned", "returned_units"),
+                                        ("四", "未报送", "missing", "missing_units")):
+        add(f"（{number}）{label}的单位（{{{{ {count} }}}}个）", gongwen.STYLE_SUBHEADING)
+        add(f"{{{{ {units} }}}}。")
+    add("二、任务推进情况", gongwen.STYLE_HEADING)
+    add("计划共{{ tasks }}项任务，按总体状态：{{ status_line }}。其中进度滞后{{ lagging }}项，"
+        "已过完成时限尚未完成{{ overdue }}项。")
+    add("（一）分类别情况", gongwen.STYLE_SUBHEADING)
+    for line in ("{%p for c in categories %}", "{{ c.number }}. {{ c.name }}：共{{ c.total }}项，{{ c.line }}。",
+                 "{%p endfor %}"):
+        add(line)
+    add("（二）滞后及逾期任务", gongwen.STYLE_SUBHEADING)
+    for line in ("{%p for t in lagging_tasks %}",
+                 "{{ loop.index }}. 任务{{ t.id }}（{{ t.units }}）：{{ t.requirement }}"
+                 "总体状态为“{{ t.status }}”{{ t.overdue }}。{{ t.problems }}",
+                 "{%p else %}", "本期没有进度滞后或逾期的任务。", "{%p endfor %}"):
+        add(line)
+    add("三、较上月变化", gongwen.STYLE_HEADING)
+    add("{{ change_line }}")
+    for line in ("{%p for s in streaks %}",
+                 "任务{{ s.id }}（{{ s.units }}）已连续{{ s.months }}个月“{{ s.status }}”，请重点督促。",
+                 "{%p endfor %}"):
+        add(line)
+    add("四、下一步工作要求", gongwen.STYLE_HEADING)
+    add("（一）未报送和逾期报送的单位要高度重视，明确专人负责，按时报送本单位任务进展。")
+    add("（二）被退回修改的单位要按照退回通知逐项改正，尽快重新报送。")
+    add("（三）进度滞后和已过完成时限的任务，牵头单位要会同配合单位分析原因，制定措施，确保按期完成。")
+    add("")
+    add("附件：各单位报送情况一览表").paragraph_format.first_line_indent = 0
+    add("")
+    add("{{ office }}", gongwen.STYLE_SIGNATURE)
+    add("{{ date }}", gongwen.STYLE_SIGNATURE)
+    heading = add("附件", gongwen.STYLE_HEADING)
+    heading.paragraph_format.first_line_indent, heading.paragraph_format.page_break_before = 0, True
+    add("各单位报送情况一览表", gongwen.STYLE_TITLE)
+    gongwen.add_loop_table(document, [("序号", "number", 12), ("单位名称", "name", 52), ("报送情况", "state", 24),
+                                      ("报送日期", "date", 22), ("承担任务", "tasks", 16),
+                                      ("已完成", "done", 15), ("进度滞后", "lagging", 15)], "u", "units")
+    gongwen.save_document(document, path, created)
+
+
+DEFAULT_TEMPLATES = {BULLETIN_TEMPLATE: build_bulletin_template}
+
+
+def document_template(folder: Path, name: str, created: dt.datetime) -> Path:
+    """The workspace's template ``name`` (in ``folder``); the bundled one is written there first
+    when the office has none yet."""
+    path = Path(folder) / name
+    if not path.is_file():
+        DEFAULT_TEMPLATES[name](path, created)
+    return path

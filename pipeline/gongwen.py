@@ -1,0 +1,194 @@
+"""Word documents in 公文 form (GB/T 9704-2012): page set-up, fonts, page numbers, and the
+office-editable templates they are rendered from (docxtpl, Jinja placeholders).
+
+The bundled templates are built here with python-docx, once, into a workspace's
+``templates/`` folder; from then on they are the office's to edit in Word or WPS.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from pathlib import Path
+
+import jinja2
+from docx import Document
+from docx.enum.section import WD_SECTION_START
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+from docxtpl import DocxTemplate
+
+from .atomic import replacing
+from .errors import TemplateError
+
+# GB/T 9704: A4; top margin 37 mm, left 28 mm; text block 156 mm × 225 mm.
+PAGE_WIDTH, PAGE_HEIGHT = Mm(210), Mm(297)
+TOP, LEFT, TEXT_WIDTH, TEXT_HEIGHT = Mm(37), Mm(28), Mm(156), Mm(225)
+# Chinese type sizes: 2号 22 pt (title), 3号 16 pt (body), 4号 14 pt (page numbers).
+TITLE_SIZE, BODY_SIZE, PAGE_NUMBER_SIZE, TABLE_SIZE = Pt(22), Pt(16), Pt(14), Pt(12)
+# 22 lines in the 225 mm text block: 28.95 pt from line to line.
+LINE_PITCH = Pt(28.95)
+TITLE_FONT, BODY_FONT, HEADING_FONT, SUBHEADING_FONT = "方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312"
+PAGE_NUMBER_FONT = "宋体"
+LATIN_FONT = "Times New Roman"
+STYLE_TITLE, STYLE_HEADING, STYLE_SUBHEADING, STYLE_SIGNATURE, STYLE_TABLE = (
+    "公文标题", "一级标题", "二级标题", "落款", "表格文字")
+
+
+def _fonts(element_font, east_asian: str, size) -> None:
+    """A style's or run's font: ``east_asian`` for Chinese, Times New Roman for Latin and digits."""
+    element_font.name = LATIN_FONT
+    element_font.size = size
+    fonts = element_font.element.rPr.find(qn("w:rFonts")) if element_font.element.rPr is not None else None
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        element_font.element.get_or_add_rPr().insert(0, fonts)
+    fonts.set(qn("w:eastAsia"), east_asian)
+
+
+def _paragraph_style(document, name: str, font: str, size, align=None, indent: bool = False,
+                     exact: bool = True) -> None:
+    style = document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+    style.base_style = document.styles["Normal"]
+    _fonts(style.font, font, size)
+    layout = style.paragraph_format
+    if align is not None:
+        layout.alignment = align
+    layout.first_line_indent = Pt(32) if indent else Pt(0)
+    if not exact:
+        layout.line_spacing_rule = WD_LINE_SPACING.SINGLE
+
+
+def new_document(created: dt.datetime):
+    """An empty document with the 公文 page set-up, styles and page numbers."""
+    document = Document()
+    section = document.sections[0]
+    section.start_type = WD_SECTION_START.NEW_PAGE
+    section.page_width, section.page_height = PAGE_WIDTH, PAGE_HEIGHT
+    section.top_margin, section.left_margin = TOP, LEFT
+    section.right_margin = PAGE_WIDTH - LEFT - TEXT_WIDTH
+    section.bottom_margin = PAGE_HEIGHT - TOP - TEXT_HEIGHT
+    section.footer_distance = Mm(28) - Mm(7)  # the page number sits 7 mm below the text block
+    normal = document.styles["Normal"]
+    _fonts(normal.font, BODY_FONT, BODY_SIZE)
+    layout = normal.paragraph_format
+    layout.line_spacing_rule, layout.line_spacing = WD_LINE_SPACING.EXACTLY, LINE_PITCH
+    layout.space_before = layout.space_after = Pt(0)
+    layout.first_line_indent = Pt(32)  # two characters
+    layout.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    _paragraph_style(document, STYLE_TITLE, TITLE_FONT, TITLE_SIZE, WD_ALIGN_PARAGRAPH.CENTER)
+    _paragraph_style(document, STYLE_HEADING, HEADING_FONT, BODY_SIZE, indent=True)
+    _paragraph_style(document, STYLE_SUBHEADING, SUBHEADING_FONT, BODY_SIZE, indent=True)
+    _paragraph_style(document, STYLE_SIGNATURE, BODY_FONT, BODY_SIZE, WD_ALIGN_PARAGRAPH.RIGHT)
+    _paragraph_style(document, STYLE_TABLE, BODY_FONT, TABLE_SIZE, WD_ALIGN_PARAGRAPH.CENTER, exact=False)
+    document.styles[STYLE_SIGNATURE].paragraph_format.right_indent = Pt(64)  # four characters from the right
+    _page_numbers(document, section)
+    properties = document.core_properties
+    properties.created = properties.modified = created
+    properties.author = properties.last_modified_by = ""
+    properties.revision = 1
+    return document
+
+
+def _page_numbers(document, section) -> None:
+    """「— 1 —」 in 4号 type: odd pages on the right, even pages on the left, one character in."""
+    document.settings.odd_and_even_pages_header_footer = True
+    for footer, align, side in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT, "right"),
+                                (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT, "left")):
+        paragraph = footer.paragraphs[0]
+        layout = paragraph.paragraph_format
+        layout.alignment, layout.first_line_indent = align, Pt(0)
+        layout.line_spacing_rule = WD_LINE_SPACING.SINGLE
+        setattr(layout, f"{side}_indent", Pt(14))
+        for text in ("— ", None, " —"):
+            run = paragraph.add_run(text or "")
+            _fonts(run.font, PAGE_NUMBER_FONT, PAGE_NUMBER_SIZE)
+            if text is None:
+                _page_field(run)
+
+
+def _page_field(run) -> None:
+    """The PAGE field inside ``run`` (python-docx has no API for fields)."""
+    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"), ("end", None)):
+        if kind:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        else:
+            element = OxmlElement("w:instrText" if text.strip() == "PAGE" else "w:t")
+            element.set(qn("xml:space"), "preserve")
+            element.text = text
+        run._r.append(element)
+
+
+def add_loop_table(document, columns: list[tuple[str, str, float]], item: str, items: str) -> None:
+    """A bordered table: a header row of labels, then one row per element of ``items``, each
+    cell ``{{ item.field }}`` (columns are ``(label, field, width in mm)``)."""
+    rows = [[label for label, _, _ in columns],
+            [f"{{%tr for {item} in {items} %}}"] + [""] * (len(columns) - 1),
+            [f"{{{{ {item}.{field} }}}}" for _, field, _ in columns],
+            ["{%tr endfor %}"] + [""] * (len(columns) - 1)]
+    table = document.add_table(rows=len(rows), cols=len(columns))
+    table.style = document.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for column, (_, _, width) in zip(table.columns, columns):
+        column.width = Mm(width)  # the grid: LibreOffice and WPS take widths from it
+    header = table.rows[0]._tr.get_or_add_trPr()
+    header.append(OxmlElement("w:tblHeader"))  # the header row repeats on every page
+    for row, texts in zip(table.rows, rows):
+        for cell, text, (_, _, width) in zip(row.cells, texts, columns):
+            cell.width = Mm(width)
+            cell.paragraphs[0].text = text
+            cell.paragraphs[0].style = document.styles[STYLE_TABLE]
+
+
+def save_document(document, path: Path, created: dt.datetime) -> None:
+    """Save ``document`` atomically with every stored date pinned to ``created`` (determinism)."""
+    with replacing(path, "Word/WPS") as temp:
+        document.save(temp)
+        _pin_zip_dates(temp, created)
+
+
+def _pin_zip_dates(path: Path, created: dt.datetime) -> None:
+    """Rewrite a .docx with every member dated ``created``: the zip format stores write times."""
+    with zipfile.ZipFile(path) as source:
+        members = [(info.filename, source.read(info)) for info in source.infolist()]
+    stamp = created.timetuple()[:6]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in members:
+            target.writestr(zipfile.ZipInfo(name, stamp), data, zipfile.ZIP_DEFLATED)
+
+
+_UNDEFINED = re.compile(r"'(?:[^']*object' has no attribute ')?([^']+)'")
+
+
+def render_template(template: Path, context: dict, path: Path, created: dt.datetime) -> None:
+    """Render an office-editable Word template with ``context`` into ``path``.
+
+    A placeholder the program does not provide, or a template Jinja cannot read, is a
+    TemplateError naming it, never a half-filled document.
+    """
+    document = DocxTemplate(str(template))
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+    try:
+        unknown = sorted(document.get_undeclared_template_variables(environment) - context.keys())
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"Word 模板 {template} 中的占位写法有误（{exc.message}）。"
+                            "请对照原始模板修改，占位写成 {{ 名称 }}。") from exc
+    if unknown:
+        raise TemplateError(f"Word 模板 {template} 中有系统不认识的占位：{'、'.join(unknown)}。"
+                            f"可用的占位有：{'、'.join(sorted(context))}。")
+    try:
+        document.render(context, environment, autoescape=True)
+    except jinja2.UndefinedError as exc:
+        match = _UNDEFINED.search(str(exc))
+        raise TemplateError(f"Word 模板 {template} 中的占位“{match.group(1) if match else exc}”无法填写。"
+                            "请对照原始模板修改。") from exc
+    properties = document.docx.core_properties
+    properties.created = properties.modified = created
+    save_document(document, path, created)

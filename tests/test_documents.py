@@ -1,0 +1,153 @@
+"""The 工作通报: facts from a hand-made ledger found in the document's text, 公文 page set-up read
+back, the office's template edits honoured, and LibreOffice Writer able to print it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+
+import docx
+import pytest
+from click.testing import CliRunner
+from docx.shared import Pt
+
+from pipeline import cycle, gongwen
+from pipeline.cli import cli
+from pipeline.documents import BULLETIN_NAME, BULLETIN_TEMPLATE, shorten
+
+from test_libreoffice import convert
+from test_report import INJECTION, PERIOD, SUBMISSIONS, UNITS, ledger_workspace  # noqa: F401 (fixture)
+
+DEADLINE = "2018-06-25"  # the sample config's deadline day for June
+
+
+def expected_units() -> dict[str, list[str]]:
+    """Worked out from the fixture's rows, not by the code: each unit's standing June file."""
+    standing = {unit: date for period, unit, _name, status, date, _ in SUBMISSIONS
+                if period == PERIOD and status == "accepted"}
+    names = {code: name for code, name, *_ in UNITS}
+    return {
+        "on_time": [names[c] for c in names if c in standing and standing[c] <= DEADLINE],
+        "late": [names[c] for c in names if c in standing and standing[c] > DEADLINE],
+        "missing": [names[c] for c in names if c not in standing],
+    }
+
+
+def paragraphs(path) -> list[str]:
+    return [p.text for p in docx.Document(str(path)).paragraphs]
+
+
+def after(lines: list[str], heading: str) -> str:
+    """The paragraph that follows the one starting with ``heading``."""
+    return lines[next(i for i, line in enumerate(lines) if line.startswith(heading)) + 1]
+
+
+def test_every_count_and_unit_of_the_ledger_is_in_the_bulletin(ledger_workspace):
+    run = cycle.report_period(ledger_workspace, PERIOD)
+    assert run.bulletin == ledger_workspace.period_output(PERIOD) / BULLETIN_NAME
+    lines = paragraphs(run.bulletin)
+    units = expected_units()
+    reported = len(units["on_time"]) + len(units["late"])
+    assert (f"本期应报送单位{len(UNITS)}个，已报送{reported}个，其中按时报送{len(units['on_time'])}个、"
+            f"逾期报送{len(units['late'])}个，退回修改0个；未报送{len(units['missing'])}个。"
+            "报送截止日为2018年6月25日。") in lines
+    for heading, key in (("（一）按时报送的单位", "on_time"), ("（二）逾期报送的单位", "late"),
+                         ("（四）未报送的单位", "missing")):
+        assert after(lines, heading) == "、".join(units[key]) + "。"
+    assert after(lines, "（三）退回修改的单位") == "无。"
+    # Task 1-1 (deadline end of May, lead 甲局 序时推进) is overdue; 乙局's problem is quoted as written.
+    overdue = next(line for line in lines if line.startswith("1. 任务1-1"))
+    assert overdue.startswith("1. 任务1-1（牵头单位：甲局）：任务一。总体状态为“序时推进”，已过完成时限（2018年5月底前）。")
+    assert f"乙局反映：{INJECTION}" in overdue
+    assert "计划共3项任务，按总体状态：已完成1项，序时推进2项。" in " ".join(lines)
+    table = docx.Document(str(run.bulletin)).tables[0]
+    rows = [[cell.text for cell in row.cells] for row in table.rows]
+    assert rows[0] == ["序号", "单位名称", "报送情况", "报送日期", "承担任务", "已完成", "进度滞后"]
+    assert [(r[1], r[2]) for r in rows[1:]] == [("甲局", "按时报送"), ("乙局", "按时报送"), ("丙局", "逾期报送"),
+                                               ("丁区政府", "未报送")]
+
+
+def test_the_bulletin_is_laid_out_as_gongwen(ledger_workspace):
+    document = docx.Document(str(cycle.report_period(ledger_workspace, PERIOD).bulletin))
+    section = document.sections[0]
+    def mm(length: int) -> float:  # EMU; Word stores twentieths of a point
+        return round(length / 36000, 1)
+
+    assert (mm(section.page_width), mm(section.page_height)) == (210, 297)
+    assert (mm(section.top_margin), mm(section.left_margin)) == (37, 28)
+    assert mm(section.page_width - section.left_margin - section.right_margin) == 156
+    assert mm(section.page_height - section.top_margin - section.bottom_margin) == 225
+    normal = document.styles["Normal"]
+    assert normal.font.size == Pt(16) and normal.paragraph_format.line_spacing == Pt(28.95)
+    assert normal.element.rPr.rFonts.get(docx.oxml.ns.qn("w:eastAsia")) == "仿宋_GB2312"
+    title = document.paragraphs[0]
+    assert title.style.name == gongwen.STYLE_TITLE and title.style.font.size == Pt(22)
+    assert document.styles[gongwen.STYLE_HEADING].element.rPr.rFonts.get(docx.oxml.ns.qn("w:eastAsia")) == "黑体"
+    footer = section.footer.paragraphs[0]
+    assert footer.text.startswith("— ") and footer.text.endswith(" —") and "PAGE" in footer._p.xml
+    assert document.settings.odd_and_even_pages_header_footer
+
+
+def test_the_same_ledger_gives_the_same_document(ledger_workspace):
+    first = cycle.report_period(ledger_workspace, PERIOD).bulletin.read_bytes()
+    assert cycle.report_period(ledger_workspace, PERIOD).bulletin.read_bytes() == first
+
+
+def edit_template(path, old: str, new: str) -> None:
+    """Change the text of the template's paragraphs as an office would in Word."""
+    document = docx.Document(str(path))
+    for paragraph in document.paragraphs:
+        if old in paragraph.text:
+            paragraph.runs[0].text = paragraph.text.replace(old, new)
+            for run in paragraph.runs[1:]:
+                run.text = ""
+    document.save(str(path))
+
+
+def test_the_offices_edits_to_the_template_are_its_wording(ledger_workspace):
+    cycle.report_period(ledger_workspace, PERIOD)
+    template = ledger_workspace.templates_dir / BULLETIN_TEMPLATE
+    edit_template(template, "各有关单位：", "各县（市、区）人民政府，市直各单位（截止{{ deadline }}）：")
+    edit_template(template, "被退回修改的单位要按照退回通知逐项改正", "退回修改的单位请三日内改正")
+    lines = paragraphs(cycle.report_period(ledger_workspace, PERIOD).bulletin)
+    assert "各县（市、区）人民政府，市直各单位（截止2018年6月25日）：" in lines
+    assert any(line.startswith("（二）退回修改的单位请三日内改正") for line in lines)
+
+
+def test_an_unknown_placeholder_is_named_in_chinese(ledger_workspace):
+    cycle.report_period(ledger_workspace, PERIOD)
+    template = ledger_workspace.templates_dir / BULLETIN_TEMPLATE
+    edit_template(template, "各有关单位：", "{{ 主送单位 }}：")
+    result = CliRunner().invoke(cli, ["-w", str(ledger_workspace.root), "report", PERIOD])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"错误：Word 模板 {template} 中有系统不认识的占位：主送单位。可用的占位有：")
+    edit_template(template, "{{ 主送单位 }}：", "{{ title ：")
+    result = CliRunner().invoke(cli, ["-w", str(ledger_workspace.root), "report", PERIOD])
+    assert result.exit_code == 1 and "中的占位写法有误" in result.stderr
+
+
+def test_libreoffice_writer_prints_the_bulletin(ledger_workspace, tmp_path):
+    pdf = convert(cycle.report_period(ledger_workspace, PERIOD).bulletin, "pdf", tmp_path)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "一、报送情况" in text and "丁区政府" in text and re.search(r"—\s*1\s*—", text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("短句。", "短句。"),
+    ("第一句话说明情况。" + "第二句话继续说明问题所在，而且更长一些" * 4 + "。", "第一句话说明情况。…"),
+    ("没有句号的一段很长的文字" * 10, ("没有句号的一段很长的文字" * 10)[:60] + "…"),
+    ("换行\n  和空格。", "换行 和空格。"),
+])
+def test_problems_are_shortened_at_a_sentence_end(text, expected):
+    assert shorten(text) == expected
+
+
+def test_a_pinned_date_makes_every_zip_member_the_same(tmp_path):
+    created = dt.datetime(2018, 1, 1)
+    document = gongwen.new_document(created)
+    document.add_paragraph("正文")
+    gongwen.save_document(document, tmp_path / "a.docx", created)
+    gongwen.save_document(document, tmp_path / "b.docx", created)
+    assert (tmp_path / "a.docx").read_bytes() == (tmp_path / "b.docx").read_bytes()

@@ -291,6 +291,33 @@ def templates(period: str) -> None:
     if issue.without_tasks:
         click.echo(f"单位名录中另有 {issue.without_tasks} 个单位在计划中没有任务，未生成模板。")
     click.echo(f"文件夹：{issue.folder}")
+    click.echo(f"下发通知：{issue.cover}")
+    _echo_mails(issue.mails, issue.no_address)
+
+
+@cli.command()
+@click.argument("period")
+@workspace_option
+def remind(period: str) -> None:
+    """为 PERIOD 还没有通过的单位写催报通知、催报名单和催报邮件草稿。
+
+    未报送的单位和报送后被退回、尚未重新报送的单位都会收到催报。
+
+    例：pipeline remind 2018-06
+    """
+    run = cycle.remind_period(open_workspace(), period)
+    click.echo(f"{run.period}：需要催报 {len(run.reminders)} 个单位。")
+    for reminder in run.reminders:
+        click.echo(f"  {reminder.unit.name}：{reminder.state}（{reminder.unit.contact} {reminder.unit.phone}）")
+    click.echo(f"催报通知：{run.folder}")
+    click.echo(f"催报名单：{run.roster}")
+    _echo_mails(run.mails, run.no_address)
+
+
+def _echo_mails(folder: Path, no_address: tuple[str, ...]) -> None:
+    click.echo(f"邮件草稿：{folder}（用 Outlook、Foxmail 等打开即可发送）")
+    if no_address:
+        click.echo(f"单位名录中没有邮箱、未生成邮件的单位（{len(no_address)} 个）：{'、'.join(no_address)}")
 
 
 @cli.command()

@@ -8,13 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .collect import CollectResult, FileOutcome, collect, outcome_from
+from . import gongwen
 from .demo import simulate_returns
-from .documents import (BULLETIN_NAME, BULLETIN_TEMPLATE, DEFAULT_TEMPLATES, BulletinFacts, document_template,
-                        write_bulletin)
+from .documents import (BULLETIN_NAME, BULLETIN_TEMPLATE, COVER_NAME, COVER_TEMPLATE, DEFAULT_TEMPLATES,
+                        REMIND_FOLDER, REMIND_LIST_NAME, REMIND_LIST_TEMPLATE, REMIND_TEMPLATE, Letterhead,
+                        document_template, notice_name, remind_context, write_bulletin, write_documents)
 from .errors import InputError, PeriodError, PlanError, WorkspaceError
 from .identity import IDENTITY_SHEET
 from .ledger import Ledger
-from .merge import Consolidation, consolidate, replaced_tasks
+from .mail import MAIL_FOLDER, Draft, cover_mail, remind_mail, write_drafts
+from .merge import STANDING, Consolidation, consolidate, replaced_tasks
 from .parallel import run_jobs
 from .periods import chinese_date, split_period
 from .plan import Plan, read_plan
@@ -26,7 +29,7 @@ from .report import (BREAKDOWN_NAME, FEEDBACK_FOLDER, REPORT_NAME, VALIDATION_NA
 from .submissions import read_identity
 from .templates import (TEMPLATE_FOLDER, TemplateContext, TemplateJob, template_name, units_with_tasks,
                         write_templates)
-from .units import Registry, read_registry
+from .units import Registry, Unit, read_registry
 from .workspace import SAMPLE_PLAN, Workspace, check_period, file_hash, safe_file_name
 from .xlsxout import remove_unfinished
 
@@ -140,10 +143,33 @@ class TemplateIssue:
     files: tuple[Path, ...]
     rows: int
     without_tasks: int  # registry units that got no workbook
+    cover: Path  # 下发通知.docx
+    mails: Path  # the folder of mail drafts
+    no_address: tuple[str, ...]  # units with no 邮箱 in the registry: no mail draft
 
     @property
     def units(self) -> int:
         return len(self.files)
+
+
+def letterhead(workspace: Workspace, plan: Plan, period: str) -> Letterhead:
+    """The office, the plan and the month as every notice names them; dated today."""
+    config = workspace.config()
+    year, month = split_period(period)
+    return Letterhead(config.office, config.contact, config.phone, config.email, plan.title, period,
+                      dt.date(year, month, config.deadline_day), dt.date.today())
+
+
+def document(workspace: Workspace, name: str, period: str) -> Path:
+    """The office's Word template ``name``, the bundled one written first when it has none."""
+    return document_template(workspace.templates_dir, name, dt.datetime(split_period(period)[0], 1, 1))
+
+
+def send_drafts(workspace: Workspace, head: Letterhead, kind: str, drafts: list[Draft]) -> tuple[Path, tuple[str, ...]]:
+    """Mail drafts of one kind (下发, 催报, 退回) for the period; the units without an address."""
+    folder = workspace.period_output(head.period) / MAIL_FOLDER / kind
+    missing = write_drafts(folder, drafts, head.email, head.office, head.created)
+    return folder, tuple(draft.unit_name for draft in missing)
 
 
 def issue_templates(workspace: Workspace, period: str, progress: Progress = SILENT) -> TemplateIssue:
@@ -174,8 +200,18 @@ def issue_templates(workspace: Workspace, period: str, progress: Progress = SILE
         raise
     issued = {unit.code for unit, _tasks in units}
     files = tuple(job.path for job in jobs)
+    head, spec = letterhead(workspace, plan, period), context.spec
+    cover = workspace.period_output(period) / COVER_NAME
+    gongwen.render_template(document(workspace, COVER_TEMPLATE, period),
+                            {**head.context(), "units": len(jobs),
+                             "columns": "、".join(f"“{c.label}”" for c in spec.input_columns),
+                             "header": "、".join(f"“{f.label}”" for f in spec.header if not f.prefill)},
+                            cover, head.created)
+    mails, no_address = send_drafts(workspace, head, "下发",
+                                    [cover_mail(head, job.unit, (job.path, cover)) for job in jobs])
     return TemplateIssue(period, folder, files, rows=sum(len(tasks) for _unit, tasks in units),
-                         without_tasks=sum(unit.code not in issued for unit in registry.units))
+                         without_tasks=sum(unit.code not in issued for unit in registry.units),
+                         cover=cover, mails=mails, no_address=no_address)
 
 
 @dataclass(frozen=True)
@@ -229,11 +265,74 @@ def report_period(workspace: Workspace, period: str, progress: Progress = SILENT
     building.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(feedback, ignore_errors=True)
     building.rename(feedback)
-    facts = BulletinFacts(f"关于{plan.title}{month}月份落实情况的通报", config.office, plan.title, period,
-                          deadline, deadline)
-    template = document_template(workspace.templates_dir, BULLETIN_TEMPLATE, dt.datetime(year, 1, 1))
-    write_bulletin(consolidation, spec, facts, template, out / BULLETIN_NAME, dt.datetime(year, month, 1))
+    write_bulletin(consolidation, spec, letterhead(workspace, plan, period), document(workspace, BULLETIN_TEMPLATE, period),
+                   out / BULLETIN_NAME)
     return ReportRun(consolidation, out / REPORT_NAME, feedback, len(consolidation.units), out / BULLETIN_NAME)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A unit to be reminded, and why."""
+
+    unit: Unit
+    state: str  # 尚未报送, or its file was returned and not yet corrected
+    tasks: int
+
+
+@dataclass(frozen=True)
+class RemindRun:
+    """What ``remind`` wrote: a 催报通知 per unit still to report, the office's list, mail drafts."""
+
+    period: str
+    reminders: tuple[Reminder, ...]
+    folder: Path
+    roster: Path
+    mails: Path
+    no_address: tuple[str, ...]
+
+
+def remind_period(workspace: Workspace, period: str) -> RemindRun:
+    """催报: a notice for every unit with no accepted file for ``period``, the list for the office,
+    and a mail draft (the notice and the unit's workbook) to each unit with an address."""
+    check_period(period)
+    plan = plan_for(workspace, period)
+    with Ledger(workspace.ledger_path) as ledger:
+        registry = ledger.registry()
+        submissions, _answers, _findings = ledger.report_inputs(period)
+    standing = submissions[(submissions["claimed_period"] == period) & submissions["status"].isin(STANDING)]
+    accepted = set(standing.loc[standing["status"] == "accepted", "unit_code"])
+    returned = dict(zip(standing["unit_code"], standing["file_name"]))
+    reminders = tuple(
+        Reminder(unit, f"报送的文件（{returned[unit.code]}）经检查需要修改，尚未重新报送" if unit.code in returned
+                 else "尚未报送", len(tasks))
+        for unit, tasks in units_with_tasks(plan, registry) if unit.code not in accepted)
+    head, out = letterhead(workspace, plan, period), workspace.period_output(period)
+    folder, roster = out / REMIND_FOLDER, out / REMIND_LIST_NAME
+    names = {r.unit.code: notice_name(r.unit.code, r.unit.name, "催报通知") for r in reminders}
+    write_documents(folder, document(workspace, REMIND_TEMPLATE, period),
+                    {names[r.unit.code]: remind_context(head, r.unit.name, r.state, r.tasks,
+                                                        template_name(r.unit, period)) for r in reminders},
+                    head.created)
+    gongwen.render_template(document(workspace, REMIND_LIST_TEMPLATE, period), roster_context(head, plan, reminders),
+                            roster, head.created)
+    drafts = [remind_mail(head, r.unit, r.state, existing(folder / names[r.unit.code],
+                                                          out / TEMPLATE_FOLDER / template_name(r.unit, period)))
+              for r in reminders]
+    mails, no_address = send_drafts(workspace, head, "催报", drafts)
+    return RemindRun(period, reminders, folder, roster, mails, no_address)
+
+
+def existing(*paths: Path) -> tuple[Path, ...]:
+    """The paths that are files (what can be attached)."""
+    return tuple(path for path in paths if path.is_file())
+
+
+def roster_context(head: Letterhead, plan: Plan, reminders: tuple[Reminder, ...]) -> dict:
+    """催报名单: every unit still to report with its contacts."""
+    expected = len({a.code for task in plan.tasks for a in task.units})
+    return {**head.context(), "expected": expected,
+            "units": [{"number": n, "name": r.unit.name, "state": r.state, "contact": r.unit.contact,
+                       "phone": r.unit.phone, "email": r.unit.email} for n, r in enumerate(reminders, start=1)]}
 
 
 @dataclass(frozen=True)

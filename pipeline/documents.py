@@ -16,6 +16,7 @@ from . import gongwen
 from .form import FormSpec
 from .merge import Consolidation
 from .periods import chinese_date, short_date, split_period
+from .workspace import safe_file_name
 
 BULLETIN_TEMPLATE = "通报模板.docx"
 BULLETIN_NAME = "工作通报.docx"
@@ -46,26 +47,37 @@ def names(units: pd.DataFrame) -> str:
 
 
 @dataclass(frozen=True)
-class BulletinFacts:
-    """What the office's 通报 template can say, as placeholders (see ``context``)."""
+class Letterhead:
+    """What every notice says of the office and the month (placeholders of every template)."""
 
-    title: str
     office: str
+    contact: str
+    phone: str
+    email: str
     plan_title: str
     period: str
     deadline: dt.date
     issued: dt.date
 
+    def context(self) -> dict:
+        year, month = split_period(self.period)
+        return {"office": self.office, "contact": self.contact, "phone": self.phone, "email": self.email,
+                "plan_title": self.plan_title, "year": year, "month": month,
+                "deadline": chinese_date(self.deadline), "date": chinese_date(self.issued)}
 
-def bulletin_context(c: Consolidation, spec: FormSpec, facts: BulletinFacts) -> dict:
+    @property
+    def created(self) -> dt.datetime:
+        """What a document made today records as its creation time (pinned within the day)."""
+        return dt.datetime.combine(self.issued, dt.time())
+
+
+def bulletin_context(c: Consolidation, spec: FormSpec, head: Letterhead) -> dict:
     """Every placeholder of the 通报 template, computed from the consolidation."""
-    year, month = split_period(c.period)
     units = c.units
     reported = units[units["reported"]]
     s = c.summary
     return {
-        "title": facts.title, "office": facts.office, "plan_title": facts.plan_title,
-        "year": year, "month": month, "deadline": chinese_date(facts.deadline), "date": chinese_date(facts.issued),
+        **head.context(), "title": f"关于{head.plan_title}{head.context()['month']}月份落实情况的通报",
         "expected": s["expected"], "reported": s["reported"], "on_time": s["on_time"],
         "late": len(reported) - s["on_time"], "returned": s["returned"], "missing": s["missing"],
         "on_time_units": names(reported[reported["on_time"]]),
@@ -153,10 +165,9 @@ def _unit_rows(c: Consolidation, spec: FormSpec) -> list[dict]:
     return rows
 
 
-def write_bulletin(c: Consolidation, spec: FormSpec, facts: BulletinFacts, template: Path, path: Path,
-                   created: dt.datetime) -> None:
+def write_bulletin(c: Consolidation, spec: FormSpec, head: Letterhead, template: Path, path: Path) -> None:
     """工作通报.docx from the office's template."""
-    gongwen.render_template(template, bulletin_context(c, spec, facts), path, created)
+    gongwen.render_template(template, bulletin_context(c, spec, head), path, head.created)
 
 
 # ---------------------------------------------------------------------------- the bundled template
@@ -165,9 +176,7 @@ def build_bulletin_template(path: Path, created: dt.datetime) -> None:
     """The bundled 通报模板.docx: GB/T 9704 layout, the office's wording around placeholders."""
     document = gongwen.new_document(created)
     add = document.add_paragraph
-    add("{{ title }}", gongwen.STYLE_TITLE)
-    add("")
-    add("各有关单位：").paragraph_format.first_line_indent = 0
+    gongwen.add_head(document, "{{ title }}", "各有关单位：")
     add("根据《{{ plan_title }}》和每月报送工作安排，现将{{ year }}年{{ month }}月各单位工作进展报送情况"
         "通报如下。")
     add("一、报送情况", gongwen.STYLE_HEADING)
@@ -183,30 +192,26 @@ def build_bulletin_template(path: Path, created: dt.datetime) -> None:
     add("计划共{{ tasks }}项任务，按总体状态：{{ status_line }}。其中进度滞后{{ lagging }}项，"
         "已过完成时限尚未完成{{ overdue }}项。")
     add("（一）分类别情况", gongwen.STYLE_SUBHEADING)
-    for line in ("{%p for c in categories %}", "{{ c.number }}. {{ c.name }}：共{{ c.total }}项，{{ c.line }}。",
-                 "{%p endfor %}"):
-        add(line)
+    gongwen.add_loop_paragraphs(document, "c", "categories",
+                                "{{ c.number }}. {{ c.name }}：共{{ c.total }}项，{{ c.line }}。")
     add("（二）滞后及逾期任务", gongwen.STYLE_SUBHEADING)
-    for line in ("{%p for t in lagging_tasks %}",
-                 "{{ loop.index }}. 任务{{ t.id }}（{{ t.units }}）：{{ t.requirement }}"
-                 "总体状态为“{{ t.status }}”{{ t.overdue }}。{{ t.problems }}",
-                 "{%p else %}", "本期没有进度滞后或逾期的任务。", "{%p endfor %}"):
-        add(line)
+    gongwen.add_loop_paragraphs(document, "t", "lagging_tasks",
+                                "{{ loop.index }}. 任务{{ t.id }}（{{ t.units }}）：{{ t.requirement }}"
+                                "总体状态为“{{ t.status }}”{{ t.overdue }}。{{ t.problems }}")
+    add("{%p if not lagging_tasks %}")
+    add("本期没有进度滞后或逾期的任务。")
+    add("{%p endif %}")
     add("三、较上月变化", gongwen.STYLE_HEADING)
     add("{{ change_line }}")
-    for line in ("{%p for s in streaks %}",
-                 "任务{{ s.id }}（{{ s.units }}）已连续{{ s.months }}个月“{{ s.status }}”，请重点督促。",
-                 "{%p endfor %}"):
-        add(line)
+    gongwen.add_loop_paragraphs(document, "s", "streaks",
+                                "任务{{ s.id }}（{{ s.units }}）已连续{{ s.months }}个月“{{ s.status }}”，请重点督促。")
     add("四、下一步工作要求", gongwen.STYLE_HEADING)
     add("（一）未报送和逾期报送的单位要高度重视，明确专人负责，按时报送本单位任务进展。")
     add("（二）被退回修改的单位要按照退回通知逐项改正，尽快重新报送。")
     add("（三）进度滞后和已过完成时限的任务，牵头单位要会同配合单位分析原因，制定措施，确保按期完成。")
     add("")
     add("附件：各单位报送情况一览表").paragraph_format.first_line_indent = 0
-    add("")
-    add("{{ office }}", gongwen.STYLE_SIGNATURE)
-    add("{{ date }}", gongwen.STYLE_SIGNATURE)
+    gongwen.add_signature(document)
     heading = add("附件", gongwen.STYLE_HEADING)
     heading.paragraph_format.first_line_indent, heading.paragraph_format.page_break_before = 0, True
     add("各单位报送情况一览表", gongwen.STYLE_TITLE)
@@ -216,7 +221,108 @@ def build_bulletin_template(path: Path, created: dt.datetime) -> None:
     gongwen.save_document(document, path, created)
 
 
-DEFAULT_TEMPLATES = {BULLETIN_TEMPLATE: build_bulletin_template}
+# ---------------------------------------------------------------------------- notices to units
+
+RETURN_TEMPLATE, REMIND_TEMPLATE = "退回通知模板.docx", "催报通知模板.docx"
+COVER_TEMPLATE, REMIND_LIST_TEMPLATE = "下发通知模板.docx", "催报名单模板.docx"
+RETURN_FOLDER, REMIND_FOLDER = "退回通知", "催报通知"
+COVER_NAME, REMIND_LIST_NAME = "下发通知.docx", "催报名单.docx"
+
+
+def notice_name(unit_code: str, unit_name: str, kind: str) -> str:
+    """``S009_市财政局_退回修改通知.docx``: the code keeps names unique, the name tells the clerk."""
+    return f"{unit_code}_{safe_file_name(unit_name)}_{kind}.docx"
+
+
+def return_context(head: Letterhead, unit_name: str, file_name: str, findings: list[dict],
+                   resubmit_by: dt.date) -> dict:
+    """退回通知: ``findings`` as ``{severity, place, message, fix}`` in the words people read."""
+    return {**head.context(), "unit": unit_name, "file": file_name, "findings": findings,
+            "resubmit_by": chinese_date(resubmit_by)}
+
+
+def remind_context(head: Letterhead, unit_name: str, state: str, tasks: int, template: str) -> dict:
+    """催报通知 to one unit: ``state`` says what is missing (nothing sent, or a returned file)."""
+    return {**head.context(), "unit": unit_name, "state": state, "tasks": tasks, "template": template}
+
+
+def write_documents(folder: Path, template: Path, contexts: dict[str, dict], created: dt.datetime) -> list[Path]:
+    """One document per ``contexts`` entry (file name -> placeholders) into ``folder``; documents
+    of an earlier run not made again are removed (a unit that has since reported gets none)."""
+    if folder.is_dir():
+        for old in folder.glob("*.docx"):
+            if old.name not in contexts:
+                old.unlink()
+    paths = []
+    for name, context in sorted(contexts.items()):
+        gongwen.render_template(template, context, folder / name, created)
+        paths.append(folder / name)
+    return paths
+
+
+def build_return_template(path: Path, created: dt.datetime) -> None:
+    """The bundled 退回通知模板.docx."""
+    document = gongwen.new_document(created)
+    gongwen.add_head(document, "关于{{ unit }}{{ year }}年{{ month }}月进展报送表退回修改的通知", "{{ unit }}：")
+    document.add_paragraph("贵单位报送的《{{ plan_title }}》{{ year }}年{{ month }}月进展报送表（文件：{{ file }}）"
+                           "经检查，有以下问题需要修改：")
+    gongwen.add_loop_paragraphs(document, "f", "findings", "{{ loop.index }}. 【{{ f.severity }}】{{ f.place }}："
+                                "{{ f.message }}处理建议：{{ f.fix }}")
+    document.add_paragraph("请在原文件上直接改正（不要新建表格），确认表格上方“自查”格为0后，"
+                           "于{{ resubmit_by }}前重新报送。")
+    document.add_paragraph("联系人：{{ contact }}，联系电话：{{ phone }}，邮箱：{{ email }}。")
+    gongwen.add_signature(document)
+    gongwen.save_document(document, path, created)
+
+
+def build_remind_template(path: Path, created: dt.datetime) -> None:
+    """The bundled 催报通知模板.docx."""
+    document = gongwen.new_document(created)
+    gongwen.add_head(document, "关于催报{{ year }}年{{ month }}月任务进展的通知", "{{ unit }}：")
+    document.add_paragraph("按照《{{ plan_title }}》落实情况月度报送安排，各单位应于{{ deadline }}前报送"
+                           "{{ year }}年{{ month }}月任务进展。截至{{ date }}，贵单位{{ state }}。")
+    document.add_paragraph("贵单位承担{{ tasks }}项任务。请使用下发的填报表（{{ template }}）填写，"
+                           "尽快报送。")
+    document.add_paragraph("联系人：{{ contact }}，联系电话：{{ phone }}，邮箱：{{ email }}。")
+    gongwen.add_signature(document)
+    gongwen.save_document(document, path, created)
+
+
+def build_remind_list_template(path: Path, created: dt.datetime) -> None:
+    """The bundled 催报名单模板.docx: every unit still to report, with its contacts, for the office."""
+    document = gongwen.new_document(created)
+    document.add_paragraph("{{ year }}年{{ month }}月未报送单位名单", gongwen.STYLE_TITLE)
+    document.add_paragraph("")
+    document.add_paragraph("截至{{ date }}，应报送{{ expected }}个单位，尚有{{ units|length }}个单位未报送"
+                           "或退回修改后未重新报送（报送截止日为{{ deadline }}）：")
+    gongwen.add_loop_table(document, [("序号", "number", 12), ("单位名称", "name", 44), ("情况", "state", 30),
+                                      ("联系人", "contact", 22), ("联系电话", "phone", 26),
+                                      ("邮箱", "email", 32)], "u", "units")
+    gongwen.save_document(document, path, created)
+
+
+def build_cover_template(path: Path, created: dt.datetime) -> None:
+    """The bundled 下发通知模板.docx: the cover note sent with the month's fill-in workbooks."""
+    document = gongwen.new_document(created)
+    add = document.add_paragraph
+    gongwen.add_head(document, "关于报送{{ year }}年{{ month }}月任务进展的通知", "各有关单位：")
+    add("为做好《{{ plan_title }}》落实情况跟踪督办，现将{{ year }}年{{ month }}月进展填报表下发给你们"
+        "（共{{ units }}个单位，每个单位一份，只列本单位承担的任务）。请按以下要求填报：")
+    add("一、填报内容", gongwen.STYLE_HEADING)
+    add("请在填报表的白色单元格中逐项填写{{ columns }}，并填写表头的{{ header }}。上月已报送的内容已预先"
+        "填入，只需更新。灰色的任务内容请勿修改，请勿增删行和工作表。")
+    add("二、报送时间", gongwen.STYLE_HEADING)
+    add("请于{{ deadline }}前报送。")
+    add("三、报送方式", gongwen.STYLE_HEADING)
+    add("填报完成后，确认表格上方“自查”格为0，保存为 .xlsx 格式，通过电子邮件发送至{{ email }}。")
+    add("联系人：{{ contact }}，联系电话：{{ phone }}。")
+    gongwen.add_signature(document)
+    gongwen.save_document(document, path, created)
+
+
+DEFAULT_TEMPLATES = {BULLETIN_TEMPLATE: build_bulletin_template, RETURN_TEMPLATE: build_return_template,
+                     REMIND_TEMPLATE: build_remind_template, REMIND_LIST_TEMPLATE: build_remind_list_template,
+                     COVER_TEMPLATE: build_cover_template}
 
 
 def document_template(folder: Path, name: str, created: dt.datetime) -> Path:

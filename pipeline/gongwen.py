@@ -125,6 +125,28 @@ def _page_field(run) -> None:
         run._r.append(element)
 
 
+def add_head(document, title: str, recipient: str) -> None:
+    """The title (2号 小标宋, centred), a blank line, and the 主送 line flush left."""
+    document.add_paragraph(title, STYLE_TITLE)
+    document.add_paragraph("")
+    document.add_paragraph(recipient).paragraph_format.first_line_indent = 0
+
+
+def add_signature(document) -> None:
+    """The issuing office and the date, right-aligned four characters in, after a blank line."""
+    document.add_paragraph("")
+    document.add_paragraph("{{ office }}", STYLE_SIGNATURE)
+    document.add_paragraph("{{ date }}", STYLE_SIGNATURE)
+
+
+def add_loop_paragraphs(document, item: str, items: str, *lines: str) -> None:
+    """``lines`` repeated for each element of ``items`` (docxtpl's ``{%p for %}`` paragraphs)."""
+    document.add_paragraph(f"{{%p for {item} in {items} %}}")
+    for line in lines:
+        document.add_paragraph(line)
+    document.add_paragraph("{%p endfor %}")
+
+
 def add_loop_table(document, columns: list[tuple[str, str, float]], item: str, items: str) -> None:
     """A bordered table: a header row of labels, then one row per element of ``items``, each
     cell ``{{ item.field }}`` (columns are ``(label, field, width in mm)``)."""

@@ -12,7 +12,7 @@ from .demo import simulate_returns
 from .errors import InputError, PeriodError, PlanError, WorkspaceError
 from .identity import IDENTITY_SHEET
 from .ledger import Ledger
-from .merge import Consolidation, consolidate, replaced_tasks
+from .consolidate import Consolidation, consolidate, replaced_tasks
 from .parallel import run_jobs
 from .periods import chinese_date, split_period
 from .plan import Plan, read_plan

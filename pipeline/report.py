@@ -11,7 +11,7 @@ import pandas as pd
 
 from .findings import SEVERITY_WORDS, place
 from .form import FormSpec
-from .merge import NOT_REPORTED, RULES, Consolidation, UnitFeedback, feedback_by_unit, status_order
+from .consolidate import NOT_REPORTED, RULES, Consolidation, UnitFeedback, feedback_by_unit, status_order
 from .periods import chinese_date, previous_period
 from .plan import ROLES, Plan
 from .units import Registry

@@ -18,7 +18,7 @@ from pipeline import cycle, report, xlsxout
 from pipeline.cli import cli
 from pipeline.errors import OutputError
 from pipeline.ledger import Ledger
-from pipeline.merge import consolidate
+from pipeline.consolidate import consolidate
 from pipeline.workspace import Workspace
 
 from helpers import Counting, write_registry

@@ -13,10 +13,12 @@ import pandas as pd
 
 from .form import FormSpec
 from .periods import months_between, period_end, previous_period
-from .plan import Plan
+from .plan import ROLES, Plan
 from .units import Unit
 
 NOT_REPORTED = "未报送"
+LEAD = ROLES[0]  # 牵头
+DETAIL_SHEET = "明细"  # the report's long-form sheet, where texts cut short here are found whole
 TASK_REPLACED = "任务已调整"  # last month the plan had other work under this task ID
 STANDING = ("accepted", "returned")
 # 任务进展 shows every unit's texts up to about this many characters (lagging units first);
@@ -109,7 +111,7 @@ def overall_status(detail: pd.DataFrame, spec: FormSpec) -> pd.Series:
     rank = status_rank(spec)
     reported = detail[detail[spec.status_column].isin(rank)].copy()
     reported["rank"] = reported[spec.status_column].map(rank)
-    reported["is_lead"] = reported["role"] == "牵头"
+    reported["is_lead"] = reported["role"] == LEAD
     leads = reported[reported["is_lead"]]
     chosen = pd.concat([leads, reported[~reported["task_id"].isin(leads["task_id"])]])
     least = chosen.sort_values(["task_id", "rank"], kind="stable").groupby("task_id")[spec.status_column].first()
@@ -128,7 +130,7 @@ def _joined(rows: pd.DataFrame, column: str, spec: FormSpec, budget: int | None 
     lines, used = [], 0
     for shown, (name, text) in enumerate(zip(written["unit_name"], written[column])):
         if budget and used > budget:
-            lines.append(f"……其余 {len(written) - shown} 个单位的内容见“明细”表")
+            lines.append(f"……其余 {len(written) - shown} 个单位的内容见“{DETAIL_SHEET}”表")
             break
         lines.append(f"【{name}】{text}")
         used += len(lines[-1])
@@ -148,7 +150,7 @@ def tasks_frame(detail: pd.DataFrame, spec: FormSpec, status: pd.Series, period:
     records = []
     for task_id, rows in detail.groupby("task_id", sort=False):
         first = rows.iloc[0]
-        leads = rows[rows["role"] == "牵头"]
+        leads = rows[rows["role"] == LEAD]
         deadline_date = first["deadline_date"]
         overdue = bool(deadline_date) and deadline_date < end and status[task_id] != spec.done
         records.append({

@@ -53,6 +53,7 @@ LIGHTS = {"done": ("#C6EFCE", "#006100"), "on_track": ("#DDEBF7", "#1F4E78"),
           "not_reported": ("#E7E6E6", "#3A3838")}
 YES, NO = "是", "否"
 TASK_ID = Column("任务编号", 8, "center")
+OVERALL_STATUS = Column("总体状态", 10, "center")
 
 
 @dataclass(frozen=True)
@@ -67,23 +68,23 @@ class Sheet:
     lights: tuple[str, ...] = ()  # labels of the columns coloured by status
 
 
-def write_sheet(workbook, styles: Styles, sheet: Sheet, lights: dict[str, object] | None = None) -> None:
+def write_sheet(workbook, styles: Styles, sheet: Sheet, formats: dict[str, object] | None = None) -> None:
     """Draw a described sheet: a titled, filtered, print-ready table, its status columns coloured
-    with ``lights`` (``status_formats``)."""
+    with the traffic-light ``formats`` (``status_formats``)."""
     worksheet = workbook.add_worksheet(sheet.name)
     top = write_table(worksheet, styles, sheet.columns, sheet.rows, title=sheet.title, subtitle=sheet.subtitle)
     labels = [column.label for column in sheet.columns]
     for label in sheet.lights:
-        highlight_values(worksheet, top + 1, top + max(len(sheet.rows), 1), labels.index(label), lights)
+        highlight_values(worksheet, top + 1, top + max(len(sheet.rows), 1), labels.index(label), formats)
 
 
 def write_sheets(path: Path, created: dt.datetime, sheets: list[Sheet], spec: FormSpec | None = None) -> None:
     """A workbook of described sheets; with ``spec``, their status columns take traffic lights."""
     with atomic_workbook(path, created) as workbook:
         styles = Styles(workbook)
-        lights = status_formats(styles, spec) if spec else None
+        formats = status_formats(styles, spec) if spec else None
         for sheet in sheets:
-            write_sheet(workbook, styles, sheet, lights)
+            write_sheet(workbook, styles, sheet, formats)
 
 
 def _framed(sheets: list[Sheet], subtitle: str, prefix: str = "") -> list[Sheet]:
@@ -215,7 +216,7 @@ class SummaryPage:
     sheet: object
     styles: Styles
     spec: FormSpec
-    lights: dict[str, object]
+    formats: dict[str, object]  # traffic lights
     section: object  # the format of a block's heading
 
     def heading(self, row: int, text: str) -> int:
@@ -249,13 +250,13 @@ class SummaryPage:
 
 
 def write_summary_sheet(workbook, styles: Styles, c: Consolidation, spec: FormSpec, title: str,
-                        deadline: str, lights: dict[str, object]) -> None:
+                        deadline: str, formats: dict[str, object]) -> None:
     """总体情况: the one printable page leaders read first, its blocks laid out top to bottom."""
     sheet = workbook.add_worksheet(SUMMARY_SHEET)
     for col, width in enumerate(SUMMARY_WIDTHS):
         sheet.set_column(col, col, width)
     section = styles.add(bordered=False, bold=True, font_name=HEADING_FONT, font_size=12)
-    page = SummaryPage(workbook, sheet, styles, spec, lights, section)
+    page = SummaryPage(workbook, sheet, styles, spec, formats, section)
     first = row = _title_block(page, c, 0, title, deadline) + GAP
     row = _reporting_block(page, c, row) + GAP
     row = _status_block(page, c, row, chart_row=first) + GAP
@@ -300,7 +301,7 @@ def _status_block(page: SummaryPage, c: Consolidation, row: int, chart_row: int)
     data = page.table(page.heading(row, "二、任务总体状态"), ["总体状态", "任务数", "占比"], rows,
                       ["text", "number", "percent"])
     words = range(data.start, data.start + len(order))
-    highlight_values(page.sheet, words.start, words.stop - 1, 0, page.lights)
+    highlight_values(page.sheet, words.start, words.stop - 1, 0, page.formats)
     page.sheet.merge_range(data.stop, 0, data.stop, 2, f"其中进度滞后 {s['lagging']} 项，逾期 {s['overdue']} 项。",
                            page.styles.note)
     pie = page.workbook.add_chart({"type": "pie"})
@@ -367,21 +368,21 @@ def write_consolidated(c: Consolidation, spec: FormSpec, title: str, deadline: s
               changes_sheet(c), detail_sheet(c, spec)]
     with atomic_workbook(path, created) as workbook:
         styles = Styles(workbook)
-        lights = status_formats(styles, spec)
-        write_summary_sheet(workbook, styles, c, spec, title, deadline, lights)
+        formats = status_formats(styles, spec)
+        write_summary_sheet(workbook, styles, c, spec, title, deadline, formats)
         for sheet in _framed(sheets, subtitle, f"{title}　"):
-            write_sheet(workbook, styles, sheet, lights)
+            write_sheet(workbook, styles, sheet, formats)
 
 
 def tasks_sheet(c: Consolidation) -> Sheet:
     return Sheet(TASKS_SHEET, TASKS_SHEET, [
         TASK_ID, Column("类别", 14, "wrap"), Column("具体要求", 36, "wrap"), Column("牵头单位", 12, "wrap"),
-        Column("总体状态", 10, "center"), Column("牵头单位进展", 36, "wrap"), Column("各单位进展", 70, "wrap"),
+        OVERALL_STATUS, Column("牵头单位进展", 36, "wrap"), Column("各单位进展", 70, "wrap"),
         Column("存在问题", 34, "wrap"), Column("下一步计划", 34, "wrap"), Column("完成时限", 10, "wrap"),
         Column("逾期", 6, "center"), Column("已报/应报", 9, "center"),
     ], [[t.task_id, t.category, t.requirement, t.lead, t.status, t.lead_progress, t.progress, t.problems,
          t.next_steps, t.deadline, _yes(t.overdue), f"{t.reported}/{t.units}"] for t in c.tasks.itertuples()],
-        lights=("总体状态",))
+        lights=(OVERALL_STATUS.label,))
 
 
 def units_sheet(c: Consolidation, spec: FormSpec) -> Sheet:
@@ -416,11 +417,11 @@ def _streaks(c: Consolidation) -> dict[str, str]:
 def lagging_sheet(c: Consolidation) -> Sheet:
     streak = _streaks(c)
     return Sheet(LAGGING_SHEET, LAGGING_SHEET, [
-        TASK_ID, Column("具体要求", 40, "wrap"), Column("牵头单位", 12, "wrap"), Column("总体状态", 10, "center"),
+        TASK_ID, Column("具体要求", 40, "wrap"), Column("牵头单位", 12, "wrap"), OVERALL_STATUS,
         Column("逾期", 6, "center"), Column("完成时限", 10, "wrap"), Column("报告滞后的单位", 24, "wrap"),
         Column("连续情况", 16, "wrap"), Column("存在问题", 40, "wrap"),
     ], [[t.task_id, t.requirement, t.lead, t.status, _yes(t.overdue), t.deadline, t.lagging_units,
-         streak.get(t.task_id, ""), t.problems] for t in c.lagging.itertuples()], lights=("总体状态",))
+         streak.get(t.task_id, ""), t.problems] for t in c.lagging.itertuples()], lights=(OVERALL_STATUS.label,))
 
 
 def missing_sheet(c: Consolidation) -> Sheet:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .consolidate import (DETAIL_SHEET, LEAD, NOT_REPORTED, RULES, Consolidation, UnitFeedback,
-                          feedback_by_unit, status_order)
+from .consolidate import (DETAIL_SHEET, LEAD, NOT_REPORTED, Consolidation, UnitFeedback, feedback_by_unit, rules,
+                          status_order)
 from .findings import SEVERITY_WORDS, place
 from .form import FormSpec
 from .periods import chinese_date, previous_period
@@ -264,7 +264,7 @@ def write_summary_sheet(workbook, styles: Styles, c: Consolidation, spec: FormSp
     if len(c.trend) >= 2:
         row = _trend_block(page, c, row) + GAP
     row = _urgent_block(page, c, row) + GAP
-    page.paragraphs(page.heading(row, "说明"), list(RULES), styles.small, sum(SUMMARY_WIDTHS) * 1.2)
+    page.paragraphs(page.heading(row, "说明"), list(rules(spec)), styles.small, sum(SUMMARY_WIDTHS) * 1.2)
     sheet.set_paper(9)  # A4
     sheet.fit_to_pages(1, 1)
     sheet.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
@@ -302,7 +302,7 @@ def _status_block(page: SummaryPage, c: Consolidation, row: int, chart_row: int)
                       ["text", "number", "percent"])
     words = range(data.start, data.start + len(order))
     highlight_values(page.sheet, words.start, words.stop - 1, 0, page.formats)
-    page.sheet.merge_range(data.stop, 0, data.stop, 2, f"其中进度滞后 {s['lagging']} 项，逾期 {s['overdue']} 项。",
+    page.sheet.merge_range(data.stop, 0, data.stop, 2, f"其中{page.spec.lagging} {s['lagging']} 项，逾期 {s['overdue']} 项。",
                            page.styles.note)
     pie = page.workbook.add_chart({"type": "pie"})
     pie.add_series({
@@ -346,7 +346,7 @@ def _trend_block(page: SummaryPage, c: Consolidation, row: int) -> int:
     for col, word in enumerate(shown, start=1):
         line.add_series({"name": word, "categories": page.cells(data, 0), "values": page.cells(data, col),
                          "marker": {"type": "circle"}, "line": {"color": page.colour(word, 1)}})
-    line.set_title({"name": "已完成与滞后任务数的变化", "name_font": {"size": 11}})
+    line.set_title({"name": f"{page.spec.done}与滞后任务数的变化", "name_font": {"size": 11}})
     line.set_legend({"position": "bottom"})
     page.sheet.insert_chart(top, 3, line, {"x_scale": 0.78, "y_scale": 0.75, "x_offset": 10})
     return max(data.stop, top + TREND_CHART_ROWS)

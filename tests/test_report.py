@@ -179,6 +179,28 @@ def test_a_column_the_office_adds_without_a_role_reaches_the_detail_and_the_feed
     assert [(r["任务编号"], r[label]) for r in feedback] == [("1-1", None), ("1-2", "30")]
 
 
+
+def test_the_report_takes_keys_labels_and_status_words_from_the_spec(ledger_workspace):
+    text = ledger_workspace.spec_path.read_text(encoding="utf-8")
+    ledger_workspace.spec_path.write_text(text.replace("进度滞后", "滞后").replace("存在问题及困难", "困难和问题")
+                                          .replace('key = "problems"', 'key = "difficulties"'), encoding="utf-8")
+    db = sqlite3.connect(ledger_workspace.ledger_path)
+    db.execute("UPDATE answers SET value = '滞后' WHERE value = '进度滞后'")
+    db.execute("UPDATE answers SET field = 'difficulties' WHERE field = 'problems'")
+    db.commit()
+    db.close()
+    path = cycle.report_period(ledger_workspace, PERIOD).report
+    problems = sheet_rows(path, report.PROBLEMS_SHEET, "任务编号")
+    assert [(r["任务编号"], r["状态"], r["困难和问题"]) for r in problems] == [
+        ("1-1", "滞后", INJECTION), ("1-2", "已完成", "@SUM(1)")]
+    lagging = sheet_rows(path, report.LAGGING_SHEET, "任务编号")
+    assert [(r["任务编号"], r["报告滞后的单位"], r["存在问题"]) for r in lagging] == [
+        ("1-1", "乙局", f"【乙局】{INJECTION}")]
+    summary = openpyxl.load_workbook(path)[report.SUMMARY_SHEET]
+    texts = {value for row in summary.iter_rows(values_only=True) for value in row if isinstance(value, str)}
+    assert {"滞后", "其中滞后 0 项，逾期 1 项。", "状态由落后到领先依次为：未启动、滞后、序时推进、已完成。"} <= texts
+
+
 def test_rerun_gives_the_same_report_and_a_crash_leaves_the_old_one(ledger_workspace, monkeypatch):
     first = cycle.report_period(ledger_workspace, PERIOD).report.read_bytes()
     assert cycle.report_period(ledger_workspace, PERIOD).report.read_bytes() == first

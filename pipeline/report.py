@@ -108,7 +108,6 @@ def _yes(flag: bool) -> str:
     return YES if flag else ""
 
 
-
 def _answer_columns(spec: FormSpec, text_width: float, text_kind: str) -> list[Column]:
     """A column per input column of the form, under its label: the units' answers."""
     return [Column(col.label, 10 if col.type in ("choice", "percent") else text_width,

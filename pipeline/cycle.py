@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .collect import CollectResult, FileOutcome, collect, outcome_from
 from . import gongwen
+from .consolidate import STANDING, Consolidation, consolidate, replaced_tasks
 from .demo import simulate_returns
 from .documents import (BULLETIN_NAME, BULLETIN_TEMPLATE, COVER_NAME, COVER_TEMPLATE, DEFAULT_TEMPLATES,
                         REMIND_FOLDER, REMIND_LIST_NAME, REMIND_LIST_TEMPLATE, REMIND_TEMPLATE, Letterhead,
@@ -17,7 +18,6 @@ from .errors import InputError, PeriodError, PlanError, WorkspaceError
 from .identity import IDENTITY_SHEET
 from .ledger import Ledger
 from .mail import MAIL_FOLDER, Draft, cover_mail, remind_mail, write_drafts
-from .merge import STANDING, Consolidation, consolidate, replaced_tasks
 from .parallel import run_jobs
 from .periods import chinese_date, split_period
 from .plan import Plan, read_plan

@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import gongwen
 from .form import FormSpec
-from .merge import Consolidation
+from .consolidate import Consolidation
 from .periods import chinese_date, short_date, split_period
 from .workspace import safe_file_name
 

@@ -1,17 +1,23 @@
-"""Laying out the office's workbooks: plan breakdown, validation results, consolidated report, feedback."""
+"""Laying out the office's workbooks: plan breakdown, validation results, consolidated report, feedback.
+
+Every table sheet is described as data (a ``Sheet``: name, title, columns, rows, the columns
+coloured by status), built by one function per sheet, and drawn by one writer, ``write_sheet``.
+The one-page 总体情况 is laid out block by block with a running row cursor.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
+from .consolidate import (DETAIL_SHEET, LEAD, NOT_REPORTED, Consolidation, UnitFeedback, feedback_by_unit, rules,
+                          status_order)
 from .findings import SEVERITY_WORDS, place
 from .form import FormSpec
-from .merge import NOT_REPORTED, RULES, Consolidation, UnitFeedback, feedback_by_unit, status_order
 from .periods import chinese_date, previous_period
 from .plan import ROLES, Plan
 from .units import Registry
@@ -20,78 +26,138 @@ from .workspace import safe_file_name
 from .xlsxout import (HEADING_FONT, Column, Styles, atomic_workbook, highlight_values, row_height,
                       write_cell, write_table)
 
+# The files and folders written; cycle puts them in place.
 BREAKDOWN_NAME = "任务分解表.xlsx"
+VALIDATION_NAME = "校验结果.xlsx"
+REPORT_NAME = "汇总报告.xlsx"
+FEEDBACK_FOLDER = "反馈"
 
+# Sheet names (Excel: at most 31 characters). 明细 is named in consolidate, whose texts point to it.
+PLAN_TASKS_SHEET, ASSIGNMENTS_SHEET, UNIT_TASKS_SHEET = "任务清单", "任务分工", "单位任务数"
+FILES_SHEET, FINDINGS_SHEET = "文件", "问题"
+SUMMARY_SHEET = "总体情况"
+TASKS_SHEET = "任务进展"
+UNITS_SHEET = "单位报送情况"
+PROBLEMS_SHEET = "问题清单"
+LAGGING_SHEET = "滞后及逾期任务"
+MISSING_SHEET = "未报送单位"
+CHANGES_SHEET = "较上月变化"
+OWN_SHEET = "本单位情况"
+REPORT_SHEETS = (SUMMARY_SHEET, TASKS_SHEET, UNITS_SHEET, PROBLEMS_SHEET, LAGGING_SHEET, MISSING_SHEET,
+                 CHANGES_SHEET, DETAIL_SHEET)
+FEEDBACK_SHEETS = (OWN_SHEET, TASKS_SHEET, FINDINGS_SHEET)
+
+# Traffic lights: background and text colour by the part a status plays.
+LIGHTS = {"done": ("#C6EFCE", "#006100"), "on_track": ("#DDEBF7", "#1F4E78"),
+          "lagging": ("#FFC7CE", "#9C0006"), "not_started": ("#FFEB9C", "#9C5700"),
+          "not_reported": ("#E7E6E6", "#3A3838")}
+YES, NO = "是", "否"
+TASK_ID = Column("任务编号", 8, "center")
+OVERALL_STATUS = Column("总体状态", 10, "center")
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A table sheet as data; ``write_sheet`` draws it."""
+
+    name: str
+    title: str
+    columns: list[Column]
+    rows: list[list[object]]
+    subtitle: str = ""
+    lights: tuple[str, ...] = ()  # labels of the columns coloured by status
+
+
+def write_sheet(workbook, styles: Styles, sheet: Sheet, formats: dict[str, object] | None = None) -> None:
+    """Draw a described sheet: a titled, filtered, print-ready table, its status columns coloured
+    with the traffic-light ``formats`` (``status_formats``)."""
+    worksheet = workbook.add_worksheet(sheet.name)
+    top = write_table(worksheet, styles, sheet.columns, sheet.rows, title=sheet.title, subtitle=sheet.subtitle)
+    labels = [column.label for column in sheet.columns]
+    for label in sheet.lights:
+        highlight_values(worksheet, top + 1, top + max(len(sheet.rows), 1), labels.index(label), formats)
+
+
+def write_sheets(path: Path, created: dt.datetime, sheets: list[Sheet], spec: FormSpec | None = None) -> None:
+    """A workbook of described sheets; with ``spec``, their status columns take traffic lights."""
+    with atomic_workbook(path, created) as workbook:
+        styles = Styles(workbook)
+        formats = status_formats(styles, spec) if spec else None
+        for sheet in sheets:
+            write_sheet(workbook, styles, sheet, formats)
+
+
+def _framed(sheets: list[Sheet], subtitle: str, prefix: str = "") -> list[Sheet]:
+    """The sheets of one workbook under their shared title prefix and subtitle."""
+    return [replace(s, title=prefix + s.title, subtitle=subtitle + s.subtitle) for s in sheets]
+
+
+def status_formats(styles: Styles, spec: FormSpec) -> dict[str, object]:
+    """The traffic-light format of every status word, the same in every sheet."""
+    return {word: styles.add(bordered=False, bg_color=LIGHTS[_part(word, spec)][0],
+                             font_color=LIGHTS[_part(word, spec)][1])
+            for word in status_order(spec)}
+
+
+def _part(word: str, spec: FormSpec) -> str:
+    return {spec.done: "done", spec.lagging: "lagging", spec.not_started: "not_started",
+            NOT_REPORTED: "not_reported"}.get(word, "on_track")
+
+
+def _yes(flag: bool) -> str:
+    return YES if flag else ""
+
+
+def _answer_columns(spec: FormSpec, text_width: float, text_kind: str) -> list[Column]:
+    """A column per input column of the form, under its label: the units' answers."""
+    return [Column(col.label, 10 if col.type in ("choice", "percent") else text_width,
+                   "number" if col.type == "percent" else text_kind) for col in spec.input_columns]
+
+
+def _answers(row: dict, spec: FormSpec) -> list[object]:
+    """A 明细 row's answers, in the order of ``_answer_columns``."""
+    return [None if pd.isna(row[col.key]) else row[col.key] for col in spec.input_columns]
+
+
+# ---------------------------------------------------------------------------- 任务分解表
 
 def write_plan_breakdown(plan: Plan, registry: Registry, path: Path, created: dt.datetime) -> None:
     """Tasks, task × unit assignments with roles, and per-unit task counts, ready to print."""
     subtitle = f"来源：{plan.source}　计划版本：{plan.version}　共 {len(plan.tasks)} 项任务"
-    with atomic_workbook(path, created) as workbook:
-        styles = Styles(workbook)
-        write_table(
-            workbook.add_worksheet("任务清单"),
-            styles,
-            [
-                Column("任务编号", 9, "center"),
-                Column("工作任务", 22, "wrap"),
-                Column("具体要求", 60, "wrap"),
-                Column("责任单位（原文）", 36, "wrap"),
-                Column("牵头单位", 16, "wrap"),
-                Column("完成时限", 12, "wrap"),
-                Column("截止日期", 11, "center"),
-                Column("单位数", 8, "number"),
-            ],
-            [
-                [
-                    task.id,
-                    task.category,
-                    task.requirement,
-                    task.responsibility,
-                    "、".join(a.name for a in task.units if a.role == "牵头"),
-                    task.deadline or "",
-                    task.deadline_date or "",
-                    len(task.units),
-                ]
-                for task in plan.tasks
-            ],
-            title=f"{plan.title} 任务分解表",
-            subtitle=subtitle,
-        )
-        write_table(
-            workbook.add_worksheet("任务分工"),
-            styles,
-            [
-                Column("任务编号", 9, "center"),
-                Column("单位编码", 10, "center"),
-                Column("单位名称", 24),
-                Column("本单位职责", 11, "center"),
-                Column("具体要求", 70, "wrap"),
-            ],
-            [[t.id, a.code, a.name, a.role, t.requirement] for t in plan.tasks for a in t.units],
-            title="任务分工（任务 × 单位）",
-            subtitle=subtitle,
-        )
-        counts = {unit.code: dict.fromkeys(ROLES, 0) for unit in registry.units}
-        for task in plan.tasks:
-            for a in task.units:
-                counts[a.code][a.role] += 1
-        write_table(
-            workbook.add_worksheet("单位任务数"),
-            styles,
-            [Column("单位编码", 10, "center"), Column("单位名称", 24)]
-            + [Column(role, 9, "number") for role in ROLES]
-            + [Column("合计", 9, "number")],
-            [
-                [unit.code, unit.name, *counts[unit.code].values(), sum(counts[unit.code].values())]
-                for unit in registry.units
-            ],
-            title="各单位承担任务数",
-            subtitle=subtitle,
-        )
+    write_sheets(path, created, _framed([plan_tasks_sheet(plan), assignments_sheet(plan),
+                                         unit_tasks_sheet(plan, registry)], subtitle))
 
 
-VALIDATION_NAME = "校验结果.xlsx"
+def plan_tasks_sheet(plan: Plan) -> Sheet:
+    return Sheet(PLAN_TASKS_SHEET, f"{plan.title} 任务分解表", [
+        Column("任务编号", 9, "center"), Column("工作任务", 22, "wrap"), Column("具体要求", 60, "wrap"),
+        Column("责任单位（原文）", 36, "wrap"), Column("牵头单位", 16, "wrap"), Column("完成时限", 12, "wrap"),
+        Column("截止日期", 11, "center"), Column("单位数", 8, "number"),
+    ], [[task.id, task.category, task.requirement, task.responsibility,
+         "、".join(a.name for a in task.units if a.role == LEAD), task.deadline or "", task.deadline_date or "",
+         len(task.units)] for task in plan.tasks])
 
+
+def assignments_sheet(plan: Plan) -> Sheet:
+    return Sheet(ASSIGNMENTS_SHEET, "任务分工（任务 × 单位）", [
+        Column("任务编号", 9, "center"), Column("单位编码", 10, "center"), Column("单位名称", 24),
+        Column("本单位职责", 11, "center"), Column("具体要求", 70, "wrap"),
+    ], [[t.id, a.code, a.name, a.role, t.requirement] for t in plan.tasks for a in t.units])
+
+
+def unit_tasks_sheet(plan: Plan, registry: Registry) -> Sheet:
+    counts = {unit.code: dict.fromkeys(ROLES, 0) for unit in registry.units}
+    for task in plan.tasks:
+        for a in task.units:
+            counts[a.code][a.role] += 1
+    return Sheet(UNIT_TASKS_SHEET, "各单位承担任务数", [
+        Column("单位编码", 10, "center"), Column("单位名称", 24), *(Column(role, 9, "number") for role in ROLES),
+        Column("合计", 9, "number"),
+    ], [[unit.code, unit.name, *counts[unit.code].values(), sum(counts[unit.code].values())]
+        for unit in registry.units])
+
+
+# ---------------------------------------------------------------------------- 校验结果
 
 def write_validation(result, units: dict, path: Path, created: dt.datetime) -> None:
     """校验结果.xlsx: one row per file, one per finding, and the units that have not reported."""
@@ -101,39 +167,22 @@ def write_validation(result, units: dict, path: Path, created: dt.datetime) -> N
     subtitle = (f"报送期 {result.period}：应报 {len(result.expected)} 个单位，收到文件 {len(result.files)} 份，"
                 f"通过 {result.count('accepted')}，退回 {result.count('returned')}，拒收 {result.count('rejected')}，"
                 f"未报送 {len(result.missing)} 个单位")
-    with atomic_workbook(path, created) as workbook:
-        styles = Styles(workbook)
-        write_table(
-            workbook.add_worksheet("文件"),
-            styles,
-            [Column("单位", 24, "wrap"), Column("文件", 40, "wrap"), Column("状态", 10, "center"),
-             Column("错误数", 8, "number"), Column("提醒数", 8, "number"), Column("SHA-256", 20)],
-            [[unit_name(f.unit_code), f.file, STATUS_WORDS[f.status],
-              sum(x.severity == "error" for x in f.findings), sum(x.severity == "warning" for x in f.findings),
-              f.sha256[:16]] for f in result.files],
-            title=f"{result.period} 报送文件校验结果",
-            subtitle=subtitle,
-        )
-        write_table(
-            workbook.add_worksheet("问题"),
-            styles,
-            [Column("单位", 20, "wrap"), Column("文件", 30, "wrap"), Column("位置", 18, "wrap"),
-             Column("问题", 50, "wrap"), Column("级别", 8, "center"), Column("处理建议", 40, "wrap")],
-            [[unit_name(f.unit_code), f.file, x.place, x.message,
-              SEVERITY_WORDS[x.severity], x.fix] for f in result.files for x in f.findings],
-            title=f"{result.period} 问题清单",
-            subtitle=subtitle,
-        )
-        write_table(
-            workbook.add_worksheet("未报送单位"),
-            styles,
-            [Column("单位编码", 10, "center"), Column("单位名称", 24), Column("联系人", 14),
-             Column("联系电话", 16), Column("邮箱", 26)],
-            [[code, unit_name(code), units[code].contact, units[code].phone, units[code].email]
-             for code in result.missing if code in units],
-            title=f"{result.period} 未报送单位",
-            subtitle=subtitle,
-        )
+    files = Sheet(FILES_SHEET, "报送文件校验结果", [
+        Column("单位", 24, "wrap"), Column("文件", 40, "wrap"), Column("状态", 10, "center"),
+        Column("错误数", 8, "number"), Column("提醒数", 8, "number"), Column("SHA-256", 20),
+    ], [[unit_name(f.unit_code), f.file, STATUS_WORDS[f.status], sum(x.severity == "error" for x in f.findings),
+         sum(x.severity == "warning" for x in f.findings), f.sha256[:16]] for f in result.files])
+    findings = Sheet(FINDINGS_SHEET, "问题清单", [
+        Column("单位", 20, "wrap"), Column("文件", 30, "wrap"), Column("位置", 18, "wrap"),
+        Column("问题", 50, "wrap"), Column("级别", 8, "center"), Column("处理建议", 40, "wrap"),
+    ], [[unit_name(f.unit_code), f.file, x.place, x.message, SEVERITY_WORDS[x.severity], x.fix]
+        for f in result.files for x in f.findings])
+    missing = Sheet(MISSING_SHEET, "未报送单位", [
+        Column("单位编码", 10, "center"), Column("单位名称", 24), Column("联系人", 14), Column("联系电话", 16),
+        Column("邮箱", 26),
+    ], [[code, unit_name(code), units[code].contact, units[code].phone, units[code].email]
+        for code in result.missing if code in units])
+    write_sheets(path, created, _framed([files, findings, missing], subtitle, f"{result.period} "))
 
 
 def return_notice(outcome, unit_name: str, period: str) -> str:
@@ -148,236 +197,262 @@ def return_notice(outcome, unit_name: str, period: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-# ---------------------------------------------------------------------------- consolidated report
+# ---------------------------------------------------------------------------- 汇总报告: 总体情况
 
-REPORT_NAME = "汇总报告.xlsx"
-FEEDBACK_FOLDER = "反馈"
-# Traffic lights: background and text colour by the part a status plays.
-LIGHTS = {"done": ("#C6EFCE", "#006100"), "on_track": ("#DDEBF7", "#1F4E78"),
-          "lagging": ("#FFC7CE", "#9C0006"), "not_started": ("#FFEB9C", "#9C5700"),
-          "not_reported": ("#E7E6E6", "#3A3838")}
 SUMMARY_WIDTHS = (34, 10, 10, 10, 10, 10, 10)  # 总体情况: fits one A4 page, portrait
+LAST_COL = len(SUMMARY_WIDTHS) - 1
+GAP = 1  # blank rows between blocks
+BAR_CHART_ROWS = 15  # rows the category chart covers
+TREND_CHART_ROWS = 12  # rows the trend chart beside its table covers
+CHART_BORDER = {"color": "#7F7F7F"}
 
 
-def status_formats(styles: Styles, spec: FormSpec) -> dict[str, object]:
-    """The traffic-light format of every status word, the same in every sheet."""
-    return {word: styles.add(bordered=False, bg_color=LIGHTS[_part(word, spec)][0],
-                             font_color=LIGHTS[_part(word, spec)][1])
-            for word in status_order(spec)}
+@dataclass(frozen=True)
+class SummaryPage:
+    """The 总体情况 sheet being laid out; each block draws from a row and returns the next free one."""
 
+    workbook: object
+    sheet: object
+    styles: Styles
+    spec: FormSpec
+    formats: dict[str, object]  # traffic lights
+    section: object  # the format of a block's heading
 
-def _lights(sheet, formats, top: int, rows: int, col: int) -> None:
-    highlight_values(sheet, top + 1, top + max(rows, 1), col, formats)
+    def heading(self, row: int, text: str) -> int:
+        self.sheet.write_string(row, 0, text, self.section)
+        return row + 1
+
+    def table(self, top: int, header: list[str], rows: list, kinds: list[str]) -> range:
+        """A small bordered table, its header at ``top``; returns the rows of its data."""
+        for col, label in enumerate(header):
+            self.sheet.write_string(top, col, label, self.styles.header)
+        for row, values in enumerate(rows, start=top + 1):
+            for col, (value, kind) in enumerate(zip(values, kinds)):
+                write_cell(self.sheet, row, col, value, self.styles.by_kind[kind])
+        return range(top + 1, top + 1 + len(rows))
+
+    def paragraphs(self, row: int, texts: list[str], fmt, width: float) -> int:
+        """One text per row across the page, each row as high as its text needs."""
+        for text in texts:
+            self.sheet.merge_range(row, 0, row, LAST_COL, text, fmt)
+            self.sheet.set_row(row, row_height([(text, width)]))
+            row += 1
+        return row
+
+    def cells(self, rows: range, col: int) -> list:
+        """A chart's reference to the cells of ``rows`` in column ``col``."""
+        return [SUMMARY_SHEET, rows.start, col, rows.stop - 1, col]
+
+    def colour(self, word: str, which: int = 0) -> str:
+        """The traffic-light background (0) or text (1) colour of a status word."""
+        return LIGHTS[_part(word, self.spec)][which]
 
 
 def write_summary_sheet(workbook, styles: Styles, c: Consolidation, spec: FormSpec, title: str,
-                        deadline: str, formats) -> None:
-    """总体情况: the one printable page leaders read first."""
-    sheet = workbook.add_worksheet("总体情况")
-    last = len(SUMMARY_WIDTHS) - 1
+                        deadline: str, formats: dict[str, object]) -> None:
+    """总体情况: the one printable page leaders read first, its blocks laid out top to bottom."""
+    sheet = workbook.add_worksheet(SUMMARY_SHEET)
     for col, width in enumerate(SUMMARY_WIDTHS):
         sheet.set_column(col, col, width)
     section = styles.add(bordered=False, bold=True, font_name=HEADING_FONT, font_size=12)
-    sheet.merge_range(0, 0, 0, last, title, styles.title)
-    sheet.set_row(0, 28)
-    sheet.merge_range(1, 0, 1, last, f"报送期：{c.period}　报送截止：{deadline}　"
-                      f"数据来源：各单位通过校验的填报表（详见“明细”表）", styles.subtitle)
-    s = c.summary
-    rate = _share
-    order = status_order(spec)
-
-    sheet.write_string(3, 0, "一、报送情况", section)
-    rows = [("应报单位", s["expected"], 1.0 if s["expected"] else 0), ("已报送", s["reported"], rate(s["reported"], s["expected"])),
-            ("按时报送", s["on_time"], rate(s["on_time"], s["expected"])),
-            ("退回修改", s["returned"], rate(s["returned"], s["expected"])),
-            ("未报送", s["missing"], rate(s["missing"], s["expected"]))]
-    _small_table(sheet, styles, 4, ["项目", "单位数", "比例"], rows, ["text", "number", "percent"])
-
-    sheet.write_string(11, 0, "二、任务总体状态", section)
-    status_rows = [(word, int(n), rate(int(n), s["tasks"])) for word, n in c.status_counts.items()]
-    status_rows.append(("合计", s["tasks"], 1.0 if s["tasks"] else 0))
-    _small_table(sheet, styles, 12, ["总体状态", "任务数", "占比"], status_rows, ["text", "number", "percent"])
-    highlight_values(sheet, 13, 13 + len(order) - 1, 0, formats)
-    note_row = 13 + len(status_rows)
-    sheet.merge_range(note_row, 0, note_row, 2,
-                      f"其中进度滞后 {s['lagging']} 项，逾期 {s['overdue']} 项。", styles.note)
-    pie = workbook.add_chart({"type": "pie"})
-    pie.add_series({
-        "name": "任务总体状态",
-        "categories": ["总体情况", 13, 0, 12 + len(order), 0],
-        "values": ["总体情况", 13, 1, 12 + len(order), 1],
-        "points": [{"fill": {"color": LIGHTS[_part(word, spec)][0]}, "border": {"color": "#7F7F7F"}} for word in order],
-        "data_labels": {"value": True, "category": True, "leader_lines": True},
-    })
-    pie.set_title({"name": "任务总体状态", "name_font": {"size": 11}})
-    pie.set_legend({"none": True})
-    sheet.insert_chart(3, 3, pie, {"x_scale": 0.78, "y_scale": 1.15, "x_offset": 10})
-
-    top = note_row + 2
-    sheet.write_string(top, 0, "三、分类别任务状态", section)
-    category_rows = [[f"{number}. {name}", *map(int, counts)] for number, name, counts in
-                     zip(c.categories["category_no"], c.categories["category"], c.categories[order].values.tolist())]
-    header = ["类别", *order]
-    _small_table(sheet, styles, top + 1, header, category_rows, ["wrap", *["number"] * len(order)])
-    bar = workbook.add_chart({"type": "bar", "subtype": "stacked"})
-    first, last_row = top + 2, top + 1 + len(category_rows)
-    for offset, word in enumerate(order, start=1):
-        bar.add_series({"name": ["总体情况", top + 1, offset], "categories": ["总体情况", first, 0, last_row, 0],
-                        "values": ["总体情况", first, offset, last_row, offset],
-                        "fill": {"color": LIGHTS[_part(word, spec)][0]}, "border": {"color": "#7F7F7F"}})
-    bar.set_title({"name": "各类别任务状态", "name_font": {"size": 11}})
-    bar.set_legend({"position": "bottom"})
-    bar.set_y_axis({"reverse": True})
-    chart_row = last_row + 2
-    sheet.insert_chart(chart_row, 0, bar, {"x_scale": 1.45, "y_scale": 0.85})
-    row = chart_row + 16
+    page = SummaryPage(workbook, sheet, styles, spec, formats, section)
+    first = row = _title_block(page, c, 0, title, deadline) + GAP
+    row = _reporting_block(page, c, row) + GAP
+    row = _status_block(page, c, row, chart_row=first) + GAP
+    row = _categories_block(page, c, row) + GAP
     if len(c.trend) >= 2:
-        trend_top = row
-        sheet.write_string(trend_top, 0, "四、各期任务数变化", section)
-        shown = [spec.done, spec.lagging]  # the two lines of the chart beside the table
-        trend_rows = [[p, *map(int, values)] for p, *values in c.trend[["period", *shown]].itertuples(index=False)]
-        _small_table(sheet, styles, trend_top + 1, ["报送期", *shown], trend_rows,
-                     ["center", "number", "number"])
-        line = workbook.add_chart({"type": "line"})
-        t_first, t_last = trend_top + 2, trend_top + 1 + len(trend_rows)
-        for offset, word in enumerate(shown, start=1):
-            line.add_series({"name": word, "categories": ["总体情况", t_first, 0, t_last, 0],
-                             "values": ["总体情况", t_first, offset, t_last, offset],
-                             "marker": {"type": "circle"}, "line": {"color": LIGHTS[_part(word, spec)][1]}})
-        line.set_title({"name": "已完成与滞后任务数的变化", "name_font": {"size": 11}})
-        line.set_legend({"position": "bottom"})
-        sheet.insert_chart(trend_top + 1, 3, line, {"x_scale": 0.78, "y_scale": 0.75, "x_offset": 10})
-        row = max(t_last, trend_top + 12) + 2
-    sheet.write_string(row, 0, "需要关注的事项", section)
-    width = sum(SUMMARY_WIDTHS)
-    for number, item in enumerate(c.urgent or ["本期没有逾期、滞后任务，所有单位均已报送。"], start=1):
-        row += 1
-        text = f"{number}. {item}"
-        sheet.merge_range(row, 0, row, last, text, styles.note)
-        sheet.set_row(row, row_height([(text, width)]))
-    row += 2
-    sheet.write_string(row, 0, "说明", section)
-    for rule in RULES:
-        row += 1
-        sheet.merge_range(row, 0, row, last, rule, styles.small)
-        sheet.set_row(row, row_height([(rule, width * 1.2)]))
-    sheet.set_paper(9)
+        row = _trend_block(page, c, row) + GAP
+    row = _urgent_block(page, c, row) + GAP
+    page.paragraphs(page.heading(row, "说明"), list(rules(spec)), styles.small, sum(SUMMARY_WIDTHS) * 1.2)
+    sheet.set_paper(9)  # A4
     sheet.fit_to_pages(1, 1)
     sheet.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
     sheet.hide_gridlines(2)
+
+
+def _title_block(page: SummaryPage, c: Consolidation, row: int, title: str, deadline: str) -> int:
+    page.sheet.merge_range(row, 0, row, LAST_COL, title, page.styles.title)
+    page.sheet.set_row(row, 28)
+    page.sheet.merge_range(row + 1, 0, row + 1, LAST_COL, f"报送期：{c.period}　报送截止：{deadline}　"
+                           f"数据来源：各单位通过校验的填报表（详见“{DETAIL_SHEET}”表）", page.styles.subtitle)
+    return row + 2
 
 
 def _share(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
-def _part(word: str, spec: FormSpec) -> str:
-    return {spec.done: "done", spec.lagging: "lagging", spec.not_started: "not_started",
-            NOT_REPORTED: "not_reported"}.get(word, "on_track")
+def _reporting_block(page: SummaryPage, c: Consolidation, row: int) -> int:
+    """一、报送情况: units expected, reported, on time, returned, missing."""
+    s = c.summary
+    rows = [(label, s[key], _share(s[key], s["expected"])) for label, key in
+            (("应报单位", "expected"), ("已报送", "reported"), ("按时报送", "on_time"), ("退回修改", "returned"),
+             ("未报送", "missing"))]
+    return page.table(page.heading(row, "一、报送情况"), ["项目", "单位数", "比例"], rows,
+                      ["text", "number", "percent"]).stop
 
 
-def _small_table(sheet, styles: Styles, top: int, header: list[str], rows, kinds: list[str]) -> None:
-    for col, label in enumerate(header):
-        sheet.write_string(top, col, label, styles.header)
-    for offset, values in enumerate(rows, start=1):
-        for col, (value, kind) in enumerate(zip(values, kinds)):
-            write_cell(sheet, top + offset, col, value, styles.by_kind[kind])
+def _status_block(page: SummaryPage, c: Consolidation, row: int, chart_row: int) -> int:
+    """二、任务总体状态: tasks by overall status, coloured, with a pie beside the blocks from ``chart_row``."""
+    s, order = c.summary, status_order(page.spec)
+    rows = [(word, int(n), _share(int(n), s["tasks"])) for word, n in c.status_counts.items()]
+    rows.append(("合计", s["tasks"], _share(s["tasks"], s["tasks"])))
+    data = page.table(page.heading(row, "二、任务总体状态"), ["总体状态", "任务数", "占比"], rows,
+                      ["text", "number", "percent"])
+    words = range(data.start, data.start + len(order))
+    highlight_values(page.sheet, words.start, words.stop - 1, 0, page.formats)
+    page.sheet.merge_range(data.stop, 0, data.stop, 2, f"其中{page.spec.lagging} {s['lagging']} 项，逾期 {s['overdue']} 项。",
+                           page.styles.note)
+    pie = page.workbook.add_chart({"type": "pie"})
+    pie.add_series({
+        "name": "任务总体状态", "categories": page.cells(words, 0), "values": page.cells(words, 1),
+        "points": [{"fill": {"color": page.colour(word)}, "border": CHART_BORDER} for word in order],
+        "data_labels": {"value": True, "category": True, "leader_lines": True},
+    })
+    pie.set_title({"name": "任务总体状态", "name_font": {"size": 11}})
+    pie.set_legend({"none": True})
+    page.sheet.insert_chart(chart_row, 3, pie, {"x_scale": 0.78, "y_scale": 1.15, "x_offset": 10})
+    return data.stop + 1
 
+
+def _categories_block(page: SummaryPage, c: Consolidation, row: int) -> int:
+    """三、分类别任务状态: tasks by category and overall status, and a stacked bar chart below."""
+    order = status_order(page.spec)
+    rows = [[f"{number}. {name}", *map(int, counts)] for number, name, counts in
+            zip(c.categories["category_no"], c.categories["category"], c.categories[order].values.tolist())]
+    top = page.heading(row, "三、分类别任务状态")
+    data = page.table(top, ["类别", *order], rows, ["wrap", *["number"] * len(order)])
+    bar = page.workbook.add_chart({"type": "bar", "subtype": "stacked"})
+    for col, word in enumerate(order, start=1):
+        bar.add_series({"name": [SUMMARY_SHEET, top, col], "categories": page.cells(data, 0),
+                        "values": page.cells(data, col), "fill": {"color": page.colour(word)},
+                        "border": CHART_BORDER})
+    bar.set_title({"name": "各类别任务状态", "name_font": {"size": 11}})
+    bar.set_legend({"position": "bottom"})
+    bar.set_y_axis({"reverse": True})
+    chart_row = data.stop + GAP
+    page.sheet.insert_chart(chart_row, 0, bar, {"x_scale": 1.45, "y_scale": 0.85})
+    return chart_row + BAR_CHART_ROWS
+
+
+def _trend_block(page: SummaryPage, c: Consolidation, row: int) -> int:
+    """四、各期任务数变化: done and lagging tasks per collected period, with a line chart beside."""
+    shown = [page.spec.done, page.spec.lagging]
+    rows = [[p, *map(int, values)] for p, *values in c.trend[["period", *shown]].itertuples(index=False)]
+    top = page.heading(row, "四、各期任务数变化")
+    data = page.table(top, ["报送期", *shown], rows, ["center", "number", "number"])
+    line = page.workbook.add_chart({"type": "line"})
+    for col, word in enumerate(shown, start=1):
+        line.add_series({"name": word, "categories": page.cells(data, 0), "values": page.cells(data, col),
+                         "marker": {"type": "circle"}, "line": {"color": page.colour(word, 1)}})
+    line.set_title({"name": f"{page.spec.done}与滞后任务数的变化", "name_font": {"size": 11}})
+    line.set_legend({"position": "bottom"})
+    page.sheet.insert_chart(top, 3, line, {"x_scale": 0.78, "y_scale": 0.75, "x_offset": 10})
+    return max(data.stop, top + TREND_CHART_ROWS)
+
+
+def _urgent_block(page: SummaryPage, c: Consolidation, row: int) -> int:
+    items = c.urgent or ["本期没有逾期、滞后任务，所有单位均已报送。"]
+    texts = [f"{number}. {item}" for number, item in enumerate(items, start=1)]
+    return page.paragraphs(page.heading(row, "需要关注的事项"), texts, page.styles.note, sum(SUMMARY_WIDTHS))
+
+
+# ---------------------------------------------------------------------------- 汇总报告: table sheets
 
 def write_consolidated(c: Consolidation, spec: FormSpec, title: str, deadline: str, path: Path,
                        created: dt.datetime) -> None:
-    """汇总报告.xlsx: 总体情况 first, then detail sheets; unit text always written as strings."""
-    status = spec.status_column
+    """汇总报告.xlsx: 总体情况 first, then the table sheets; unit text always written as strings."""
     subtitle = f"报送期 {c.period}　任务 {c.summary['tasks']} 项　应报单位 {c.summary['expected']} 个"
+    sheets = [tasks_sheet(c), units_sheet(c, spec), problems_sheet(c, spec), lagging_sheet(c), missing_sheet(c),
+              changes_sheet(c), detail_sheet(c, spec)]
     with atomic_workbook(path, created) as workbook:
         styles = Styles(workbook)
         formats = status_formats(styles, spec)
         write_summary_sheet(workbook, styles, c, spec, title, deadline, formats)
-        streak = {t: f"{k}（{m}个月）" for t, k, m in zip(c.streaks["task_id"], c.streaks["kind"], c.streaks["months"])}
+        for sheet in _framed(sheets, subtitle, f"{title}　"):
+            write_sheet(workbook, styles, sheet, formats)
 
-        sheet = workbook.add_worksheet("任务进展")
-        rows = [[t.task_id, t.category, t.requirement, t.lead, t.status, t.lead_progress, t.progress,
-                 t.problems, t.next_steps, t.deadline, "是" if t.overdue else "", f"{t.reported}/{t.units}"]
-                for t in c.tasks.itertuples()]
-        top = write_table(sheet, styles, [
-            Column("任务编号", 8, "center"), Column("类别", 14, "wrap"), Column("具体要求", 36, "wrap"),
-            Column("牵头单位", 12, "wrap"), Column("总体状态", 10, "center"), Column("牵头单位进展", 36, "wrap"),
-            Column("各单位进展", 70, "wrap"), Column("存在问题", 34, "wrap"), Column("下一步计划", 34, "wrap"),
-            Column("完成时限", 10, "wrap"), Column("逾期", 6, "center"), Column("已报/应报", 9, "center"),
-        ], rows, title=f"{title}　任务进展", subtitle=subtitle)
-        _lights(sheet, formats, top, len(rows), 4)
 
-        sheet = workbook.add_worksheet("单位报送情况")
-        rows = [[u["unit_code"], u["unit_name"], u["tasks"], "是" if u["reported"] else "否",
-                 ("是" if u["on_time"] else "否") if u["reported"] else "",
-                 chinese_date(u["report_date"]) if u["report_date"] else "",
-                 *(u[choice] for choice in spec.choices),
-                 u["errors"], u["warnings"], "是" if u["returned"] else "", u["file_name"], u["contact"], u["phone"]]
-                for u in c.units.to_dict("records")]
-        write_table(sheet, styles, [
-            Column("单位编码", 9, "center"), Column("单位名称", 20, "wrap"), Column("任务数", 7, "number"),
-            Column("已报送", 7, "center"), Column("按时", 6, "center"), Column("报送日期", 14, "center"),
-            *(Column(choice, 8, "number") for choice in spec.choices),
-            Column("错误数", 7, "number"), Column("提醒数", 7, "number"), Column("退回修改", 8, "center"),
-            Column("报送文件", 30, "wrap"), Column("联系人", 12), Column("联系电话", 14),
-        ], rows, title=f"{title}　单位报送情况", subtitle=subtitle)
+def tasks_sheet(c: Consolidation) -> Sheet:
+    return Sheet(TASKS_SHEET, TASKS_SHEET, [
+        TASK_ID, Column("类别", 14, "wrap"), Column("具体要求", 36, "wrap"), Column("牵头单位", 12, "wrap"),
+        OVERALL_STATUS, Column("牵头单位进展", 36, "wrap"), Column("各单位进展", 70, "wrap"),
+        Column("存在问题", 34, "wrap"), Column("下一步计划", 34, "wrap"), Column("完成时限", 10, "wrap"),
+        Column("逾期", 6, "center"), Column("已报/应报", 9, "center"),
+    ], [[t.task_id, t.category, t.requirement, t.lead, t.status, t.lead_progress, t.progress, t.problems,
+         t.next_steps, t.deadline, _yes(t.overdue), f"{t.reported}/{t.units}"] for t in c.tasks.itertuples()],
+        lights=(OVERALL_STATUS.label,))
 
-        sheet = workbook.add_worksheet("问题清单")
-        problems, next_steps = spec.role("problems"), spec.role("next_steps")
-        raised = c.detail[c.detail[problems.key] != ""]
-        rows = [[d["task_id"], d["unit_name"], d[status], d[problems.key], d[next_steps.key], d["file_name"]]
-                for d in raised.to_dict("records")]
-        top = write_table(sheet, styles, [
-            Column("任务编号", 8, "center"), Column("单位", 18, "wrap"), Column("状态", 10, "center"),
-            Column(problems.label, 50, "wrap"), Column(next_steps.label, 40, "wrap"),
-            Column("来源文件", 26, "wrap"),
-        ], rows, title=f"{title}　各单位反映的问题", subtitle=subtitle)
-        _lights(sheet, formats, top, len(rows), 2)
 
-        sheet = workbook.add_worksheet("滞后及逾期任务")
-        rows = [[t.task_id, t.requirement, t.lead, t.status, "是" if t.overdue else "", t.deadline,
-                 t.lagging_units, streak.get(t.task_id, ""), t.problems]
-                for t in c.lagging.itertuples()]
-        top = write_table(sheet, styles, [
-            Column("任务编号", 8, "center"), Column("具体要求", 40, "wrap"), Column("牵头单位", 12, "wrap"),
-            Column("总体状态", 10, "center"), Column("逾期", 6, "center"), Column("完成时限", 10, "wrap"),
-            Column("报告滞后的单位", 24, "wrap"), Column("连续情况", 16, "wrap"), Column("存在问题", 40, "wrap"),
-        ], rows, title=f"{title}　滞后及逾期任务", subtitle=subtitle)
-        _lights(sheet, formats, top, len(rows), 3)
+def units_sheet(c: Consolidation, spec: FormSpec) -> Sheet:
+    return Sheet(UNITS_SHEET, UNITS_SHEET, [
+        Column("单位编码", 9, "center"), Column("单位名称", 20, "wrap"), Column("任务数", 7, "number"),
+        Column("已报送", 7, "center"), Column("按时", 6, "center"), Column("报送日期", 14, "center"),
+        *(Column(choice, 8, "number") for choice in spec.choices),
+        Column("错误数", 7, "number"), Column("提醒数", 7, "number"), Column("退回修改", 8, "center"),
+        Column("报送文件", 30, "wrap"), Column("联系人", 12), Column("联系电话", 14),
+    ], [[u["unit_code"], u["unit_name"], u["tasks"], YES if u["reported"] else NO,
+         (YES if u["on_time"] else NO) if u["reported"] else "",
+         chinese_date(u["report_date"]) if u["report_date"] else "", *(u[choice] for choice in spec.choices),
+         u["errors"], u["warnings"], _yes(u["returned"]), u["file_name"], u["contact"], u["phone"]]
+        for u in c.units.to_dict("records")])
 
-        write_table(workbook.add_worksheet("未报送单位"), styles, [
-            Column("单位编码", 9, "center"), Column("单位名称", 22, "wrap"), Column("任务数", 7, "number"),
-            Column("联系人", 12), Column("联系电话", 15), Column("邮箱", 26),
-        ], [[u.unit_code, u.unit_name, u.tasks, u.contact, u.phone, u.email] for u in c.missing.itertuples()],
-            title=f"{title}　未报送单位", subtitle=subtitle)
 
-        sheet = workbook.add_worksheet("较上月变化")
-        rows = [[ch.task_id, ch.unit_name, ch.previous, ch.current, ch.change, streak.get(ch.task_id, "")]
-                for ch in c.changes.itertuples()]
-        previous = previous_period(c.period)
-        no_data = (c.changes["previous"] == NOT_REPORTED).all()
-        top = write_table(sheet, styles, [
-            Column("任务编号", 8, "center"), Column("单位", 20, "wrap"), Column(f"上月（{previous}）状态", 14, "center"),
-            Column("本期状态", 10, "center"), Column("变化", 10, "center"), Column("任务连续情况", 18, "wrap"),
-        ], rows, title=f"{title}　较上月变化",
-            subtitle=subtitle + ("　（台账中没有上月数据）" if no_data else ""))
-        _lights(sheet, formats, top, len(rows), 2)
-        _lights(sheet, formats, top, len(rows), 3)
+def problems_sheet(c: Consolidation, spec: FormSpec) -> Sheet:
+    problems, next_steps = spec.role("problems"), spec.role("next_steps")
+    raised = c.detail[c.detail[problems.key] != ""]
+    return Sheet(PROBLEMS_SHEET, "各单位反映的问题", [
+        TASK_ID, Column("单位", 18, "wrap"), Column("状态", 10, "center"), Column(problems.label, 50, "wrap"),
+        Column(next_steps.label, 40, "wrap"), Column("来源文件", 26, "wrap"),
+    ], [[d["task_id"], d["unit_name"], d[spec.status_column], d[problems.key], d[next_steps.key], d["file_name"]]
+        for d in raised.to_dict("records")], lights=("状态",))
 
-        sheet = workbook.add_worksheet("明细")
-        keys = [col.key for col in spec.input_columns]
-        rows = [[d["task_id"], d["category"], d["requirement"], d["deadline"], d["unit_code"], d["unit_name"],
-                 d["role"], *(None if pd.isna(d[k]) else d[k] for k in keys), d["file_name"], d["sha256"][:16]]
-                for d in c.detail.to_dict("records")]
-        top = write_table(sheet, styles, [
-            Column("任务编号", 8, "center"), Column("类别", 14), Column("具体要求", 30), Column("完成时限", 10),
-            Column("单位编码", 9, "center"), Column("单位名称", 18), Column("本单位职责", 9, "center"),
-            *(Column(col.label, 10 if col.type in ("choice", "percent") else 24,
-                     "number" if col.type == "percent" else "text") for col in spec.input_columns),
-            Column("来源文件", 26), Column("文件SHA-256", 18),
-        ], rows, title=f"{title}　明细（任务 × 单位）", subtitle=subtitle)
-        _lights(sheet, formats, top, len(rows), 7 + keys.index(status))
 
+def _streaks(c: Consolidation) -> dict[str, str]:
+    """Per task lagging or not started two months or more running: ``连续进度滞后（3个月）``."""
+    return {t: f"{k}（{m}个月）" for t, k, m in zip(c.streaks["task_id"], c.streaks["kind"], c.streaks["months"])}
+
+
+def lagging_sheet(c: Consolidation) -> Sheet:
+    streak = _streaks(c)
+    return Sheet(LAGGING_SHEET, LAGGING_SHEET, [
+        TASK_ID, Column("具体要求", 40, "wrap"), Column("牵头单位", 12, "wrap"), OVERALL_STATUS,
+        Column("逾期", 6, "center"), Column("完成时限", 10, "wrap"), Column("报告滞后的单位", 24, "wrap"),
+        Column("连续情况", 16, "wrap"), Column("存在问题", 40, "wrap"),
+    ], [[t.task_id, t.requirement, t.lead, t.status, _yes(t.overdue), t.deadline, t.lagging_units,
+         streak.get(t.task_id, ""), t.problems] for t in c.lagging.itertuples()], lights=(OVERALL_STATUS.label,))
+
+
+def missing_sheet(c: Consolidation) -> Sheet:
+    return Sheet(MISSING_SHEET, MISSING_SHEET, [
+        Column("单位编码", 9, "center"), Column("单位名称", 22, "wrap"), Column("任务数", 7, "number"),
+        Column("联系人", 12), Column("联系电话", 15), Column("邮箱", 26),
+    ], [[u.unit_code, u.unit_name, u.tasks, u.contact, u.phone, u.email] for u in c.missing.itertuples()])
+
+
+def changes_sheet(c: Consolidation) -> Sheet:
+    streak = _streaks(c)
+    before = f"上月（{previous_period(c.period)}）状态"
+    no_data = (c.changes["previous"] == NOT_REPORTED).all()
+    return Sheet(CHANGES_SHEET, CHANGES_SHEET, [
+        TASK_ID, Column("单位", 20, "wrap"), Column(before, 14, "center"), Column("本期状态", 10, "center"),
+        Column("变化", 10, "center"), Column("任务连续情况", 18, "wrap"),
+    ], [[ch.task_id, ch.unit_name, ch.previous, ch.current, ch.change, streak.get(ch.task_id, "")]
+        for ch in c.changes.itertuples()],
+        subtitle="　（台账中没有上月数据）" if no_data else "", lights=(before, "本期状态"))
+
+
+def detail_sheet(c: Consolidation, spec: FormSpec) -> Sheet:
+    return Sheet(DETAIL_SHEET, f"{DETAIL_SHEET}（任务 × 单位）", [
+        TASK_ID, Column("类别", 14), Column("具体要求", 30), Column("完成时限", 10),
+        Column("单位编码", 9, "center"), Column("单位名称", 18), Column("本单位职责", 9, "center"),
+        *_answer_columns(spec, 24, "text"), Column("来源文件", 26), Column("文件SHA-256", 18),
+    ], [[d["task_id"], d["category"], d["requirement"], d["deadline"], d["unit_code"], d["unit_name"], d["role"],
+         *_answers(d, spec), d["file_name"], d["sha256"][:16]] for d in c.detail.to_dict("records")],
+        lights=(spec.role("status").label,))
+
+
+# ---------------------------------------------------------------------------- 反馈
 
 @dataclass(frozen=True)
 class ReportBatch:
@@ -425,34 +500,35 @@ def write_report_job(batch: ReportBatch, number: int) -> str:
 def write_feedback(feedback: UnitFeedback, c: Consolidation, spec: FormSpec, title: str, path: Path,
                    created: dt.datetime) -> None:
     """One unit's own rows as consolidated, its findings, and how it compares with the whole."""
+    sheets = [own_sheet(feedback, c), own_tasks_sheet(feedback, c, spec), own_findings_sheet(feedback)]
+    write_sheets(path, created, _framed(sheets, f"{feedback.unit['unit_name']}　报送期 {c.period}", f"{title}　"),
+                 spec)
+
+
+def own_sheet(feedback: UnitFeedback, c: Consolidation) -> Sheet:
     unit = feedback.unit
+    state = ("已报送，" + ("退回修改" if unit["returned"] else "已通过")
+             + ("，按时" if unit["on_time"] else "，晚于截止日")) if unit["reported"] else "未报送"
+    rows = [["报送情况", state, ""],
+            ["报送日期", chinese_date(unit["report_date"]) if unit["report_date"] else "", ""],
+            ["承担任务", f"{int(unit['tasks'])} 项", f"{len(c.detail)} 项（单位 × 任务）"]]
+    rows += [[f"状态为“{word}”的占比", mine, everyone] for word, mine, everyone in feedback.shares]
+    return Sheet(OWN_SHEET, "反馈", [Column("项目", 22), Column("本单位", 26, "percent"),
+                                     Column("全部单位", 22, "percent")], rows)
+
+
+def own_tasks_sheet(feedback: UnitFeedback, c: Consolidation, spec: FormSpec) -> Sheet:
     overall = dict(zip(c.tasks["task_id"], c.tasks["status"]))
-    subtitle = f"{unit['unit_name']}　报送期 {c.period}"
-    with atomic_workbook(path, created) as workbook:
-        styles = Styles(workbook)
-        formats = status_formats(styles, spec)
-        state = ("已报送，" + ("退回修改" if unit["returned"] else "已通过")
-                 + ("，按时" if unit["on_time"] else "，晚于截止日")) if unit["reported"] else "未报送"
-        rows = [["报送情况", state, ""],
-                ["报送日期", chinese_date(unit["report_date"]) if unit["report_date"] else "", ""],
-                ["承担任务", f"{int(unit['tasks'])} 项", f"{len(c.detail)} 项（单位 × 任务）"]]
-        rows += [[f"状态为“{word}”的占比", mine, everyone] for word, mine, everyone in feedback.shares]
-        write_table(workbook.add_worksheet("本单位情况"), styles,
-                    [Column("项目", 22), Column("本单位", 26, "percent"), Column("全部单位", 22, "percent")],
-                    rows, title=f"{title}　反馈", subtitle=subtitle)
-        sheet = workbook.add_worksheet("任务进展")
-        keys = [col.key for col in spec.input_columns]
-        table = [[d["task_id"], d["requirement"], d["role"], *(None if pd.isna(d[k]) else d[k] for k in keys),
-                  overall.get(d["task_id"], "")] for d in feedback.rows]
-        top = write_table(sheet, styles, [
-            Column("任务编号", 8, "center"), Column("具体要求", 36, "wrap"), Column("本单位职责", 9, "center"),
-            *(Column(col.label, 10 if col.type in ("choice", "percent") else 28,
-                     "number" if col.type == "percent" else "wrap") for col in spec.input_columns),
-            Column("任务总体状态", 10, "center"),
-        ], table, title=f"{title}　本单位任务进展", subtitle=subtitle)
-        _lights(sheet, formats, top, len(table), 3 + keys.index(spec.status_column))
-        write_table(workbook.add_worksheet("问题"), styles, [
-            Column("文件", 28, "wrap"), Column("位置", 18), Column("问题", 46, "wrap"),
-            Column("级别", 8, "center"), Column("处理建议", 40, "wrap"),
-        ], [[f["file_name"], place(f["location"]), f["message"], SEVERITY_WORDS[f["severity"]], f["fix"]]
-            for f in feedback.findings], title=f"{title}　本单位报送文件的问题", subtitle=subtitle)
+    return Sheet(TASKS_SHEET, "本单位任务进展", [
+        TASK_ID, Column("具体要求", 36, "wrap"), Column("本单位职责", 9, "center"), *_answer_columns(spec, 28, "wrap"),
+        Column("任务总体状态", 10, "center"),
+    ], [[d["task_id"], d["requirement"], d["role"], *_answers(d, spec), overall.get(d["task_id"], "")]
+        for d in feedback.rows], lights=(spec.role("status").label,))
+
+
+def own_findings_sheet(feedback: UnitFeedback) -> Sheet:
+    return Sheet(FINDINGS_SHEET, "本单位报送文件的问题", [
+        Column("文件", 28, "wrap"), Column("位置", 18), Column("问题", 46, "wrap"), Column("级别", 8, "center"),
+        Column("处理建议", 40, "wrap"),
+    ], [[f["file_name"], place(f["location"]), f["message"], SEVERITY_WORDS[f["severity"]], f["fix"]]
+        for f in feedback.findings])

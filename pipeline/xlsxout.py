@@ -90,7 +90,6 @@ class Styles:
             {**base, "font_name": HEADING_FONT, "font_size": 16, "align": "center"}
         )
         self.subtitle = workbook.add_format({**base, "font_size": 10, "font_color": "#595959"})
-        self.label = workbook.add_format({**base, "bold": True, "align": "right"})
         self.header = workbook.add_format(
             {**cell, "bold": True, "align": "center", "text_wrap": True, "bg_color": "#D9E1F2"}
         )

@@ -6,6 +6,7 @@ import openpyxl
 import pytest
 
 from pipeline import cycle
+from pipeline.consolidate import DETAIL_SHEET
 from pipeline.ledger import Ledger
 from pipeline.templates import template_name
 
@@ -54,7 +55,7 @@ def test_a_task_with_many_units_shows_laggards_first_and_points_to_the_detail(de
     task = c.tasks.set_index("task_id").loc["1-1"]
     rows = c.detail[c.detail["task_id"] == "1-1"]
     assert task["progress"].startswith(f"共{len(rows)}个单位：")
-    assert "个单位的内容见“明细”表" in task["progress"] and len(task["progress"]) < 1500
-    behind = rows[rows[spec.status_column].isin((spec.lagging, spec.not_started)) & (rows["progress"] != "")]
+    assert f"个单位的内容见“{DETAIL_SHEET}”表" in task["progress"] and len(task["progress"]) < 1500
+    behind = rows[rows[spec.status_column].isin((spec.lagging, spec.not_started)) & (rows[spec.role("progress").key] != "")]
     if len(behind):
         assert task["progress"].split("\n")[1].startswith(f"【{behind['unit_name'].iloc[0]}】")

@@ -18,7 +18,7 @@ from pipeline import cycle, report, xlsxout
 from pipeline.cli import cli
 from pipeline.errors import OutputError
 from pipeline.ledger import Ledger
-from pipeline.merge import consolidate
+from pipeline.consolidate import consolidate
 from pipeline.workspace import Workspace
 
 from helpers import Counting, write_registry
@@ -93,10 +93,10 @@ def test_figures_match_a_hand_worked_ledger(ledger_workspace):
     run = cycle.report_period(ledger_workspace, PERIOD)
     path = run.report
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["总体情况", "任务进展", "单位报送情况", "问题清单", "滞后及逾期任务",
-                               "未报送单位", "较上月变化", "明细"]
+    assert book.sheetnames == list(report.REPORT_SHEETS) == ["总体情况", "任务进展", "单位报送情况", "问题清单",
+                                                           "滞后及逾期任务", "未报送单位", "较上月变化", "明细"]
     summary = {}
-    for label, value, *_ in book["总体情况"].iter_rows(values_only=True):
+    for label, value, *_ in book[report.SUMMARY_SHEET].iter_rows(values_only=True):
         summary.setdefault(label, value)
     # 4 units expected; U1, U2, U3 reported (U2's superseded file does not count twice);
     # U3's 报送日期 28 June is after the 25th; U4 sent nothing.
@@ -104,25 +104,25 @@ def test_figures_match_a_hand_worked_ledger(ledger_workspace):
     # 1-1: lead 甲局 says 序时推进 (乙局 lagging and 丙局 not started do not override the lead);
     # deadline 31 May has passed and it is not done -> overdue.
     # 1-2: no lead -> least advanced of 已完成 and 序时推进. 2-1: 甲局 已完成, 丁区政府 silent.
-    tasks = {r["任务编号"]: r for r in sheet_rows(path, "任务进展", "任务编号")}
+    tasks = {r["任务编号"]: r for r in sheet_rows(path, report.TASKS_SHEET, "任务编号")}
     assert {t: (r["总体状态"], r["逾期"]) for t, r in tasks.items()} == {
         "1-1": ("序时推进", "是"), "1-2": ("序时推进", None), "2-1": ("已完成", None)}
     assert tasks["1-1"]["牵头单位"] == "甲局" and tasks["1-1"]["牵头单位进展"] == "【甲局】甲一进展"
     assert tasks["1-2"]["各单位进展"] == "共2个单位：已完成1、序时推进1\n【乙局】乙二完成\n【丙局】丙二进展"
     assert [summary[s] for s in ("已完成", "序时推进", "进度滞后", "未启动")] == [1, 2, 0, 0]
-    units = {r["单位名称"]: r for r in sheet_rows(path, "单位报送情况", "单位编码")}
+    units = {r["单位名称"]: r for r in sheet_rows(path, report.UNITS_SHEET, "单位编码")}
     assert {n: (r["已报送"], r["按时"], r["任务数"]) for n, r in units.items()} == {
         "甲局": ("是", "是", 2), "乙局": ("是", "是", 2), "丙局": ("是", "否", 2), "丁区政府": ("否", None, 1)}
     assert (units["乙局"]["错误数"], units["乙局"]["提醒数"], units["乙局"]["报送文件"]) == (0, 1, "乙局.xlsx")
-    assert [r["单位名称"] for r in sheet_rows(path, "未报送单位", "单位编码")] == ["丁区政府"]
-    lagging = sheet_rows(path, "滞后及逾期任务", "任务编号")
+    assert [r["单位名称"] for r in sheet_rows(path, report.MISSING_SHEET, "单位编码")] == ["丁区政府"]
+    lagging = sheet_rows(path, report.LAGGING_SHEET, "任务编号")
     assert [(r["任务编号"], r["报告滞后的单位"], r["连续情况"]) for r in lagging] == [("1-1", "乙局", None)]
     changes = {(r["任务编号"], r["单位"]): (r["上月（2018-05）状态"], r["本期状态"], r["变化"])
-               for r in sheet_rows(path, "较上月变化", "任务编号")}
+               for r in sheet_rows(path, report.CHANGES_SHEET, "任务编号")}
     assert changes[("1-2", "丙局")] == ("未启动", "序时推进", "前进")
     assert changes[("1-1", "甲局")] == ("序时推进", "序时推进", "未变")
     assert changes[("2-1", "甲局")] == ("未报送", "已完成", "本期新报送")
-    detail = sheet_rows(path, "明细", "任务编号")
+    detail = sheet_rows(path, report.DETAIL_SHEET, "任务编号")
     assert len(detail) == 7  # 3 + 2 + 2 task × unit assignments
     assert {(r["任务编号"], r["单位名称"]): r["来源文件"] for r in detail}[("2-1", "甲局")] == "甲局.xlsx"
     assert {(r["任务编号"], r["单位名称"]): r["完成状态"] for r in detail}[("2-1", "丁区政府")] == "未报送"
@@ -130,7 +130,7 @@ def test_figures_match_a_hand_worked_ledger(ledger_workspace):
 
 def test_unit_text_that_looks_like_a_formula_stays_text(ledger_workspace):
     path = cycle.report_period(ledger_workspace, PERIOD).report
-    sheet = openpyxl.load_workbook(path)["问题清单"]
+    sheet = openpyxl.load_workbook(path)[report.PROBLEMS_SHEET]
     cells = {c.value: c for row in sheet.iter_rows() for c in row if c.value in (INJECTION, "@SUM(1)")}
     assert set(cells) == {INJECTION, "@SUM(1)"}
     assert all(c.data_type == "s" for c in cells.values())
@@ -141,20 +141,70 @@ def test_feedback_has_the_units_own_rows_findings_and_comparison(ledger_workspac
     files = sorted(p.name for p in run.feedback.glob("*.xlsx"))
     assert files == [f"U{n}_{name}_{PERIOD}反馈.xlsx" for n, name in enumerate(("甲局", "乙局", "丙局", "丁区政府"), 1)]
     path = run.feedback / files[1]
-    rows = sheet_rows(path, "任务进展", "任务编号")
+    assert openpyxl.load_workbook(path).sheetnames == list(report.FEEDBACK_SHEETS)
+    rows = sheet_rows(path, report.TASKS_SHEET, "任务编号")
     assert [(r["任务编号"], r["完成状态"], r["任务总体状态"]) for r in rows] == [
         ("1-1", "进度滞后", "序时推进"), ("1-2", "已完成", "序时推进")]
-    found = sheet_rows(path, "问题", "文件")
+    found = sheet_rows(path, report.FINDINGS_SHEET, "文件")
     assert [(f["文件"], f["位置"], f["级别"]) for f in found] == [  # every file it sent this month
         ("乙局.xlsx", "进展填报!H7", "提醒"), *[("乙局旧.xlsx", "进展填报!G7", "错误")] * 3]
-    share = {r["项目"]: (r["本单位"], r["全部单位"]) for r in sheet_rows(path, "本单位情况", "项目")}
+    share = {r["项目"]: (r["本单位"], r["全部单位"]) for r in sheet_rows(path, report.OWN_SHEET, "项目")}
     assert share["状态为“已完成”的占比"] == (0.5, 2 / 7)  # 乙局 1 of 2; all units 2 of 7 rows
+
+
+EXTRA_COLUMN = """
+[[columns]]
+key = "funds"
+label = "落实资金(万元)"
+kind = "input"
+type = "text"
+width = 12
+"""
+
+
+def test_a_column_the_office_adds_without_a_role_reaches_the_detail_and_the_feedback(ledger_workspace):
+    with ledger_workspace.spec_path.open("a", encoding="utf-8") as spec:
+        spec.write(EXTRA_COLUMN)
+    label = ledger_workspace.spec().column("funds").label
+    db = sqlite3.connect(ledger_workspace.ledger_path)
+    db.executemany("INSERT INTO answers VALUES (?, ?, ?, 'funds', ?, ?)",
+                   [(PERIOD, "U1", "1-1", "已拨付12", f"{3:064d}"), (PERIOD, "U2", "1-2", "30", f"{5:064d}")])
+    db.commit()
+    db.close()
+    run = cycle.report_period(ledger_workspace, PERIOD)
+    detail = sheet_rows(run.report, report.DETAIL_SHEET, "任务编号")
+    assert {(r["任务编号"], r["单位名称"]): r[label] for r in detail if r[label]} == {
+        ("1-1", "甲局"): "已拨付12", ("1-2", "乙局"): "30"}  # as the unit wrote it: text, never a number
+    feedback = sheet_rows(run.feedback / f"U2_乙局_{PERIOD}反馈.xlsx", report.TASKS_SHEET, "任务编号")
+    assert [(r["任务编号"], r[label]) for r in feedback] == [("1-1", None), ("1-2", "30")]
+
+
+
+def test_the_report_takes_keys_labels_and_status_words_from_the_spec(ledger_workspace):
+    text = ledger_workspace.spec_path.read_text(encoding="utf-8")
+    ledger_workspace.spec_path.write_text(text.replace("进度滞后", "滞后").replace("存在问题及困难", "困难和问题")
+                                          .replace('key = "problems"', 'key = "difficulties"'), encoding="utf-8")
+    db = sqlite3.connect(ledger_workspace.ledger_path)
+    db.execute("UPDATE answers SET value = '滞后' WHERE value = '进度滞后'")
+    db.execute("UPDATE answers SET field = 'difficulties' WHERE field = 'problems'")
+    db.commit()
+    db.close()
+    path = cycle.report_period(ledger_workspace, PERIOD).report
+    problems = sheet_rows(path, report.PROBLEMS_SHEET, "任务编号")
+    assert [(r["任务编号"], r["状态"], r["困难和问题"]) for r in problems] == [
+        ("1-1", "滞后", INJECTION), ("1-2", "已完成", "@SUM(1)")]
+    lagging = sheet_rows(path, report.LAGGING_SHEET, "任务编号")
+    assert [(r["任务编号"], r["报告滞后的单位"], r["存在问题"]) for r in lagging] == [
+        ("1-1", "乙局", f"【乙局】{INJECTION}")]
+    summary = openpyxl.load_workbook(path)[report.SUMMARY_SHEET]
+    texts = {value for row in summary.iter_rows(values_only=True) for value in row if isinstance(value, str)}
+    assert {"滞后", "其中滞后 0 项，逾期 1 项。", "状态由落后到领先依次为：未启动、滞后、序时推进、已完成。"} <= texts
 
 
 def test_rerun_gives_the_same_report_and_a_crash_leaves_the_old_one(ledger_workspace, monkeypatch):
     first = cycle.report_period(ledger_workspace, PERIOD).report.read_bytes()
     assert cycle.report_period(ledger_workspace, PERIOD).report.read_bytes() == first
-    feedback = sorted(p.name for p in (ledger_workspace.period_output(PERIOD) / "反馈").iterdir())
+    feedback = sorted(p.name for p in (ledger_workspace.period_output(PERIOD) / report.FEEDBACK_FOLDER).iterdir())
     assert feedback
 
     def crash(*args, **kwargs):
@@ -164,16 +214,16 @@ def test_rerun_gives_the_same_report_and_a_crash_leaves_the_old_one(ledger_works
     with pytest.raises(RuntimeError):
         cycle.report_period(ledger_workspace, PERIOD)
     out = ledger_workspace.period_output(PERIOD)
-    assert (out / "汇总报告.xlsx").read_bytes() == first
+    assert (out / report.REPORT_NAME).read_bytes() == first
     assert not list(out.glob(".*")) and not list(out.glob("*/.~*"))  # no temporary file or folder left
-    assert sorted(p.name for p in (out / "反馈").iterdir()) == feedback  # the old feedback stays whole
+    assert sorted(p.name for p in (out / report.FEEDBACK_FOLDER).iterdir()) == feedback  # the old feedback stays whole
 
     # The process writing the report killed halfway (out of memory, say): a message, nothing left over.
     monkeypatch.setattr(report, "write_summary_sheet", lambda *args, **kwargs: os._exit(9))
     with pytest.raises(OutputError, match="写文件的工作进程异常终止"):
         cycle.report_period(ledger_workspace, PERIOD)
-    assert (out / "汇总报告.xlsx").read_bytes() == first
-    assert not list(out.glob(".*")) and sorted(p.name for p in (out / "反馈").iterdir()) == feedback
+    assert (out / report.REPORT_NAME).read_bytes() == first
+    assert not list(out.glob(".*")) and sorted(p.name for p in (out / report.FEEDBACK_FOLDER).iterdir()) == feedback
 
 
 def test_progress_counts_the_report_and_every_feedback_workbook(ledger_workspace):
@@ -195,7 +245,7 @@ def test_cli_report_and_merge(ledger_workspace):
     merged = runner.invoke(cli, ["-w", str(ledger_workspace.root), "merge", "2018-07"])
     assert merged.exit_code == 0, merged.output
     assert "2018-07：收到文件 0 份" in merged.output and "未报送 4 个" in merged.output
-    assert (ledger_workspace.period_output("2018-07") / "汇总报告.xlsx").is_file()
+    assert (ledger_workspace.period_output("2018-07") / report.REPORT_NAME).is_file()
 
 
 def test_libreoffice_prints_the_summary_on_one_page(tmp_path):
@@ -204,7 +254,7 @@ def test_libreoffice_prints_the_summary_on_one_page(tmp_path):
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
                     "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"), str(path)],
                    check=True, capture_output=True, timeout=300)
-    pdf = tmp_path / "pdf" / "汇总报告.pdf"
+    pdf = tmp_path / "pdf" / Path(report.REPORT_NAME).with_suffix(".pdf").name
 
     def page(number: int) -> str:
         return subprocess.run(["pdftotext", "-f", str(number), "-l", str(number), str(pdf), "-"],
@@ -212,15 +262,15 @@ def test_libreoffice_prints_the_summary_on_one_page(tmp_path):
 
     first, second = page(1), page(2)
     assert "一、报送情况" in first and "需要关注的事项" in first and "说明" in first
-    assert "任务进展" in second and "一、报送情况" not in second
+    assert report.TASKS_SHEET in second and "一、报送情况" not in second
     shutil.rmtree(tmp_path / "demo")
 
 
 def test_joined_text_past_the_excel_cell_limit_is_cut_with_a_mark(tmp_path):
     path = tmp_path / "long.xlsx"
     with xlsxout.atomic_workbook(path, dt.datetime(2018, 6, 1)) as workbook:
-        xlsxout.write_cell(workbook.add_worksheet("任务进展"), 0, 0, "【甲局】" + "进展" * 20000)
-    value = openpyxl.load_workbook(path)["任务进展"]["A1"].value
+        xlsxout.write_cell(workbook.add_worksheet(report.TASKS_SHEET), 0, 0, "【甲局】" + "进展" * 20000)
+    value = openpyxl.load_workbook(path)[report.TASKS_SHEET]["A1"].value
     assert len(value) == xlsxout.CELL_TEXT_LIMIT and value.endswith(xlsxout.CUT_MARK)
 
 
@@ -274,7 +324,7 @@ def test_after_a_plan_is_replaced_a_task_id_with_other_work_is_not_compared(ledg
     assert changes[("1-2", "丙局")] == ("未启动", "序时推进", "前进")  # the same work: compared
     may = c.trend.set_index("period").loc["2018-05"]
     assert may.sum() == len(c.tasks) - 1  # May's trend leaves out the work it did not have
-    rows = sheet_rows(workspace.period_output(PERIOD) / "汇总报告.xlsx", "较上月变化", "任务编号")
+    rows = sheet_rows(workspace.period_output(PERIOD) / report.REPORT_NAME, report.CHANGES_SHEET, "任务编号")
     assert {(r["任务编号"], r["单位"], r["变化"]) for r in rows} >= {("1-1", "甲局", "任务已调整")}
 
 

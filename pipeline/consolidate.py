@@ -13,10 +13,12 @@ import pandas as pd
 
 from .form import FormSpec
 from .periods import months_between, period_end, previous_period
-from .plan import Plan
+from .plan import ROLES, Plan
 from .units import Unit
 
 NOT_REPORTED = "未报送"
+LEAD = ROLES[0]  # 牵头
+DETAIL_SHEET = "明细"  # the report's long-form sheet, where texts cut short here are found whole
 TASK_REPLACED = "任务已调整"  # last month the plan had other work under this task ID
 STANDING = ("accepted", "returned")
 # 任务进展 shows every unit's texts up to about this many characters (lagging units first);
@@ -26,18 +28,23 @@ PROGRESS_BUDGET = 800
 TEXT_BUDGET = 350
 URGENT_ITEMS = 5
 
-# The rules, stated in the report's notes exactly as applied here.
-RULES = (
-    "任务总体状态：有牵头单位的，取已报送牵头单位的状态（多个牵头单位取最落后者）；"
-    "没有牵头单位或牵头单位均未报送的，取已报送责任单位中最落后的状态；都未报送的为“未报送”。",
-    "状态由落后到领先依次为：未启动、进度滞后、序时推进、已完成。",
-    "逾期：完成时限已过（早于本期最后一天）且总体状态不是“已完成”。",
-    "按时报送：填报表“报送日期”不晚于本月报送截止日；未填报送日期的，按系统首次收到文件的日期。",
-    "已报送：本期有通过或退回修改的填报表；退回修改的填报表数据不计入进展统计。",
-    "连续滞后/未启动：按台账中逐月的任务总体状态，截至本期连续两个月及以上为“进度滞后”或“未启动”；"
-    "较上月变化与上一个自然月比较，上月没有数据的按“未报送”；计划更换后同一编号下内容不同的任务记为“任务已调整”，"
-    "不作比较，也不计入以前各期的趋势和连续情况。",
-)
+
+def rules(spec: FormSpec) -> tuple[str, ...]:
+    """The rules, stated in the report's notes exactly as applied here, in the form's words."""
+    rank = status_rank(spec)
+    ladder = "、".join(sorted(spec.choices, key=rank.__getitem__))
+    behind = f"“{spec.lagging}”或“{spec.not_started}”"
+    return (
+        "任务总体状态：有牵头单位的，取已报送牵头单位的状态（多个牵头单位取最落后者）；"
+        f"没有牵头单位或牵头单位均未报送的，取已报送责任单位中最落后的状态；都未报送的为“{NOT_REPORTED}”。",
+        f"状态由落后到领先依次为：{ladder}。",
+        f"逾期：完成时限已过（早于本期最后一天）且总体状态不是“{spec.done}”。",
+        f"按时报送：填报表“{spec.role('report_date').label}”不晚于本月报送截止日；未填报送日期的，按系统首次收到文件的日期。",
+        "已报送：本期有通过或退回修改的填报表；退回修改的填报表数据不计入进展统计。",
+        f"连续滞后/{spec.not_started}：按台账中逐月的任务总体状态，截至本期连续两个月及以上为{behind}；"
+        f"较上月变化与上一个自然月比较，上月没有数据的按“{NOT_REPORTED}”；计划更换后同一编号下内容不同的任务记为"
+        f"“{TASK_REPLACED}”，不作比较，也不计入以前各期的趋势和连续情况。",
+    )
 
 
 @dataclass
@@ -105,11 +112,11 @@ def detail_frame(plan: Plan, spec: FormSpec, answers: pd.DataFrame, period: str)
 
 
 def overall_status(detail: pd.DataFrame, spec: FormSpec) -> pd.Series:
-    """Per task: the lead's status, else the least advanced reported status (see RULES)."""
+    """Per task: the lead's status, else the least advanced reported status (see ``rules``)."""
     rank = status_rank(spec)
     reported = detail[detail[spec.status_column].isin(rank)].copy()
     reported["rank"] = reported[spec.status_column].map(rank)
-    reported["is_lead"] = reported["role"] == "牵头"
+    reported["is_lead"] = reported["role"] == LEAD
     leads = reported[reported["is_lead"]]
     chosen = pd.concat([leads, reported[~reported["task_id"].isin(leads["task_id"])]])
     least = chosen.sort_values(["task_id", "rank"], kind="stable").groupby("task_id")[spec.status_column].first()
@@ -128,7 +135,7 @@ def _joined(rows: pd.DataFrame, column: str, spec: FormSpec, budget: int | None 
     lines, used = [], 0
     for shown, (name, text) in enumerate(zip(written["unit_name"], written[column])):
         if budget and used > budget:
-            lines.append(f"……其余 {len(written) - shown} 个单位的内容见“明细”表")
+            lines.append(f"……其余 {len(written) - shown} 个单位的内容见“{DETAIL_SHEET}”表")
             break
         lines.append(f"【{name}】{text}")
         used += len(lines[-1])
@@ -148,7 +155,7 @@ def tasks_frame(detail: pd.DataFrame, spec: FormSpec, status: pd.Series, period:
     records = []
     for task_id, rows in detail.groupby("task_id", sort=False):
         first = rows.iloc[0]
-        leads = rows[rows["role"] == "牵头"]
+        leads = rows[rows["role"] == LEAD]
         deadline_date = first["deadline_date"]
         overdue = bool(deadline_date) and deadline_date < end and status[task_id] != spec.done
         records.append({
@@ -301,7 +308,7 @@ def urgent_items(c: Consolidation, spec: FormSpec) -> list[str]:
     for t in lagging.sort_values(["months", "task_id"], ascending=[False, True], kind="stable").itertuples():
         months = f"已连续 {int(t.months)} 个月" if t.months >= 2 else "本月"
         problem = t.problems.split("\n")[0] if t.problems else "未说明原因"
-        items.append(f"任务 {t.task_id} {months}进度滞后（牵头：{t.lead or '无'}）。{problem[:60]}")
+        items.append(f"任务 {t.task_id} {months}{spec.lagging}（牵头：{t.lead or '无'}）。{problem[:60]}")
     missing = c.missing.sort_values(["tasks", "unit_code"], ascending=[False, True], kind="stable")
     for u in missing.itertuples():
         items.append(f"{u.unit_name}未报送（承担 {u.tasks} 项任务），联系人 {u.contact} {u.phone}。")

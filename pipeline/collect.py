@@ -43,7 +43,6 @@ class FileOutcome:
     mtime: str = ""
     first_seen: str = ""
     period: str | None = None  # the period the file claims to be for
-    archived: Path | None = None
 
     def to_json(self) -> dict:
         return {"file": self.file, "sha256": self.sha256, "unit_code": self.unit_code,
@@ -184,13 +183,12 @@ def collect(workspace: Workspace, period: str, folder: Path | None, plan: Plan, 
         ledger.record_files(period, received)
         outcomes: dict[str, FileOutcome] = {}
         # A file's first name names its outcome, a name not of a temporary file when it has one.
-        for sha256, name, mtime, first_seen, archived in sorted(ledger.receipts(period),
+        for sha256, name, mtime, first_seen, _archived in sorted(ledger.receipts(period),
                                                                 key=lambda r: r[1].startswith(TEMP_PREFIX)):
             if sha256 in outcomes:
                 outcomes[sha256].findings.append(finding("file-duplicate", other=outcomes[sha256].file))
                 continue
-            outcome = outcomes[sha256] = FileOutcome(name, sha256, REJECTED, mtime=mtime, first_seen=first_seen,
-                                                     archived=workspace.root / archived)
+            outcome = outcomes[sha256] = FileOutcome(name, sha256, REJECTED, mtime=mtime, first_seen=first_seen)
             judged = verdicts.get(sha256)
             if judged is None:  # only ever received as a temporary file (~$…), never read
                 outcome.findings = [finding("file-temp")]

@@ -292,12 +292,6 @@ class Ledger:
             "errors, warnings, decided_at, claimed_period) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", submissions)
         self.db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)", findings)
 
-    def submission_status(self, sha256: str) -> list[tuple[str, str, str | None]]:
-        """What happened to a file in each period it was collected for: (period, status, unit)."""
-        return self.db.execute(
-            "SELECT period, status, unit_code FROM submissions WHERE sha256 = ? ORDER BY period", (sha256,)
-        ).fetchall()
-
     # -- what the reports are built from
     def frame(self, sql: str, params: tuple = ()) -> pd.DataFrame:
         """A query's rows as a DataFrame (the reports' input)."""

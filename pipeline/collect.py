@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import InputError, PeriodError
-from .findings import Finding, finding
+from .findings import FileStatus, Finding, finding
 from .form import FormSpec
 from .identity import IDENTITY_SHEET
 from .ledger import Ledger
@@ -23,7 +23,7 @@ from .progress import SILENT, Progress
 from .readers import ReadResult, read_files
 from .submissions import parse_submission
 from .units import Unit
-from .validate import ACCEPTED, REJECTED, RETURNED, SUPERSEDED, Verdict, judge
+from .validate import Verdict, judge
 from .workspace import Workspace, check_period
 
 TEMP_PREFIX = "~$"
@@ -35,7 +35,7 @@ class FileOutcome:
 
     file: str
     sha256: str
-    status: str
+    status: FileStatus
     unit_code: str | None = None
     findings: list[Finding] = field(default_factory=list)
     answers: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -60,7 +60,7 @@ class CollectResult:
         return {"period": self.period, "expected": self.expected, "missing": self.missing,
                 "files": [f.to_json() for f in self.files]}
 
-    def count(self, status: str) -> int:
+    def count(self, status: FileStatus) -> int:
         return sum(f.status == status for f in self.files)
 
 
@@ -68,7 +68,7 @@ def outcome_from(read: ReadResult, spec: FormSpec, key: bytes, period: str | Non
                  units: dict[str, Unit], name: str, sha256: str) -> FileOutcome:
     """Judge one read file. ``period`` None means: the period the file itself claims."""
     if read.refusal:
-        return FileOutcome(name, sha256, REJECTED, findings=[read.refusal])
+        return FileOutcome(name, sha256, FileStatus.REJECTED, findings=[read.refusal])
     submission = parse_submission(read.workbook, spec)
     claimed = submission.identity.period if submission.identity else ""
     verdict: Verdict = judge(submission, spec, key, period or claimed, plan, units)
@@ -83,7 +83,7 @@ def _supersede(outcomes: list[FileOutcome], period: str) -> None:
     """
     by_unit: dict[str, list[FileOutcome]] = {}
     for o in outcomes:
-        if o.status in (ACCEPTED, RETURNED) and o.unit_code and o.period == period:
+        if o.status in (FileStatus.ACCEPTED, FileStatus.RETURNED) and o.unit_code and o.period == period:
             by_unit.setdefault(o.unit_code, []).append(o)
     for files in by_unit.values():
         files.sort(key=lambda o: (o.report_date or "", o.mtime, o.first_seen, o.file))
@@ -91,7 +91,7 @@ def _supersede(outcomes: list[FileOutcome], period: str) -> None:
         for older in files[:-1]:
             basis = ("报送日期" if (older.report_date or "") != (newest.report_date or "")
                      else "文件修改时间" if older.mtime != newest.mtime else "收到时间")
-            older.status = SUPERSEDED
+            older.status = FileStatus.SUPERSEDED
             older.findings.append(finding("superseded", newer=newest.file, basis=basis))
 
 
@@ -110,7 +110,7 @@ class StandingAnswers:
             self.written[unit_code] = sha256
 
     def settle(self, files: list[FileOutcome]) -> None:
-        standing = {o.unit_code: o for o in files if o.status == ACCEPTED}
+        standing = {o.unit_code: o for o in files if o.status == FileStatus.ACCEPTED}
         for unit_code, sha256 in self.written.items():
             kept = standing.get(unit_code)
             if kept is None or kept.sha256 != sha256:
@@ -177,7 +177,7 @@ def collect(workspace: Workspace, period: str, folder: Path | None, plan: Plan, 
         for path, verdict in read_files(to_read(), (spec.data_sheet, IDENTITY_SHEET), then=judge_file,
                                         expected=len(arrived) + len(earlier)):
             verdicts[hashes[path]] = verdict
-            if verdict.status == ACCEPTED:
+            if verdict.status == FileStatus.ACCEPTED:
                 answers.add(verdict.unit_code, hashes[path], verdict.answers)
             step(path)
         ledger.record_files(period, received)
@@ -188,7 +188,7 @@ def collect(workspace: Workspace, period: str, folder: Path | None, plan: Plan, 
             if sha256 in outcomes:
                 outcomes[sha256].findings.append(finding("file-duplicate", other=outcomes[sha256].file))
                 continue
-            outcome = outcomes[sha256] = FileOutcome(name, sha256, REJECTED, mtime=mtime, first_seen=first_seen)
+            outcome = outcomes[sha256] = FileOutcome(name, sha256, FileStatus.REJECTED, mtime=mtime, first_seen=first_seen)
             judged = verdicts.get(sha256)
             if judged is None:  # only ever received as a temporary file (~$…), never read
                 outcome.findings = [finding("file-temp")]
@@ -200,5 +200,5 @@ def collect(workspace: Workspace, period: str, folder: Path | None, plan: Plan, 
         answers.settle(files)
         ledger.record_outcomes(period, files)
     expected = sorted({a.code for t in plan.tasks for a in t.units})
-    reported = {o.unit_code for o in files if o.status in (ACCEPTED, RETURNED) and o.period == period}
+    reported = {o.unit_code for o in files if o.status in (FileStatus.ACCEPTED, FileStatus.RETURNED) and o.period == period}
     return CollectResult(period, expected, [c for c in expected if c not in reported], files)

@@ -10,6 +10,7 @@ from pathlib import Path
 from .collect import CollectResult, FileOutcome, collect, outcome_from
 from .demo import simulate_returns
 from .errors import InputError, PeriodError, PlanError, WorkspaceError
+from .findings import FileStatus
 from .identity import IDENTITY_SHEET
 from .ledger import Ledger
 from .merge import Consolidation, consolidate, replaced_tasks
@@ -85,7 +86,7 @@ def collect_period(workspace: Workspace, period: str, folder: Path | None = None
     notices = out / NOTICE_FOLDER
     shutil.rmtree(notices, ignore_errors=True)  # a unit that has since corrected its file gets none
     for outcome in result.files:
-        if outcome.status == "returned":
+        if outcome.status == FileStatus.RETURNED:
             name = units[outcome.unit_code].name
             notices.mkdir(parents=True, exist_ok=True)
             notice = notices / f"{safe_file_name(name)}_退回修改通知.txt"

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import PlanError
+from .findings import Severity
 from .plan import Assignment, Plan, Task
 from .units import Group, Registry, Unit
 
@@ -66,7 +67,7 @@ CREATE TABLE IF NOT EXISTS collections (
 CREATE TABLE IF NOT EXISTS findings (
     period TEXT NOT NULL, sha256 TEXT NOT NULL, seq INTEGER NOT NULL, code TEXT NOT NULL,
     severity TEXT NOT NULL, location TEXT NOT NULL, message TEXT NOT NULL, fix TEXT NOT NULL,
-    PRIMARY KEY (period, sha256, seq)
+    fields_json TEXT, PRIMARY KEY (period, sha256, seq)
 );
 """
 
@@ -80,6 +81,8 @@ ADDED_COLUMNS = (
     ("collections", "plan_version", "TEXT",
      "UPDATE collections SET plan_version = (SELECT version FROM plans WHERE loaded_at <= collected_at "
      "ORDER BY loaded_at DESC LIMIT 1)"),
+    # A finding's fields (task, column label, value, …) as JSON, besides its message and fix.
+    ("findings", "fields_json", "TEXT", None),
 )
 
 
@@ -278,19 +281,24 @@ class Ledger:
         self.db.execute("DELETE FROM answers WHERE period = ? AND unit_code = ?", (period, unit_code))
 
     def record_outcomes(self, period: str, outcomes) -> None:
-        """This run's decision on every file of the period and its findings (after ``clear_outcomes``)."""
+        """This run's decision on every file of the period and its findings (after ``clear_outcomes``).
+
+        A finding is stored with its fields as JSON, and its message and fix as they read today.
+        """
         now = dt.datetime.now().isoformat(timespec="seconds")
         submissions, findings = [], []
         for o in outcomes:
-            errors = sum(f.severity == "error" for f in o.findings)
+            errors = sum(f.severity == Severity.ERROR for f in o.findings)
             submissions.append((period, o.sha256, o.file, o.unit_code, o.status, o.report_date, errors,
                                 len(o.findings) - errors, now, o.period))
-            findings += [(period, o.sha256, seq, f.code, f.severity, f.location, f.message, f.fix)
-                         for seq, f in enumerate(o.findings)]
+            findings += [(period, o.sha256, seq, f.code, f.severity, f.location, f.message, f.fix,
+                          json.dumps(f.fields, ensure_ascii=False)) for seq, f in enumerate(o.findings)]
         self.db.executemany(
             "INSERT OR REPLACE INTO submissions (period, sha256, file_name, unit_code, status, report_date, "
             "errors, warnings, decided_at, claimed_period) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", submissions)
-        self.db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)", findings)
+        self.db.executemany(
+            "INSERT INTO findings (period, sha256, seq, code, severity, location, message, fix, fields_json) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", findings)
 
     # -- what the reports are built from
     def frame(self, sql: str, params: tuple = ()) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .collect import CollectResult, FileOutcome, collect, outcome_from
+from .collect import CollectResult, FileOutcome, collect, verdict_of
 from .demo import simulate_returns
 from .errors import InputError, PeriodError, PlanError, WorkspaceError
 from .findings import FileStatus
@@ -79,7 +79,7 @@ def collect_period(workspace: Workspace, period: str, folder: Path | None = None
     plan = plan_for(workspace, period)
     with Ledger(workspace.ledger_path) as ledger:
         units = ledger.registry().by_code()
-    result = collect(workspace, period, folder, plan, units, progress)
+        result = collect(workspace, ledger, period, folder, plan, units, progress)
     out = workspace.period_output(period)
     created = dt.datetime.strptime(period + "-01", "%Y-%m-%d")
     write_validation(result, units, out / VALIDATION_NAME, created)
@@ -118,7 +118,8 @@ def check_file(workspace: Workspace, path: Path) -> FileOutcome:
     identity = read_identity(read.workbook) if read.workbook else None
     plan = plan_for(workspace, identity.period if identity else None)
     sha256, _ = file_hash(path)
-    return outcome_from(read, spec, workspace.secret_key(), None, plan, units, path.name, sha256)
+    verdict = verdict_of(read, spec, workspace.secret_key(), None, plan, units)
+    return FileOutcome.judged(path.name, sha256, verdict)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -86,6 +87,18 @@ ADDED_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """A file received for a period under a name: the same bytes are one file, archived once."""
+
+    sha256: str
+    file_name: str
+    mtime: str  # the file's modification time, ISO, to the second
+    first_seen: str  # when these bytes were first received, for any period
+    archived_as: str  # relative to the workspace
+    size: int
+
+
 class Ledger:
     """The workspace's history. Use as a context manager; each ``with`` block is one transaction."""
 
@@ -120,7 +133,8 @@ class Ledger:
         self.db.execute("DELETE FROM units")
         self.db.execute("DELETE FROM unit_groups")
         self.db.executemany(
-            "INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO units (code, seq, name, aliases, groups_json, contact, phone, email) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (u.code, seq, u.name, json.dumps(u.aliases, ensure_ascii=False),
                  json.dumps(u.groups, ensure_ascii=False), u.contact, u.phone, u.email)
@@ -128,7 +142,7 @@ class Ledger:
             ],
         )
         self.db.executemany(
-            "INSERT INTO unit_groups VALUES (?, ?, ?)",
+            "INSERT INTO unit_groups (name, seq, refs) VALUES (?, ?, ?)",
             [(g.name, seq, json.dumps(g.refs, ensure_ascii=False)) for seq, g in enumerate(registry.groups)],
         )
 
@@ -171,13 +185,14 @@ class Ledger:
             )
         self.db.execute("UPDATE plans SET is_current = 0")
         self.db.execute(
-            "INSERT OR REPLACE INTO plans VALUES (?, ?, ?, ?, 1)",
+            "INSERT OR REPLACE INTO plans (version, title, source, loaded_at, is_current) VALUES (?, ?, ?, ?, 1)",
             (plan.version, plan.title, plan.source, dt.datetime.now().isoformat(timespec="seconds")),
         )
         self.db.execute("DELETE FROM tasks WHERE plan_version = ?", (plan.version,))
         self.db.execute("DELETE FROM assignments WHERE plan_version = ?", (plan.version,))
         self.db.executemany(
-            "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO tasks (plan_version, task_id, seq, category_no, category, item_no, requirement, "
+            "responsibility, deadline, deadline_date, source_row) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (plan.version, t.id, seq, t.category_no, t.category, t.item_no, t.requirement,
                  t.responsibility, t.deadline, t.deadline_date, t.source_row)
@@ -185,7 +200,8 @@ class Ledger:
             ],
         )
         self.db.executemany(
-            "INSERT INTO assignments VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO assignments (plan_version, task_id, seq, unit_code, unit_name, role) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
             [
                 (plan.version, t.id, seq, a.code, a.name, a.role)
                 for t in plan.tasks
@@ -244,21 +260,22 @@ class Ledger:
         return (row[0], self.answers(unit_code, row[0])) if row[0] else (None, {})
 
     # -- received files
-    def record_files(self, period: str, received: list[tuple[str, int, str, str, str]]) -> None:
-        """Note received files, each (sha256, size, archived as, file name, mtime); the same bytes are one file."""
-        now = dt.datetime.now().isoformat(timespec="seconds")
-        self.db.executemany("INSERT OR IGNORE INTO files VALUES (?, ?, ?, ?)",
-                            [(sha256, size, archived, now) for sha256, size, archived, _, _ in received])
-        self.db.executemany("INSERT OR IGNORE INTO receipts VALUES (?, ?, ?, ?, ?)",
-                            [(sha256, period, name, mtime, now) for sha256, _, _, name, mtime in received])
+    def record_files(self, period: str, received: list[Receipt]) -> None:
+        """Note files received for a period; bytes received before keep their first sighting."""
+        self.db.executemany(
+            "INSERT OR IGNORE INTO files (sha256, size, archived_as, first_seen) VALUES (?, ?, ?, ?)",
+            [(r.sha256, r.size, r.archived_as, r.first_seen) for r in received])
+        self.db.executemany(
+            "INSERT OR IGNORE INTO receipts (sha256, period, file_name, mtime, seen_at) VALUES (?, ?, ?, ?, ?)",
+            [(r.sha256, period, r.file_name, r.mtime, r.first_seen) for r in received])
 
-    def receipts(self, period: str) -> list[tuple[str, str, str, str, str]]:
-        """Every file received for a period: (sha256, file name, mtime, first seen, archived as)."""
-        return self.db.execute(
-            "SELECT r.sha256, r.file_name, r.mtime, f.first_seen, f.archived_as FROM receipts r "
+    def receipts(self, period: str) -> list[Receipt]:
+        """Every file received for a period, under each name it came with, by name."""
+        return [Receipt(*row) for row in self.db.execute(
+            "SELECT r.sha256, r.file_name, r.mtime, f.first_seen, f.archived_as, f.size FROM receipts r "
             "JOIN files f USING (sha256) WHERE r.period = ? ORDER BY r.file_name, r.sha256",
             (period,),
-        ).fetchall()
+        )]
 
     def clear_outcomes(self, period: str, plan_version: str) -> None:
         """Forget the period's earlier decisions' findings and answers: a collection run redoes them.

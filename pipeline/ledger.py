@@ -100,14 +100,18 @@ class Receipt:
 
 
 class Ledger:
-    """The workspace's history. Use as a context manager; each ``with`` block is one transaction."""
+    """The workspace's history. Use as a context manager; each ``with`` block is one transaction:
+    a command opens the ledger once, and what it wrote is committed only when it succeeds."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self.db = sqlite3.connect(self.path)
         self.db.execute("PRAGMA foreign_keys = ON")
+        # Schema and migration are a step of their own, committed before the command's work
+        # (executescript commits anyway): the command's transaction starts with its first write.
         self.db.executescript(SCHEMA)
         self._add_new_columns()
+        self.db.commit()
 
     def _add_new_columns(self) -> None:
         """Columns added after a ledger was first made; they are added to older ledgers here."""

@@ -326,6 +326,42 @@ def test_a_findings_fields_survive_the_ledger(workspace):
     assert findings[findings["code"] == "percent-invalid"]["message"].tolist() == [found.message]
 
 
+def ledger_rows(path: Path) -> dict[str, list[tuple]]:
+    """Every row of every table of a ledger."""
+    db = sqlite3.connect(path)
+    tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    rows = {table: sorted(db.execute(f"SELECT * FROM {table}").fetchall(), key=repr) for table in tables}
+    db.close()
+    return rows
+
+
+def test_a_collect_that_fails_part_way_leaves_the_ledger_as_it_was(workspace, monkeypatch):
+    send(workspace, good_filling(workspace), "first.xlsx")
+    run(workspace)
+    before = ledger_rows(workspace.ledger_path)
+    send(workspace, good_filling(workspace, "市民政局"), "late.xlsx", unit="市民政局")
+    send(workspace, good_filling(workspace, seed=2), "second.xlsx")
+    record_outcomes = Ledger.record_outcomes
+
+    def fail(ledger, period, outcomes):
+        record_outcomes(ledger, period, outcomes)
+        # Files, receipts, the new unit's answers and the decisions are written, not yet committed.
+        assert ledger.db.in_transaction
+        assert ledger.db.execute("SELECT COUNT(*) FROM receipts").fetchone()[0] == 3
+        assert ledger.db.execute("SELECT COUNT(*) FROM answers WHERE unit_code != 'S009'").fetchone()[0] > 0
+        raise OSError("磁盘已满")
+
+    monkeypatch.setattr(Ledger, "record_outcomes", fail)
+    with pytest.raises(OSError, match="磁盘已满"):
+        cycle.collect_period(workspace, PERIOD)
+    assert ledger_rows(workspace.ledger_path) == before
+    monkeypatch.undo()
+    _, files = run(workspace)  # the next run does the work
+    assert {name: f.status for name, f in files.items()} == {
+        "first.xlsx": "superseded", "late.xlsx": "accepted", "second.xlsx": "accepted"}
+    assert ledger_rows(workspace.ledger_path) != before
+
+
 def test_cli_collect_json_and_check(workspace):
     good = send(workspace, good_filling(workspace), "good.xlsx")
     runner = CliRunner()

@@ -12,9 +12,8 @@ import click
 
 from . import cycle
 from .errors import PipelineError
-from .findings import SEVERITY_WORDS
+from .findings import FileStatus, describe
 from .progress import Progress
-from .validate import STATUS_WORDS
 from .workspace import Workspace
 
 
@@ -190,7 +189,7 @@ def plan_show(as_json: bool) -> None:
 
 
 def _collect_summary(result) -> str:
-    counts = "，".join(f"{word} {result.count(status)}" for status, word in STATUS_WORDS.items())
+    counts = "，".join(f"{status.word} {result.count(status)}" for status in FileStatus)
     return (f"{result.period}：收到文件 {len(result.files)} 份（{counts}）；"
             f"应报 {len(result.expected)} 个单位，未报送 {len(result.missing)} 个。")
 
@@ -267,10 +266,10 @@ def check(file: Path, as_json: bool) -> None:
     if as_json:
         echo_json(outcome.to_json())
     else:
-        click.echo(f"{file.name}：{STATUS_WORDS[outcome.status]}")
+        click.echo(f"{file.name}：{outcome.status.word}")
         for item in outcome.findings:
-            click.echo(f"  [{SEVERITY_WORDS[item.severity]}] {item.place}：{item.message} {item.fix}")
-    if outcome.status != "accepted":
+            click.echo(f"  {describe(item)}")
+    if outcome.status != FileStatus.ACCEPTED:
         raise SystemExit(1)
 
 

@@ -11,19 +11,19 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .errors import InputError, PeriodError
-from .findings import Finding, finding
+from .findings import FileStatus, Finding, finding
 from .form import FormSpec
 from .identity import IDENTITY_SHEET
-from .ledger import Ledger
+from .ledger import Ledger, Receipt
 from .plan import Plan
 from .progress import SILENT, Progress
 from .readers import ReadResult, read_files
 from .submissions import parse_submission
 from .units import Unit
-from .validate import ACCEPTED, REJECTED, RETURNED, SUPERSEDED, Verdict, judge
+from .validate import Verdict, judge
 from .workspace import Workspace, check_period
 
 TEMP_PREFIX = "~$"
@@ -35,7 +35,7 @@ class FileOutcome:
 
     file: str
     sha256: str
-    status: str
+    status: FileStatus
     unit_code: str | None = None
     findings: list[Finding] = field(default_factory=list)
     answers: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -43,7 +43,13 @@ class FileOutcome:
     mtime: str = ""
     first_seen: str = ""
     period: str | None = None  # the period the file claims to be for
-    archived: Path | None = None
+
+    @classmethod
+    def judged(cls, name: str, sha256: str, verdict: Verdict, mtime: str = "",
+               first_seen: str = "") -> "FileOutcome":
+        """A file's verdict, under the name and hash the worker that judged it never knew."""
+        return cls(name, sha256, verdict.status, verdict.unit_code, verdict.findings, verdict.answers,
+                   verdict.report_date, mtime, first_seen, verdict.period)
 
     def to_json(self) -> dict:
         return {"file": self.file, "sha256": self.sha256, "unit_code": self.unit_code,
@@ -61,39 +67,71 @@ class CollectResult:
         return {"period": self.period, "expected": self.expected, "missing": self.missing,
                 "files": [f.to_json() for f in self.files]}
 
-    def count(self, status: str) -> int:
+    def count(self, status: FileStatus) -> int:
         return sum(f.status == status for f in self.files)
 
 
-def outcome_from(read: ReadResult, spec: FormSpec, key: bytes, period: str | None, plan: Plan,
-                 units: dict[str, Unit], name: str, sha256: str) -> FileOutcome:
+def verdict_of(read: ReadResult, spec: FormSpec, key: bytes, period: str | None, plan: Plan,
+               units: dict[str, Unit]) -> Verdict:
     """Judge one read file. ``period`` None means: the period the file itself claims."""
     if read.refusal:
-        return FileOutcome(name, sha256, REJECTED, findings=[read.refusal])
+        return Verdict(FileStatus.REJECTED, findings=[read.refusal])
     submission = parse_submission(read.workbook, spec)
     claimed = submission.identity.period if submission.identity else ""
-    verdict: Verdict = judge(submission, spec, key, period or claimed, plan, units)
-    return FileOutcome(name, sha256, verdict.status, verdict.unit_code, read.notes + verdict.findings,
-                       verdict.answers, verdict.report_date, period=verdict.period)
+    verdict = judge(submission, spec, key, period or claimed, plan, units)
+    verdict.findings[:0] = read.notes
+    return verdict
 
 
-def _supersede(outcomes: list[FileOutcome], period: str) -> None:
-    """Of a unit's files for this period, the newest stands; the older ones are superseded.
+def is_temp(receipt: Receipt) -> bool:
+    """A temporary file Office or WPS keeps beside an open workbook (``~$…``): never read."""
+    return receipt.file_name.startswith(TEMP_PREFIX)
 
-    Newer is decided by 报送日期, then the file's modification time, then when it was first seen.
-    """
-    by_unit: dict[str, list[FileOutcome]] = {}
-    for o in outcomes:
-        if o.status in (ACCEPTED, RETURNED) and o.unit_code and o.period == period:
-            by_unit.setdefault(o.unit_code, []).append(o)
-    for files in by_unit.values():
-        files.sort(key=lambda o: (o.report_date or "", o.mtime, o.first_seen, o.file))
-        newest = files[-1]
-        for older in files[:-1]:
-            basis = ("报送日期" if (older.report_date or "") != (newest.report_date or "")
-                     else "文件修改时间" if older.mtime != newest.mtime else "收到时间")
-            older.status = SUPERSEDED
-            older.findings.append(finding("superseded", newer=newest.file, basis=basis))
+
+class Intake:
+    """What was received for a period: the folder's files, each archived as it is listed, and
+    the files received earlier (read again from the archive, so a run never depends on what is
+    left in the folder)."""
+
+    def __init__(self, workspace: Workspace, ledger: Ledger, period: str, folder: Path):
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"{folder} 是一个文件，不是文件夹。请写收到的文件所在的文件夹。")
+        self.workspace, self.ledger, self.period = workspace, ledger, period
+        # Each distinct file received earlier once, under a name not of a temporary file when it has one.
+        self.earlier: dict[str, Receipt] = {}
+        for receipt in ledger.receipts(period):
+            if receipt.sha256 not in self.earlier or is_temp(self.earlier[receipt.sha256]):
+                self.earlier[receipt.sha256] = receipt
+        if not folder.is_dir() and not self.earlier:
+            raise PeriodError(f"找不到报送期 {period} 的文件夹 {folder}。请把收到的文件放进该文件夹，或在命令后写明文件夹。")
+        self.paths = sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
+        self.arrived: list[Receipt] = []
+
+    @property
+    def count(self) -> int:
+        """How many receipts ``receive`` gives."""
+        return len(self.paths) + len(self.earlier)
+
+    def receive(self) -> Iterator[Receipt]:
+        """Each file of the folder, archived before it is given; then each file received earlier."""
+        now = dt.datetime.now().isoformat(timespec="seconds")
+        for path in self.paths:
+            sha256, archived = self.workspace.archive(path)
+            stat = path.stat()
+            mtime = dt.datetime.fromtimestamp(stat.st_mtime).isoformat(timespec="seconds")
+            receipt = Receipt(sha256, path.name, mtime, now, str(archived.relative_to(self.workspace.root)),
+                              stat.st_size)
+            self.arrived.append(receipt)
+            yield receipt
+        yield from self.earlier.values()
+
+    def archived(self, receipt: Receipt) -> Path:
+        return self.workspace.root / receipt.archived_as
+
+    def record(self) -> list[Receipt]:
+        """Note the files that arrived in the ledger; every receipt of the period, by name."""
+        self.ledger.record_files(self.period, self.arrived)
+        return self.ledger.receipts(self.period)
 
 
 class StandingAnswers:
@@ -111,7 +149,7 @@ class StandingAnswers:
             self.written[unit_code] = sha256
 
     def settle(self, files: list[FileOutcome]) -> None:
-        standing = {o.unit_code: o for o in files if o.status == ACCEPTED}
+        standing = {o.unit_code: o for o in files if o.status == FileStatus.ACCEPTED}
         for unit_code, sha256 in self.written.items():
             kept = standing.get(unit_code)
             if kept is None or kept.sha256 != sha256:
@@ -120,87 +158,92 @@ class StandingAnswers:
                     self.ledger.record_answers(self.period, unit_code, kept.sha256, kept.answers)
 
 
-def collect(workspace: Workspace, period: str, folder: Path | None, plan: Plan, units: dict[str, Unit],
-            progress: Progress = SILENT) -> CollectResult:
-    """Archive, read, judge and record every file received for ``period``.
+def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable[[ReadResult], Verdict],
+                   answers: StandingAnswers, progress: Progress) -> dict[str, Verdict]:
+    """Each distinct readable file received, judged; by sha256. Files are read while the rest are
+    still being archived, and judged in the reading workers, so only verdicts come back, never
+    the workbooks. A file not read (a copy, a temporary file) is done with at once."""
+    hashes: dict[str, str] = {}  # archived path -> sha256, of the files handed to the workers
+    chosen: set[str] = set()  # their hashes
+
+    def to_read() -> Iterator[Path]:
+        for receipt in intake.receive():
+            archived = intake.archived(receipt)
+            if receipt.sha256 in chosen or is_temp(receipt):
+                progress.step(archived.name)
+                continue
+            chosen.add(receipt.sha256)
+            hashes[str(archived)] = receipt.sha256
+            yield archived
+
+    verdicts: dict[str, Verdict] = {}
+    for path, verdict in read_files(to_read(), sheets, then=judge_file, expected=intake.count):
+        sha256 = hashes[path]
+        verdicts[sha256] = verdict
+        if verdict.status == FileStatus.ACCEPTED:
+            answers.add(verdict.unit_code, sha256, verdict.answers)
+        progress.step(path)
+    return verdicts
+
+
+def decide(receipts: list[Receipt], verdicts: dict[str, Verdict], period: str) -> list[FileOutcome]:
+    """One outcome per distinct file, by name, then the newest of each unit's files standing.
+
+    A file's first name names its outcome, a name not of a temporary file when it has one; its
+    other names are duplicates. A file only ever received as a temporary file was never read.
+    """
+    outcomes: dict[str, FileOutcome] = {}
+    for receipt in sorted(receipts, key=is_temp):
+        known = outcomes.get(receipt.sha256)
+        if known:
+            known.findings.append(finding("file-duplicate", other=known.file))
+            continue
+        verdict = verdicts.get(receipt.sha256) or Verdict(FileStatus.REJECTED, findings=[finding("file-temp")])
+        outcomes[receipt.sha256] = FileOutcome.judged(receipt.file_name, receipt.sha256, verdict, receipt.mtime,
+                                                      receipt.first_seen)
+    files = sorted(outcomes.values(), key=lambda o: (o.file, o.sha256))
+    _supersede(files, period)
+    return files
+
+
+def _supersede(outcomes: list[FileOutcome], period: str) -> None:
+    """Of a unit's files for this period, the newest stands; the older ones are superseded.
+
+    Newer is decided by 报送日期, then the file's modification time, then when it was first seen.
+    """
+    by_unit: dict[str, list[FileOutcome]] = {}
+    for o in outcomes:
+        if o.status in (FileStatus.ACCEPTED, FileStatus.RETURNED) and o.unit_code and o.period == period:
+            by_unit.setdefault(o.unit_code, []).append(o)
+    for files in by_unit.values():
+        files.sort(key=lambda o: (o.report_date or "", o.mtime, o.first_seen, o.file))
+        newest = files[-1]
+        for older in files[:-1]:
+            basis = ("报送日期" if (older.report_date or "") != (newest.report_date or "")
+                     else "文件修改时间" if older.mtime != newest.mtime else "收到时间")
+            older.status = FileStatus.SUPERSEDED
+            older.findings.append(finding("superseded", newer=newest.file, basis=basis))
+
+
+def collect(workspace: Workspace, ledger: Ledger, period: str, folder: Path | None, plan: Plan,
+            units: dict[str, Unit], progress: Progress = SILENT) -> CollectResult:
+    """Archive, read, judge and record every file received for ``period``, in ``ledger``.
 
     ``progress`` starts with the number of files in the folder plus those received earlier, and
     steps as each is done with.
     """
     check_period(period)
-    folder = Path(folder) if folder else workspace.input_dir / period
-    if folder.exists() and not folder.is_dir():
-        raise InputError(f"{folder} 是一个文件，不是文件夹。请写收到的文件所在的文件夹。")
-    spec, key = workspace.spec(), workspace.secret_key()
-    step = progress.step
-    with Ledger(workspace.ledger_path) as ledger:
-        earlier: dict[str, tuple[Path, bool]] = {}  # sha256 -> (archived, received under a name to read)
-        for sha256, name, _mtime, _first_seen, archived in ledger.receipts(period):
-            readable = earlier.get(sha256, (None, False))[1] or not name.startswith(TEMP_PREFIX)
-            earlier[sha256] = workspace.root / archived, readable
-        if not folder.is_dir() and not earlier:
-            raise PeriodError(f"找不到报送期 {period} 的文件夹 {folder}。请把收到的文件放进该文件夹，或在命令后写明文件夹。")
-        arrived = sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
-        progress.start(len(arrived) + len(earlier))
-        received: list[tuple[str, int, str, str, str]] = []
-        hashes: dict[str, str] = {}  # archived path -> sha256, of the files being read
-        chosen: set[str] = set()  # their hashes
-
-        def received_files() -> Iterator[tuple[str, Path, bool]]:
-            """(sha256, archived, whether to read it) of the folder's files, each archived as it
-            comes, then of the files received earlier."""
-            for path in arrived:
-                sha256, archived = workspace.archive(path)
-                stat = path.stat()
-                received.append((sha256, stat.st_size, str(archived.relative_to(workspace.root)), path.name,
-                                 dt.datetime.fromtimestamp(stat.st_mtime).isoformat(timespec="seconds")))
-                yield sha256, archived, not path.name.startswith(TEMP_PREFIX)
-            for sha256, (archived, readable) in earlier.items():
-                yield sha256, archived, readable
-
-        def to_read() -> Iterator[Path]:
-            """Each distinct file once, archived before anything reads it; what is not read is done at once."""
-            for sha256, archived, readable in received_files():
-                if sha256 in chosen or not readable:
-                    step(archived.name)
-                    continue
-                chosen.add(sha256)
-                hashes[str(archived)] = sha256
-                yield archived
-
-        ledger.clear_outcomes(period, plan.version)
-        answers = StandingAnswers(ledger, period)
-        verdicts: dict[str, FileOutcome] = {}
-        # Judged in the reading workers, so only verdicts come back, never the workbooks; the
-        # workers know neither the file's name nor its hash, which the outcome here keeps.
-        judge_file = partial(outcome_from, spec=spec, key=key, period=period, plan=plan, units=units, name="",
-                             sha256="")
-        for path, verdict in read_files(to_read(), (spec.data_sheet, IDENTITY_SHEET), then=judge_file,
-                                        expected=len(arrived) + len(earlier)):
-            verdicts[hashes[path]] = verdict
-            if verdict.status == ACCEPTED:
-                answers.add(verdict.unit_code, hashes[path], verdict.answers)
-            step(path)
-        ledger.record_files(period, received)
-        outcomes: dict[str, FileOutcome] = {}
-        # A file's first name names its outcome, a name not of a temporary file when it has one.
-        for sha256, name, mtime, first_seen, archived in sorted(ledger.receipts(period),
-                                                                key=lambda r: r[1].startswith(TEMP_PREFIX)):
-            if sha256 in outcomes:
-                outcomes[sha256].findings.append(finding("file-duplicate", other=outcomes[sha256].file))
-                continue
-            outcome = outcomes[sha256] = FileOutcome(name, sha256, REJECTED, mtime=mtime, first_seen=first_seen,
-                                                     archived=workspace.root / archived)
-            judged = verdicts.get(sha256)
-            if judged is None:  # only ever received as a temporary file (~$…), never read
-                outcome.findings = [finding("file-temp")]
-                continue
-            outcome.status, outcome.unit_code, outcome.period = judged.status, judged.unit_code, judged.period
-            outcome.findings, outcome.answers, outcome.report_date = judged.findings, judged.answers, judged.report_date
-        files = sorted(outcomes.values(), key=lambda o: (o.file, o.sha256))
-        _supersede(files, period)
-        answers.settle(files)
-        ledger.record_outcomes(period, files)
+    intake = Intake(workspace, ledger, period, Path(folder) if folder else workspace.input_dir / period)
+    progress.start(intake.count)
+    ledger.clear_outcomes(period, plan.version)
+    answers = StandingAnswers(ledger, period)
+    spec = workspace.spec()
+    judge_file = partial(verdict_of, spec=spec, key=workspace.secret_key(), period=period, plan=plan, units=units)
+    verdicts = judge_received(intake, (spec.data_sheet, IDENTITY_SHEET), judge_file, answers, progress)
+    files = decide(intake.record(), verdicts, period)
+    answers.settle(files)
+    ledger.record_outcomes(period, files)
     expected = sorted({a.code for t in plan.tasks for a in t.units})
-    reported = {o.unit_code for o in files if o.status in (ACCEPTED, RETURNED) and o.period == period}
+    reported = {o.unit_code for o in files
+                if o.status in (FileStatus.ACCEPTED, FileStatus.RETURNED) and o.period == period}
     return CollectResult(period, expected, [c for c in expected if c not in reported], files)

@@ -7,14 +7,15 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .collect import CollectResult, FileOutcome, collect, outcome_from
 from . import gongwen
+from .collect import CollectResult, FileOutcome, collect, verdict_of
 from .consolidate import STANDING, Consolidation, consolidate, replaced_tasks
 from .demo import simulate_returns
 from .documents import (BULLETIN_NAME, BULLETIN_TEMPLATE, COVER_NAME, COVER_TEMPLATE, DEFAULT_TEMPLATES,
                         REMIND_FOLDER, REMIND_LIST_NAME, REMIND_LIST_TEMPLATE, REMIND_TEMPLATE, Letterhead,
                         document_template, notice_name, remind_context, write_bulletin, write_documents)
 from .errors import InputError, PeriodError, PlanError, WorkspaceError
+from .findings import FileStatus
 from .identity import IDENTITY_SHEET
 from .ledger import Ledger
 from .mail import MAIL_FOLDER, Draft, cover_mail, remind_mail, write_drafts
@@ -60,24 +61,32 @@ class PlanLoad:
 
 def load_plan(workspace: Workspace, plan_file: Path, units_file: Path | None = None,
               replace: bool = False) -> PlanLoad:
-    """Read the registry and the plan, store both in the ledger, write the 任务分解表."""
+    """Read the registry and the plan, store both in the ledger, write the 任务分解表.
+
+    The ledger keeps what it had unless all of it is done.
+    """
     config = workspace.config()
     registry = read_registry(units_file or workspace.registry_path)
     plan = read_plan(Path(plan_file), registry, year=config.year)
+    breakdown = workspace.output_dir / BREAKDOWN_NAME
     with Ledger(workspace.ledger_path) as ledger:
         changed = ledger.save_plan(plan, replace=replace)
         ledger.save_registry(registry)
-    if units_file and Path(units_file).resolve() != workspace.registry_path.resolve():
-        shutil.copy2(units_file, workspace.registry_path)
-    breakdown = workspace.output_dir / BREAKDOWN_NAME
-    write_plan_breakdown(plan, registry, breakdown, dt.datetime(config.year, 1, 1))
+        if units_file and Path(units_file).resolve() != workspace.registry_path.resolve():
+            shutil.copy2(units_file, workspace.registry_path)
+        write_plan_breakdown(plan, registry, breakdown, dt.datetime(config.year, 1, 1))
     return PlanLoad(plan, registry, changed, breakdown)
 
 
 def current_plan(workspace: Workspace) -> Plan:
     """The plan in force, or a PlanError telling the clerk to load one."""
     with Ledger(workspace.ledger_path) as ledger:
-        plan = ledger.plan()
+        return plan_in_force(ledger)
+
+
+def plan_in_force(ledger: Ledger) -> Plan:
+    """``current_plan`` within a command's ledger transaction."""
+    plan = ledger.plan()
     if plan is None:
         raise PlanError("工作区还没有加载计划。请先运行 pipeline plan load 计划表文件。")
     return plan
@@ -88,50 +97,53 @@ NOTICE_FOLDER = "退回通知"
 
 def collect_period(workspace: Workspace, period: str, folder: Path | None = None,
                    progress: Progress = SILENT) -> tuple[CollectResult, Path]:
-    """Collect a period's returned files; write 校验结果.xlsx and a notice per returned unit."""
-    plan = plan_for(workspace, period)
+    """Collect a period's returned files; write 校验结果.xlsx and a notice per returned unit.
+
+    One ledger transaction: a run that fails or is killed leaves the ledger as it was.
+    """
     with Ledger(workspace.ledger_path) as ledger:
+        plan = plan_for(ledger, period)
         units = ledger.registry().by_code()
-    result = collect(workspace, period, folder, plan, units, progress)
-    out = workspace.period_output(period)
-    created = dt.datetime.strptime(period + "-01", "%Y-%m-%d")
-    write_validation(result, units, out / VALIDATION_NAME, created)
-    notices = out / NOTICE_FOLDER
-    shutil.rmtree(notices, ignore_errors=True)  # a unit that has since corrected its file gets none
-    for outcome in result.files:
-        if outcome.status == "returned":
-            name = units[outcome.unit_code].name
-            notices.mkdir(parents=True, exist_ok=True)
-            notice = notices / f"{safe_file_name(name)}_退回修改通知.txt"
-            notice.write_text(return_notice(outcome, name, period), encoding="utf-8")
+        result = collect(workspace, ledger, period, folder, plan, units, progress)
+        out = workspace.period_output(period)
+        created = dt.datetime.strptime(period + "-01", "%Y-%m-%d")
+        write_validation(result, units, out / VALIDATION_NAME, created)
+        notices = out / NOTICE_FOLDER
+        shutil.rmtree(notices, ignore_errors=True)  # a unit that has since corrected its file gets none
+        for outcome in result.files:
+            if outcome.status == FileStatus.RETURNED:
+                name = units[outcome.unit_code].name
+                notices.mkdir(parents=True, exist_ok=True)
+                notice = notices / f"{safe_file_name(name)}_退回修改通知.txt"
+                notice.write_text(return_notice(outcome, name, period), encoding="utf-8")
     return result, out / VALIDATION_NAME
 
 
-def plan_for(workspace: Workspace, period: str | None) -> Plan:
+def plan_for(ledger: Ledger, period: str | None) -> Plan:
     """The plan a period's files are checked against: the plan in force, except for a month
     before the latest one collected, which keeps the plan it was collected under (a late file
     for it is judged as its template was made; a replaced plan never returns its accepted files)."""
-    with Ledger(workspace.ledger_path) as ledger:
-        latest = ledger.latest_period()
-        if period and latest and latest > period:
-            kept = ledger.period_plan(period)
-            if kept is not None:
-                return kept
-    return current_plan(workspace)
+    latest = ledger.latest_period()
+    if period and latest and latest > period:
+        kept = ledger.period_plan(period)
+        if kept is not None:
+            return kept
+    return plan_in_force(ledger)
 
 
 def check_file(workspace: Workspace, path: Path) -> FileOutcome:
     """The collect checks for one file, against the period it claims; nothing is recorded."""
     if not path.is_file():
         raise InputError(f"找不到要检查的文件：{path}。请确认文件名和所在文件夹。")
-    with Ledger(workspace.ledger_path) as ledger:
-        units = ledger.registry().by_code()
     spec = workspace.spec()
     [(_, read)] = read_files([path], (spec.data_sheet, IDENTITY_SHEET))
     identity = read_identity(read.workbook) if read.workbook else None
-    plan = plan_for(workspace, identity.period if identity else None)
+    with Ledger(workspace.ledger_path) as ledger:
+        units = ledger.registry().by_code()
+        plan = plan_for(ledger, identity.period if identity else None)
     sha256, _ = file_hash(path)
-    return outcome_from(read, spec, workspace.secret_key(), None, plan, units, path.name, sha256)
+    verdict = verdict_of(read, spec, workspace.secret_key(), None, plan, units)
+    return FileOutcome.judged(path.name, sha256, verdict)
 
 
 @dataclass(frozen=True)
@@ -178,10 +190,8 @@ def issue_templates(workspace: Workspace, period: str, progress: Progress = SILE
     ``progress`` counts the workbooks.
     """
     folder = workspace.period_output(period) / TEMPLATE_FOLDER
-    plan = current_plan(workspace)
-    context = TemplateContext(spec=workspace.spec(), config=workspace.config(), plan_title=plan.title,
-                              plan_version=plan.version, period=period, key=workspace.secret_key())
     with Ledger(workspace.ledger_path) as ledger:
+        plan = plan_in_force(ledger)
         registry = ledger.registry()
         units = units_with_tasks(plan, registry)
         replaced = replaced_tasks(plan, ledger.period_tasks(period))
@@ -192,6 +202,8 @@ def issue_templates(workspace: Workspace, period: str, progress: Progress = SILE
             prefill = {task_id: values for task_id, values in answers.items()
                        if task_id not in replaced.get(then, ())}
             jobs.append(TemplateJob(folder / template_name(unit, period), unit, tasks, prefill))
+    context = TemplateContext(spec=workspace.spec(), config=workspace.config(), plan_title=plan.title,
+                              plan_version=plan.version, period=period, key=workspace.secret_key())
     progress.start(len(jobs))
     try:
         write_templates(context, jobs, progress)
@@ -238,12 +250,11 @@ def report_period(workspace: Workspace, period: str, progress: Progress = SILENT
         collected = ledger.collected_periods(period)
         submissions, answers, findings = ledger.report_inputs(period)
         period_tasks = ledger.period_tasks(period)
+        if period not in collected:
+            raise PeriodError(f"台账中没有报送期 {period} 的收集记录。请先运行 pipeline collect {period}。")
         # The plan the period was collected under: a month reported again after the plan was
         # replaced keeps its own tasks.
-        plan = ledger.period_plan(period)
-    if period not in collected:
-        raise PeriodError(f"台账中没有报送期 {period} 的收集记录。请先运行 pipeline collect {period}。")
-    plan = plan or current_plan(workspace)
+        plan = ledger.period_plan(period) or plan_in_force(ledger)
     year, month = split_period(period)
     deadline = dt.date(year, month, config.deadline_day)
     consolidation = consolidate(plan, spec, registry.units, period, deadline, submissions, answers, findings,
@@ -295,8 +306,8 @@ def remind_period(workspace: Workspace, period: str) -> RemindRun:
     """催报: a notice for every unit with no accepted file for ``period``, the list for the office,
     and a mail draft (the notice and the unit's workbook) to each unit with an address."""
     check_period(period)
-    plan = plan_for(workspace, period)
     with Ledger(workspace.ledger_path) as ledger:
+        plan = plan_for(ledger, period)
         registry = ledger.registry()
         submissions, _answers, _findings = ledger.report_inputs(period)
     standing = submissions[(submissions["claimed_period"] == period) & submissions["status"].isin(STANDING)]

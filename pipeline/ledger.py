@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import PlanError
+from .findings import Severity
 from .plan import Assignment, Plan, Task
 from .units import Group, Registry, Unit
 
@@ -66,7 +68,7 @@ CREATE TABLE IF NOT EXISTS collections (
 CREATE TABLE IF NOT EXISTS findings (
     period TEXT NOT NULL, sha256 TEXT NOT NULL, seq INTEGER NOT NULL, code TEXT NOT NULL,
     severity TEXT NOT NULL, location TEXT NOT NULL, message TEXT NOT NULL, fix TEXT NOT NULL,
-    PRIMARY KEY (period, sha256, seq)
+    fields_json TEXT, PRIMARY KEY (period, sha256, seq)
 );
 """
 
@@ -80,18 +82,36 @@ ADDED_COLUMNS = (
     ("collections", "plan_version", "TEXT",
      "UPDATE collections SET plan_version = (SELECT version FROM plans WHERE loaded_at <= collected_at "
      "ORDER BY loaded_at DESC LIMIT 1)"),
+    # A finding's fields (task, column label, value, …) as JSON, besides its message and fix.
+    ("findings", "fields_json", "TEXT", None),
 )
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """A file received for a period under a name: the same bytes are one file, archived once."""
+
+    sha256: str
+    file_name: str
+    mtime: str  # the file's modification time, ISO, to the second
+    first_seen: str  # when these bytes were first received, for any period
+    archived_as: str  # relative to the workspace
+    size: int
+
+
 class Ledger:
-    """The workspace's history. Use as a context manager; each ``with`` block is one transaction."""
+    """The workspace's history. Use as a context manager; each ``with`` block is one transaction:
+    a command opens the ledger once, and what it wrote is committed only when it succeeds."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self.db = sqlite3.connect(self.path)
         self.db.execute("PRAGMA foreign_keys = ON")
+        # Schema and migration are a step of their own, committed before the command's work
+        # (executescript commits anyway): the command's transaction starts with its first write.
         self.db.executescript(SCHEMA)
         self._add_new_columns()
+        self.db.commit()
 
     def _add_new_columns(self) -> None:
         """Columns added after a ledger was first made; they are added to older ledgers here."""
@@ -117,7 +137,8 @@ class Ledger:
         self.db.execute("DELETE FROM units")
         self.db.execute("DELETE FROM unit_groups")
         self.db.executemany(
-            "INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO units (code, seq, name, aliases, groups_json, contact, phone, email) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (u.code, seq, u.name, json.dumps(u.aliases, ensure_ascii=False),
                  json.dumps(u.groups, ensure_ascii=False), u.contact, u.phone, u.email)
@@ -125,7 +146,7 @@ class Ledger:
             ],
         )
         self.db.executemany(
-            "INSERT INTO unit_groups VALUES (?, ?, ?)",
+            "INSERT INTO unit_groups (name, seq, refs) VALUES (?, ?, ?)",
             [(g.name, seq, json.dumps(g.refs, ensure_ascii=False)) for seq, g in enumerate(registry.groups)],
         )
 
@@ -168,13 +189,14 @@ class Ledger:
             )
         self.db.execute("UPDATE plans SET is_current = 0")
         self.db.execute(
-            "INSERT OR REPLACE INTO plans VALUES (?, ?, ?, ?, 1)",
+            "INSERT OR REPLACE INTO plans (version, title, source, loaded_at, is_current) VALUES (?, ?, ?, ?, 1)",
             (plan.version, plan.title, plan.source, dt.datetime.now().isoformat(timespec="seconds")),
         )
         self.db.execute("DELETE FROM tasks WHERE plan_version = ?", (plan.version,))
         self.db.execute("DELETE FROM assignments WHERE plan_version = ?", (plan.version,))
         self.db.executemany(
-            "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO tasks (plan_version, task_id, seq, category_no, category, item_no, requirement, "
+            "responsibility, deadline, deadline_date, source_row) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (plan.version, t.id, seq, t.category_no, t.category, t.item_no, t.requirement,
                  t.responsibility, t.deadline, t.deadline_date, t.source_row)
@@ -182,7 +204,8 @@ class Ledger:
             ],
         )
         self.db.executemany(
-            "INSERT INTO assignments VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO assignments (plan_version, task_id, seq, unit_code, unit_name, role) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
             [
                 (plan.version, t.id, seq, a.code, a.name, a.role)
                 for t in plan.tasks
@@ -241,21 +264,22 @@ class Ledger:
         return (row[0], self.answers(unit_code, row[0])) if row[0] else (None, {})
 
     # -- received files
-    def record_files(self, period: str, received: list[tuple[str, int, str, str, str]]) -> None:
-        """Note received files, each (sha256, size, archived as, file name, mtime); the same bytes are one file."""
-        now = dt.datetime.now().isoformat(timespec="seconds")
-        self.db.executemany("INSERT OR IGNORE INTO files VALUES (?, ?, ?, ?)",
-                            [(sha256, size, archived, now) for sha256, size, archived, _, _ in received])
-        self.db.executemany("INSERT OR IGNORE INTO receipts VALUES (?, ?, ?, ?, ?)",
-                            [(sha256, period, name, mtime, now) for sha256, _, _, name, mtime in received])
+    def record_files(self, period: str, received: list[Receipt]) -> None:
+        """Note files received for a period; bytes received before keep their first sighting."""
+        self.db.executemany(
+            "INSERT OR IGNORE INTO files (sha256, size, archived_as, first_seen) VALUES (?, ?, ?, ?)",
+            [(r.sha256, r.size, r.archived_as, r.first_seen) for r in received])
+        self.db.executemany(
+            "INSERT OR IGNORE INTO receipts (sha256, period, file_name, mtime, seen_at) VALUES (?, ?, ?, ?, ?)",
+            [(r.sha256, period, r.file_name, r.mtime, r.first_seen) for r in received])
 
-    def receipts(self, period: str) -> list[tuple[str, str, str, str, str]]:
-        """Every file received for a period: (sha256, file name, mtime, first seen, archived as)."""
-        return self.db.execute(
-            "SELECT r.sha256, r.file_name, r.mtime, f.first_seen, f.archived_as FROM receipts r "
+    def receipts(self, period: str) -> list[Receipt]:
+        """Every file received for a period, under each name it came with, by name."""
+        return [Receipt(*row) for row in self.db.execute(
+            "SELECT r.sha256, r.file_name, r.mtime, f.first_seen, f.archived_as, f.size FROM receipts r "
             "JOIN files f USING (sha256) WHERE r.period = ? ORDER BY r.file_name, r.sha256",
             (period,),
-        ).fetchall()
+        )]
 
     def clear_outcomes(self, period: str, plan_version: str) -> None:
         """Forget the period's earlier decisions' findings and answers: a collection run redoes them.
@@ -278,25 +302,24 @@ class Ledger:
         self.db.execute("DELETE FROM answers WHERE period = ? AND unit_code = ?", (period, unit_code))
 
     def record_outcomes(self, period: str, outcomes) -> None:
-        """This run's decision on every file of the period and its findings (after ``clear_outcomes``)."""
+        """This run's decision on every file of the period and its findings (after ``clear_outcomes``).
+
+        A finding is stored with its fields as JSON, and its message and fix as they read today.
+        """
         now = dt.datetime.now().isoformat(timespec="seconds")
         submissions, findings = [], []
         for o in outcomes:
-            errors = sum(f.severity == "error" for f in o.findings)
+            errors = sum(f.severity == Severity.ERROR for f in o.findings)
             submissions.append((period, o.sha256, o.file, o.unit_code, o.status, o.report_date, errors,
                                 len(o.findings) - errors, now, o.period))
-            findings += [(period, o.sha256, seq, f.code, f.severity, f.location, f.message, f.fix)
-                         for seq, f in enumerate(o.findings)]
+            findings += [(period, o.sha256, seq, f.code, f.severity, f.location, f.message, f.fix,
+                          json.dumps(f.fields, ensure_ascii=False)) for seq, f in enumerate(o.findings)]
         self.db.executemany(
             "INSERT OR REPLACE INTO submissions (period, sha256, file_name, unit_code, status, report_date, "
             "errors, warnings, decided_at, claimed_period) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", submissions)
-        self.db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)", findings)
-
-    def submission_status(self, sha256: str) -> list[tuple[str, str, str | None]]:
-        """What happened to a file in each period it was collected for: (period, status, unit)."""
-        return self.db.execute(
-            "SELECT period, status, unit_code FROM submissions WHERE sha256 = ? ORDER BY period", (sha256,)
-        ).fetchall()
+        self.db.executemany(
+            "INSERT INTO findings (period, sha256, seq, code, severity, location, message, fix, fields_json) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", findings)
 
     # -- what the reports are built from
     def frame(self, sql: str, params: tuple = ()) -> pd.DataFrame:

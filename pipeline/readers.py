@@ -65,14 +65,12 @@ class RawWorkbook:
     sheets: dict[str, list[list[object]]]
     states: dict[str, str]
     defined_names: dict[str, str] = field(default_factory=dict)
-    has_macros: bool = False
 
 
 @dataclass
 class ReadResult:
     """A workbook, or the finding that says why it was refused."""
 
-    path: str
     workbook: RawWorkbook | None = None
     refusal: Finding | None = None
     notes: list[Finding] = field(default_factory=list)
@@ -232,9 +230,9 @@ def _read(path: Path, wanted: tuple[str, ...], fallback: bool, limits: Limits) -
     try:
         refusal, defined, has_macros = check_container(path, limits)
     except OSError as exc:  # gone or unreadable since it was listed
-        return _failed(path, exc)
+        return _failed(exc)
     if refusal:
-        return ReadResult(str(path), refusal=refusal)
+        return ReadResult(refusal=refusal)
     notes = [finding("file-macros")] if has_macros else []
     try:
         book = calamine.CalamineWorkbook.from_path(str(path))
@@ -247,16 +245,16 @@ def _read(path: Path, wanted: tuple[str, ...], fallback: bool, limits: Limits) -
         finally:
             book.close()
     except calamine.PasswordError:
-        return ReadResult(str(path), refusal=finding("file-encrypted"))
+        return ReadResult(refusal=finding("file-encrypted"))
     except MemoryError:
-        return ReadResult(str(path), refusal=finding("file-reader-crashed", detail="内存超限"))
+        return ReadResult(refusal=finding("file-reader-crashed", detail="内存超限"))
     except (calamine.CalamineError, OSError, ValueError) as exc:  # a damaged file, whatever the kind
-        return _failed(path, exc)
-    return ReadResult(str(path), RawWorkbook(sheets, states, defined, has_macros), notes=notes)
+        return _failed(exc)
+    return ReadResult(RawWorkbook(sheets, states, defined), notes=notes)
 
 
-def _failed(path: Path, exc: Exception) -> ReadResult:
-    return ReadResult(str(path), refusal=finding("file-reader-failed", detail=f"{type(exc).__name__}: {exc}"[:200]))
+def _failed(exc: Exception) -> ReadResult:
+    return ReadResult(refusal=finding("file-reader-failed", detail=f"{type(exc).__name__}: {exc}"[:200]))
 
 
 # ---------------------------------------------------------------------------- the pool
@@ -315,7 +313,7 @@ def read_files(
         todo = [p for p in unfinished if p not in crashed]
     for path in suspects:
         if (yield from _run_pool([path], 1, wanted, fallback, limits, 1, then)) is not None:
-            refusal = ReadResult(path, refusal=finding("file-reader-crashed", detail="异常终止（崩溃、超时或内存超限）"))
+            refusal = ReadResult(refusal=finding("file-reader-crashed", detail="异常终止（崩溃、超时或内存超限）"))
             yield path, refusal if then is None else then(refusal)
 
 

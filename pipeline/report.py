@@ -16,12 +16,11 @@ import pandas as pd
 
 from .consolidate import (DETAIL_SHEET, LEAD, NOT_REPORTED, Consolidation, UnitFeedback, feedback_by_unit, rules,
                           status_order)
-from .findings import SEVERITY_WORDS, place
+from .findings import FileStatus, Severity, describe, place
 from .form import FormSpec
 from .periods import chinese_date, previous_period
 from .plan import ROLES, Plan
 from .units import Registry
-from .validate import STATUS_WORDS
 from .workspace import safe_file_name
 from .xlsxout import (HEADING_FONT, Column, Styles, atomic_workbook, highlight_values, row_height,
                       write_cell, write_table)
@@ -165,18 +164,19 @@ def write_validation(result, units: dict, path: Path, created: dt.datetime) -> N
         return units[code].name if code in units else "（无法识别）"
 
     subtitle = (f"报送期 {result.period}：应报 {len(result.expected)} 个单位，收到文件 {len(result.files)} 份，"
-                f"通过 {result.count('accepted')}，退回 {result.count('returned')}，拒收 {result.count('rejected')}，"
+                f"通过 {result.count(FileStatus.ACCEPTED)}，退回 {result.count(FileStatus.RETURNED)}，"
+                f"拒收 {result.count(FileStatus.REJECTED)}，"
                 f"未报送 {len(result.missing)} 个单位")
     files = Sheet(FILES_SHEET, "报送文件校验结果", [
         Column("单位", 24, "wrap"), Column("文件", 40, "wrap"), Column("状态", 10, "center"),
         Column("错误数", 8, "number"), Column("提醒数", 8, "number"), Column("SHA-256", 20),
-    ], [[unit_name(f.unit_code), f.file, STATUS_WORDS[f.status], sum(x.severity == "error" for x in f.findings),
-         sum(x.severity == "warning" for x in f.findings), f.sha256[:16]] for f in result.files])
+    ], [[unit_name(f.unit_code), f.file, f.status.word, sum(x.severity == Severity.ERROR for x in f.findings),
+         sum(x.severity == Severity.WARNING for x in f.findings), f.sha256[:16]] for f in result.files])
     findings = Sheet(FINDINGS_SHEET, "问题清单", [
         Column("单位", 20, "wrap"), Column("文件", 30, "wrap"), Column("位置", 18, "wrap"),
         Column("问题", 50, "wrap"), Column("级别", 8, "center"), Column("处理建议", 40, "wrap"),
-    ], [[unit_name(f.unit_code), f.file, x.place, x.message, SEVERITY_WORDS[x.severity], x.fix]
-        for f in result.files for x in f.findings])
+    ], [[unit_name(f.unit_code), f.file, d.place, d.message, d.level, d.fix]
+        for f in result.files for d in map(describe, f.findings)])
     missing = Sheet(MISSING_SHEET, "未报送单位", [
         Column("单位编码", 10, "center"), Column("单位名称", 24), Column("联系人", 14), Column("联系电话", 16),
         Column("邮箱", 26),
@@ -190,9 +190,8 @@ def return_notice(outcome, unit_name: str, period: str) -> str:
     lines = [f"{unit_name}：", "",
              f"贵单位报送的 {period} 进展填报表（文件：{outcome.file}）经检查有以下问题，"
              "请修改后重新报送：", ""]
-    for number, item in enumerate(sorted(outcome.findings, key=lambda x: x.severity != "error"), start=1):
-        lines.append(f"{number}. 【{SEVERITY_WORDS[item.severity]}】{item.place}：{item.message}")
-        lines.append(f"   处理建议：{item.fix}")
+    for number, item in enumerate(sorted(outcome.findings, key=lambda x: x.severity != Severity.ERROR), start=1):
+        lines.append(f"{number}. {describe(item)}")
     lines += ["", "修改时请在原文件上直接改正，不要新建表格；改好后请确认表格上方“自查”格为 0 再报送。"]
     return "\n".join(lines) + "\n"
 
@@ -530,5 +529,5 @@ def own_findings_sheet(feedback: UnitFeedback) -> Sheet:
     return Sheet(FINDINGS_SHEET, "本单位报送文件的问题", [
         Column("文件", 28, "wrap"), Column("位置", 18), Column("问题", 46, "wrap"), Column("级别", 8, "center"),
         Column("处理建议", 40, "wrap"),
-    ], [[f["file_name"], place(f["location"]), f["message"], SEVERITY_WORDS[f["severity"]], f["fix"]]
+    ], [[f["file_name"], place(f["location"]), f["message"], Severity(f["severity"]).word, f["fix"]]
         for f in feedback.findings])

@@ -7,15 +7,13 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-from .findings import Finding, finding, has_errors
+from .findings import FileStatus, Finding, finding, has_errors
 from .form import FormSpec
 from .plan import Plan, Task
 from .submissions import DataRow, Submission
 from .text import fold
 from .units import Unit
 
-ACCEPTED, RETURNED, REJECTED, SUPERSEDED = "accepted", "returned", "rejected", "superseded"
-STATUS_WORDS = {ACCEPTED: "通过", RETURNED: "退回修改", REJECTED: "拒收", SUPERSEDED: "已被替代"}
 COMPARED_SOURCES = ("category", "requirement", "role", "deadline")
 
 _URL = re.compile(r"(?:https?://|www\.)[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?(?:[/?#]\S*)?", re.I)
@@ -28,7 +26,7 @@ _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日
 class Verdict:
     """What the checks concluded for one file."""
 
-    status: str
+    status: FileStatus
     unit_code: str | None = None
     period: str | None = None
     findings: list[Finding] = field(default_factory=list)
@@ -41,12 +39,12 @@ def judge(submission: Submission, spec: FormSpec, key: bytes, period: str, plan:
     """Identify the file, then check its layout and values against the spec and the plan."""
     identity = submission.identity
     if identity is None:
-        return Verdict(REJECTED, findings=[finding("not-template")])
+        return Verdict(FileStatus.REJECTED, findings=[finding("not-template")])
     if not identity.verify(key):
-        return Verdict(REJECTED, findings=[finding("signature-invalid", unit=identity.unit_name, period=identity.period)])
-    verdict = Verdict(RETURNED, identity.unit_code, identity.period)
+        return Verdict(FileStatus.REJECTED, findings=[finding("signature-invalid", unit=identity.unit_name, period=identity.period)])
+    verdict = Verdict(FileStatus.RETURNED, identity.unit_code, identity.period)
     if identity.unit_code not in units:
-        verdict.status = REJECTED
+        verdict.status = FileStatus.REJECTED
         verdict.findings.append(finding("unknown-unit", unit_code=identity.unit_code))
         return verdict
     mismatches = [
@@ -72,7 +70,7 @@ def judge(submission: Submission, spec: FormSpec, key: bytes, period: str, plan:
     verdict.findings += row_findings
     report_date = submission.header.get(spec.role("report_date").key)
     verdict.report_date = parse_date(report_date.text) if report_date else None
-    verdict.status = RETURNED if has_errors(verdict.findings) else ACCEPTED
+    verdict.status = FileStatus.RETURNED if has_errors(verdict.findings) else FileStatus.ACCEPTED
     return verdict
 
 

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from pipeline import cycle
 from pipeline.collect import FileOutcome, StandingAnswers
 from pipeline.errors import InputError
+from pipeline.findings import Finding
 from pipeline.cli import cli
 from pipeline.fill import Filling, fill_template, sample_answer
 from pipeline.identity import IDENTITY_SHEET, Identity, defined_name
@@ -286,9 +287,9 @@ def test_hostile_files_never_stop_the_batch(workspace, tmp_path):
     assert files["unrelated.xlsx"].status == "rejected" and codes(files["unrelated.xlsx"]) == ["not-template"]
     for name, (_, code) in hostile.items():
         assert files[name].status == "rejected" and codes(files[name]) == [code]
-    with Ledger(workspace.ledger_path) as ledger:  # the ledger says what happened to every file
-        for outcome in result.files:
-            assert ledger.submission_status(outcome.sha256) == [(PERIOD, outcome.status, outcome.unit_code)]
+    db = sqlite3.connect(workspace.ledger_path)  # the ledger says what happened to every file
+    recorded = db.execute("SELECT sha256, period, status, unit_code FROM submissions").fetchall()
+    assert sorted(recorded) == sorted((o.sha256, PERIOD, o.status, o.unit_code) for o in result.files)
 
 
 def test_rerun_is_stable_and_picks_up_late_files_and_forgets_nothing(workspace):
@@ -306,6 +307,61 @@ def test_rerun_is_stable_and_picks_up_late_files_and_forgets_nothing(workspace):
     assert len(list(workspace.archive_dir.glob("*/*.xlsx"))) == 2
 
 
+def test_a_findings_fields_survive_the_ledger(workspace):
+    ids = task_ids(workspace)
+    filling = good_filling(workspace)
+    filling.answers[ids[2]]["完成进度(%)"] = "八十"
+    send(workspace, filling, "percent.xlsx")
+    _, files = run(workspace)
+    [found] = [f for f in files["percent.xlsx"].findings if f.code == "percent-invalid"]
+    assert found.fields == {"task_id": ids[2], "value": "八十"}
+    db = sqlite3.connect(workspace.ledger_path)
+    code, location, fields, message, fix = db.execute(
+        "SELECT code, location, fields_json, message, fix FROM findings WHERE code = 'percent-invalid'").fetchone()
+    stored = Finding(code, location, json.loads(fields))
+    assert stored == found and (stored.message, stored.fix) == (message, fix) == (found.message, found.fix)
+    with Ledger(workspace.ledger_path) as ledger:  # the reports read the findings as before
+        _, _, findings = ledger.report_inputs(PERIOD)
+    assert list(findings.columns) == ["unit_code", "file_name", "code", "severity", "location", "message", "fix"]
+    assert findings[findings["code"] == "percent-invalid"]["message"].tolist() == [found.message]
+
+
+def ledger_rows(path: Path) -> dict[str, list[tuple]]:
+    """Every row of every table of a ledger."""
+    db = sqlite3.connect(path)
+    tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    rows = {table: sorted(db.execute(f"SELECT * FROM {table}").fetchall(), key=repr) for table in tables}
+    db.close()
+    return rows
+
+
+def test_a_collect_that_fails_part_way_leaves_the_ledger_as_it_was(workspace, monkeypatch):
+    send(workspace, good_filling(workspace), "first.xlsx")
+    run(workspace)
+    before = ledger_rows(workspace.ledger_path)
+    send(workspace, good_filling(workspace, "市民政局"), "late.xlsx", unit="市民政局")
+    send(workspace, good_filling(workspace, seed=2), "second.xlsx")
+    record_outcomes = Ledger.record_outcomes
+
+    def fail(ledger, period, outcomes):
+        record_outcomes(ledger, period, outcomes)
+        # Files, receipts, the new unit's answers and the decisions are written, not yet committed.
+        assert ledger.db.in_transaction
+        assert ledger.db.execute("SELECT COUNT(*) FROM receipts").fetchone()[0] == 3
+        assert ledger.db.execute("SELECT COUNT(*) FROM answers WHERE unit_code != 'S009'").fetchone()[0] > 0
+        raise OSError("磁盘已满")
+
+    monkeypatch.setattr(Ledger, "record_outcomes", fail)
+    with pytest.raises(OSError, match="磁盘已满"):
+        cycle.collect_period(workspace, PERIOD)
+    assert ledger_rows(workspace.ledger_path) == before
+    monkeypatch.undo()
+    _, files = run(workspace)  # the next run does the work
+    assert {name: f.status for name, f in files.items()} == {
+        "first.xlsx": "superseded", "late.xlsx": "accepted", "second.xlsx": "accepted"}
+    assert ledger_rows(workspace.ledger_path) != before
+
+
 def test_cli_collect_json_and_check(workspace):
     good = send(workspace, good_filling(workspace), "good.xlsx")
     runner = CliRunner()
@@ -321,7 +377,14 @@ def test_cli_collect_json_and_check(workspace):
     bad.header["填报人"] = None
     returned = send(workspace, bad, "bad.xlsx")
     checked = runner.invoke(cli, ["check", str(returned), "-w", str(workspace.root)])
-    assert checked.exit_code == 1 and "表头“填报人”未填写" in checked.output
+    assert checked.exit_code == 1 and "【错误】进展填报!" in checked.output
+    assert "表头“填报人”未填写。 处理建议：请在“填报人”右侧的单元格中填写。" in checked.output
+    checked = runner.invoke(cli, ["check", str(returned), "--json", "-w", str(workspace.root)])
+    [finding] = json.loads(checked.stdout)["findings"]
+    assert finding["fix"] == "请在“填报人”右侧的单元格中填写。" and finding["severity"] == "error"
+    collected = runner.invoke(cli, ["-w", str(workspace.root), "collect", PERIOD, "--json"])
+    [entry] = [f for f in json.loads(collected.stdout)["files"] if f["file"] == "bad.xlsx"]
+    assert entry["findings"][0] == finding  # collect --json gives the same fields, fix included
     missing = runner.invoke(cli, ["collect", "2018-09", "-w", str(workspace.root)])
     assert missing.exit_code == 1 and "找不到报送期 2018-09 的文件夹" in missing.output
 
@@ -362,11 +425,15 @@ def test_a_ledger_from_before_new_columns_is_brought_up_to_date(tmp_path):
     db.execute("INSERT INTO answers VALUES ('2018-05', 'S009', '1-1', 'status', '已完成')")
     db.execute("CREATE TABLE collections (period TEXT PRIMARY KEY, collected_at TEXT NOT NULL)")
     db.execute("INSERT INTO collections VALUES ('2018-05', 'then')")
+    db.execute("CREATE TABLE findings (period TEXT NOT NULL, sha256 TEXT NOT NULL, seq INTEGER NOT NULL, "
+               "code TEXT NOT NULL, severity TEXT NOT NULL, location TEXT NOT NULL, message TEXT NOT NULL, "
+               "fix TEXT NOT NULL, PRIMARY KEY (period, sha256, seq))")
     db.commit()
     db.close()
     with Ledger(path) as ledger:
         columns = {row[1] for row in ledger.db.execute("PRAGMA table_info(answers)")}
         assert "sha256" in columns
+        assert "fields_json" in {row[1] for row in ledger.db.execute("PRAGMA table_info(findings)")}
         assert ledger.answers("S009", "2018-05") == {"1-1": {"status": "已完成"}}
         assert ledger.collected_periods("2018-12") == ["2018-05"]
         ledger.clear_outcomes("2018-06", "v2")  # the plan a period is collected under, noted from now on

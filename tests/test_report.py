@@ -70,9 +70,9 @@ def ledger_workspace(tmp_path) -> Workspace:
                         for task, values in answers.items() for key, value in values.items()])
     db.executemany("INSERT INTO collections (period, collected_at) VALUES (?, 'now')", [("2018-05",), (PERIOD,)])
     # 乙局's standing file has one warning; its superseded earlier file had three errors.
-    db.execute("INSERT INTO findings VALUES (?, ?, 0, 'done-not-100', 'warning', '进展填报!H7', '提醒', '核对')",
-               (PERIOD, f"{5:064d}"))
-    db.executemany("INSERT INTO findings VALUES (?, ?, ?, 'status-invalid', 'error', '进展填报!G7', '错', '改')",
+    columns = "INSERT INTO findings (period, sha256, seq, code, severity, location, message, fix) VALUES "
+    db.execute(columns + "(?, ?, 0, 'done-not-100', 'warning', '进展填报!H7', '提醒', '核对')", (PERIOD, f"{5:064d}"))
+    db.executemany(columns + "(?, ?, ?, 'status-invalid', 'error', '进展填报!G7', '错', '改')",
                    [(PERIOD, f"{4:064d}", seq) for seq in range(3)])
     db.execute("UPDATE submissions SET warnings = 1 WHERE file_name = '乙局.xlsx'")
     db.execute("UPDATE submissions SET errors = 3 WHERE file_name = '乙局旧.xlsx'")

@@ -234,7 +234,7 @@ def issued_templates(workspace: Workspace) -> list[Path]:
 
 
 def collect_returns(workspace: Workspace) -> int:
-    result, _validation = cycle.collect_period(workspace, PERIOD)
+    result = cycle.collect_period(workspace, PERIOD).result
     return len(result.files)
 
 

@@ -14,7 +14,7 @@ from . import cycle
 from .errors import PipelineError
 from .findings import FileStatus, describe
 from .progress import Progress
-from .workspace import Workspace
+from .workspace import Workspace, check_period
 
 
 class UserError(click.ClickException):
@@ -93,6 +93,11 @@ def workspace_option(command):
         is_eager=True,
         help="工作区目录（默认：当前目录）。",
     )(command)
+
+
+def period_argument(command):
+    """``PERIOD``: a month, ``2018-06``, ``2018-6`` or ``2018年6月``, passed on as ``2018-06``."""
+    return click.argument("period", callback=lambda _ctx, _param, value: check_period(value))(command)
 
 
 def json_option(command):
@@ -233,7 +238,7 @@ def progress_bar(*labels: str, quiet: bool = False):
 
 
 @cli.command()
-@click.argument("period")
+@period_argument
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 @json_option
 @workspace_option
@@ -245,12 +250,19 @@ def collect(period: str, folder: Path | None, as_json: bool) -> None:
     例：pipeline collect 2018-06
     """
     with progress_bar(COLLECT_PROGRESS, quiet=as_json) as progress:
-        result, validation = cycle.collect_period(open_workspace(), period, folder, progress)
+        run = cycle.collect_period(open_workspace(), period, folder, progress)
     if as_json:
-        echo_json(result.to_json())
+        echo_json(run.result.to_json())
         return
-    click.echo(_collect_summary(result))
-    click.echo(f"校验结果：{validation}")
+    click.echo(_collect_summary(run.result))
+    _echo_collect(run)
+
+
+def _echo_collect(run) -> None:
+    click.echo(f"校验结果：{run.validation.resolve()}")
+    if run.returned.count:
+        click.echo(f"退回通知（{run.returned.count} 份）：{run.returned.folder.resolve()}")
+        _echo_mails(run.returned.mails, run.returned.no_address)
 
 
 @cli.command()
@@ -274,7 +286,7 @@ def check(file: Path, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("period")
+@period_argument
 @workspace_option
 def templates(period: str) -> None:
     """为每个有任务的单位生成 PERIOD（年-月）的填报模板，放在 output/PERIOD/填报模板/。
@@ -295,7 +307,7 @@ def templates(period: str) -> None:
 
 
 @cli.command()
-@click.argument("period")
+@period_argument
 @workspace_option
 def remind(period: str) -> None:
     """为 PERIOD 还没有通过的单位写催报通知、催报名单和催报邮件草稿。
@@ -336,13 +348,12 @@ def demo(directory: Path) -> None:
     for month in run.months:
         click.echo(f"\n{month.templates.period} 填报模板：{month.templates.units} 个单位，"
                    f"{month.templates.rows} 行任务，在 {month.templates.folder.resolve()}")
-        click.echo("模拟各单位报回，" + _collect_summary(month.merge.collected))
-        _echo_outputs(month.merge.validation, month.merge.report)
-
-
-def _echo_outputs(validation: Path, report) -> None:
-    click.echo(f"校验结果：{validation.resolve()}")
-    _echo_report(report)
+        click.echo(f"下发通知和邮件草稿：{month.templates.cover.resolve()}，{month.templates.mails.resolve()}")
+        click.echo("模拟各单位报回，" + _collect_summary(month.merge.collect.result))
+        _echo_collect(month.merge.collect)
+        _echo_report(month.merge.report)
+        click.echo(f"催报 {len(month.remind.reminders)} 个单位：{month.remind.folder.resolve()}，"
+                   f"催报名单 {month.remind.roster.resolve()}")
 
 
 def _echo_report(report) -> None:
@@ -352,7 +363,7 @@ def _echo_report(report) -> None:
 
 
 @cli.command()
-@click.argument("period")
+@period_argument
 @workspace_option
 def report(period: str) -> None:
     """按台账中 PERIOD 的收集结果生成汇总报告和各单位反馈表。
@@ -369,7 +380,7 @@ def report(period: str) -> None:
 
 
 @cli.command()
-@click.argument("period")
+@period_argument
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 @workspace_option
 def merge(period: str, folder: Path | None) -> None:
@@ -379,5 +390,6 @@ def merge(period: str, folder: Path | None) -> None:
     """
     with progress_bar(COLLECT_PROGRESS, REPORT_PROGRESS) as progress:
         merged = cycle.merge_period(open_workspace(), period, folder, progress)
-    click.echo(_collect_summary(merged.collected))
-    _echo_outputs(merged.validation, merged.report)
+    click.echo(_collect_summary(merged.collect.result))
+    _echo_collect(merged.collect)
+    _echo_report(merged.report)

@@ -232,7 +232,7 @@ def collect(workspace: Workspace, ledger: Ledger, period: str, folder: Path | No
     ``progress`` starts with the number of files in the folder plus those received earlier, and
     steps as each is done with.
     """
-    check_period(period)
+    period = check_period(period)
     intake = Intake(workspace, ledger, period, Path(folder) if folder else workspace.input_dir / period)
     progress.start(intake.count)
     ledger.clear_outcomes(period, plan.version)

@@ -6,32 +6,34 @@ import datetime as dt
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from . import gongwen
 from .collect import CollectResult, FileOutcome, collect, verdict_of
 from .consolidate import STANDING, Consolidation, consolidate, replaced_tasks
 from .demo import simulate_returns
 from .documents import (BULLETIN_NAME, BULLETIN_TEMPLATE, COVER_NAME, COVER_TEMPLATE, DEFAULT_TEMPLATES,
-                        REMIND_FOLDER, REMIND_LIST_NAME, REMIND_LIST_TEMPLATE, REMIND_TEMPLATE, Letterhead,
-                        document_template, notice_name, remind_context, write_bulletin, write_documents)
+                        REMIND_FOLDER, REMIND_LIST_NAME, REMIND_LIST_TEMPLATE, REMIND_TEMPLATE, RETURN_FOLDER,
+                        RETURN_TEMPLATE, Letterhead, document_template, notice_name, remind_context, return_context,
+                        write_bulletin, write_documents)
 from .errors import InputError, PeriodError, PlanError, WorkspaceError
-from .findings import FileStatus
+from .findings import FileStatus, Severity, describe
 from .identity import IDENTITY_SHEET
 from .ledger import Ledger
-from .mail import MAIL_FOLDER, Draft, cover_mail, remind_mail, write_drafts
+from .mail import MAIL_FOLDER, Draft, cover_mail, remind_mail, return_mail, write_drafts
 from .parallel import run_jobs
 from .periods import chinese_date, split_period
 from .plan import Plan, read_plan
 from .progress import SILENT, Progress
 from .readers import read_files
 from .report import (BREAKDOWN_NAME, FEEDBACK_FOLDER, REPORT_NAME, VALIDATION_NAME, ReportBatch,
-                     return_notice, write_report_job, write_plan_breakdown,
+                     write_report_job, write_plan_breakdown,
                      write_validation)
 from .submissions import read_identity
 from .templates import (TEMPLATE_FOLDER, TemplateContext, TemplateJob, template_name, units_with_tasks,
                         write_templates)
 from .units import Registry, Unit, read_registry
-from .workspace import SAMPLE_PLAN, Workspace, check_period, file_hash, safe_file_name
+from .workspace import SAMPLE_PLAN, Workspace, check_period, file_hash
 from .xlsxout import remove_unfinished
 
 DEMO_MARKER = ".demo-workspace"
@@ -92,15 +94,32 @@ def plan_in_force(ledger: Ledger) -> Plan:
     return plan
 
 
-NOTICE_FOLDER = "退回通知"
+@dataclass(frozen=True)
+class Sent:
+    """Notices of one kind written for units, and the mail drafts carrying them."""
+
+    folder: Path
+    count: int
+    mails: Path
+    no_address: tuple[str, ...]  # units with no 邮箱 in the registry: no mail draft
+
+
+@dataclass(frozen=True)
+class CollectRun:
+    """What ``collect`` did: every file's outcome, 校验结果.xlsx, and the 退回通知 sent back."""
+
+    result: CollectResult
+    validation: Path
+    returned: Sent
 
 
 def collect_period(workspace: Workspace, period: str, folder: Path | None = None,
-                   progress: Progress = SILENT) -> tuple[CollectResult, Path]:
+                   progress: Progress = SILENT) -> CollectRun:
     """Collect a period's returned files; write 校验结果.xlsx and a notice per returned unit.
 
     One ledger transaction: a run that fails or is killed leaves the ledger as it was.
     """
+    period = check_period(period)
     with Ledger(workspace.ledger_path) as ledger:
         plan = plan_for(ledger, period)
         units = ledger.registry().by_code()
@@ -108,15 +127,27 @@ def collect_period(workspace: Workspace, period: str, folder: Path | None = None
         out = workspace.period_output(period)
         created = dt.datetime.strptime(period + "-01", "%Y-%m-%d")
         write_validation(result, units, out / VALIDATION_NAME, created)
-        notices = out / NOTICE_FOLDER
-        shutil.rmtree(notices, ignore_errors=True)  # a unit that has since corrected its file gets none
-        for outcome in result.files:
-            if outcome.status == FileStatus.RETURNED:
-                name = units[outcome.unit_code].name
-                notices.mkdir(parents=True, exist_ok=True)
-                notice = notices / f"{safe_file_name(name)}_退回修改通知.txt"
-                notice.write_text(return_notice(outcome, name, period), encoding="utf-8")
-    return result, out / VALIDATION_NAME
+        returned = send_back(workspace, letterhead(workspace, plan, period), result, units)
+    return CollectRun(result, out / VALIDATION_NAME, returned)
+
+
+def send_back(workspace: Workspace, head: Letterhead, result: CollectResult, units: dict[str, Unit]) -> Sent:
+    """退回通知 and its mail for every unit whose standing file was returned, and for every rejected
+    file a unit can be named for, unless the unit has an accepted file; earlier ones are removed."""
+    accepted = {o.unit_code for o in result.files if o.status == FileStatus.ACCEPTED}
+    back = {o.unit_code: o for o in result.files
+            if o.status in (FileStatus.RETURNED, FileStatus.REJECTED) and o.unit_code in units
+            and o.unit_code not in accepted}
+    out = workspace.period_output(head.period)
+    names = {code: notice_name(code, units[code].name, "退回修改通知") for code in back}
+    resubmit_by = max(head.deadline, head.issued) + dt.timedelta(days=workspace.config().resubmit_days)
+    contexts = {names[code]: return_context(head, units[code].name, o.file, [
+        describe(f)._asdict() for f in sorted(o.findings, key=lambda f: f.severity != Severity.ERROR)], resubmit_by)
+        for code, o in back.items()}
+    write_documents(out / RETURN_FOLDER, document(workspace, RETURN_TEMPLATE, head.period), contexts, head.created)
+    mails, no_address = send_drafts(workspace, head, "退回", [
+        return_mail(head, units[code], o.file, (out / RETURN_FOLDER / names[code],)) for code, o in back.items()])
+    return Sent(out / RETURN_FOLDER, len(back), mails, no_address)
 
 
 def plan_for(ledger: Ledger, period: str | None) -> Plan:
@@ -189,6 +220,7 @@ def issue_templates(workspace: Workspace, period: str, progress: Progress = SILE
 
     ``progress`` counts the workbooks.
     """
+    period = check_period(period)
     folder = workspace.period_output(period) / TEMPLATE_FOLDER
     with Ledger(workspace.ledger_path) as ledger:
         plan = plan_in_force(ledger)
@@ -243,7 +275,7 @@ def report_period(workspace: Workspace, period: str, progress: Progress = SILENT
     ``progress`` counts the workbooks (the report and one per unit). They are written on every
     CPU, the report alongside the first units'.
     """
-    check_period(period)
+    period = check_period(period)
     config, spec = workspace.config(), workspace.spec()
     with Ledger(workspace.ledger_path) as ledger:
         registry = ledger.registry()
@@ -281,6 +313,9 @@ def report_period(workspace: Workspace, period: str, progress: Progress = SILENT
     return ReportRun(consolidation, out / REPORT_NAME, feedback, len(consolidation.units), out / BULLETIN_NAME)
 
 
+NOTHING_SENT = "尚未报送"
+
+
 @dataclass(frozen=True)
 class Reminder:
     """A unit to be reminded, and why."""
@@ -288,6 +323,11 @@ class Reminder:
     unit: Unit
     state: str  # 尚未报送, or its file was returned and not yet corrected
     tasks: int
+
+    @property
+    def short(self) -> str:
+        """The state in a table cell."""
+        return "尚未报送" if self.state == NOTHING_SENT else "退回后未重报"
 
 
 @dataclass(frozen=True)
@@ -305,7 +345,7 @@ class RemindRun:
 def remind_period(workspace: Workspace, period: str) -> RemindRun:
     """催报: a notice for every unit with no accepted file for ``period``, the list for the office,
     and a mail draft (the notice and the unit's workbook) to each unit with an address."""
-    check_period(period)
+    period = check_period(period)
     with Ledger(workspace.ledger_path) as ledger:
         plan = plan_for(ledger, period)
         registry = ledger.registry()
@@ -315,7 +355,7 @@ def remind_period(workspace: Workspace, period: str) -> RemindRun:
     returned = dict(zip(standing["unit_code"], standing["file_name"]))
     reminders = tuple(
         Reminder(unit, f"报送的文件（{returned[unit.code]}）经检查需要修改，尚未重新报送" if unit.code in returned
-                 else "尚未报送", len(tasks))
+                 else NOTHING_SENT, len(tasks))
         for unit, tasks in units_with_tasks(plan, registry) if unit.code not in accepted)
     head, out = letterhead(workspace, plan, period), workspace.period_output(period)
     folder, roster = out / REMIND_FOLDER, out / REMIND_LIST_NAME
@@ -342,7 +382,7 @@ def roster_context(head: Letterhead, plan: Plan, reminders: tuple[Reminder, ...]
     """催报名单: every unit still to report with its contacts."""
     expected = len({a.code for task in plan.tasks for a in task.units})
     return {**head.context(), "expected": expected,
-            "units": [{"number": n, "name": r.unit.name, "state": r.state, "contact": r.unit.contact,
+            "units": [{"number": n, "name": r.unit.name, "state": r.short, "contact": r.unit.contact,
                        "phone": r.unit.phone, "email": r.unit.email} for n, r in enumerate(reminders, start=1)]}
 
 
@@ -350,24 +390,23 @@ def roster_context(head: Letterhead, plan: Plan, reminders: tuple[Reminder, ...]
 class MergeRun:
     """What ``merge`` did: the period collected, then reported."""
 
-    collected: CollectResult
-    validation: Path
+    collect: CollectRun
     report: ReportRun
 
 
 def merge_period(workspace: Workspace, period: str, folder: Path | None = None,
                  progress: Progress = SILENT) -> MergeRun:
     """The monthly merge: collect the period's returned files, then write its report."""
-    collected, validation = collect_period(workspace, period, folder, progress)
-    return MergeRun(collected, validation, report_period(workspace, period, progress))
+    collected = collect_period(workspace, period, folder, progress)
+    return MergeRun(collected, report_period(workspace, period, progress))
 
 
-@dataclass(frozen=True)
-class DemoMonth:
-    """One month of the demo: templates issued, then the merge of the returns."""
+class DemoMonth(NamedTuple):
+    """One month of the demo: templates issued, the merge of the returns, reminders for the rest."""
 
     templates: TemplateIssue
     merge: MergeRun
+    remind: RemindRun
 
 
 @dataclass(frozen=True)
@@ -401,7 +440,8 @@ def run_demo(root: Path) -> DemoRun:
         units = [(u.code, u.name, template_name(u, period)) for u, _ in units_with_tasks(plan, plan_load.registry)]
         simulate_returns(templates.folder, workspace.input_dir / period, spec, plan, units, period,
                          config.deadline_day, seed=2018 + number, previous=previous, **shape)
-        months.append(DemoMonth(templates, merge_period(workspace, period)))
+        merged = merge_period(workspace, period)
+        months.append(DemoMonth(templates, merged, remind_period(workspace, period)))
         with Ledger(workspace.ledger_path) as ledger:
             previous = {code: {task: values.get(spec.status_column) for task, values in
                                ledger.answers(code, period).items()} for code, _, _ in units}

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import gongwen
+from .gongwen import SIGNATURE, Loop, Para, head, heading, subheading
 from .form import FormSpec
 from .consolidate import Consolidation
 from .periods import chinese_date, short_date, split_period
@@ -170,57 +171,6 @@ def write_bulletin(c: Consolidation, spec: FormSpec, head: Letterhead, template:
     gongwen.render_template(template, bulletin_context(c, spec, head), path, head.created)
 
 
-# ---------------------------------------------------------------------------- the bundled template
-
-def build_bulletin_template(path: Path, created: dt.datetime) -> None:
-    """The bundled 通报模板.docx: GB/T 9704 layout, the office's wording around placeholders."""
-    document = gongwen.new_document(created)
-    add = document.add_paragraph
-    gongwen.add_head(document, "{{ title }}", "各有关单位：")
-    add("根据《{{ plan_title }}》和每月报送工作安排，现将{{ year }}年{{ month }}月各单位工作进展报送情况"
-        "通报如下。")
-    add("一、报送情况", gongwen.STYLE_HEADING)
-    add("本期应报送单位{{ expected }}个，已报送{{ reported }}个，其中按时报送{{ on_time }}个、逾期报送"
-        "{{ late }}个，退回修改{{ returned }}个；未报送{{ missing }}个。报送截止日为{{ deadline }}。")
-    for number, label, count, units in (("一", "按时报送", "on_time", "on_time_units"),
-                                        ("二", "逾期报送", "late", "late_units"),
-                                        ("三", "退回修改", "returned", "returned_units"),
-                                        ("四", "未报送", "missing", "missing_units")):
-        add(f"（{number}）{label}的单位（{{{{ {count} }}}}个）", gongwen.STYLE_SUBHEADING)
-        add(f"{{{{ {units} }}}}。")
-    add("二、任务推进情况", gongwen.STYLE_HEADING)
-    add("计划共{{ tasks }}项任务，按总体状态：{{ status_line }}。其中进度滞后{{ lagging }}项，"
-        "已过完成时限尚未完成{{ overdue }}项。")
-    add("（一）分类别情况", gongwen.STYLE_SUBHEADING)
-    gongwen.add_loop_paragraphs(document, "c", "categories",
-                                "{{ c.number }}. {{ c.name }}：共{{ c.total }}项，{{ c.line }}。")
-    add("（二）滞后及逾期任务", gongwen.STYLE_SUBHEADING)
-    gongwen.add_loop_paragraphs(document, "t", "lagging_tasks",
-                                "{{ loop.index }}. 任务{{ t.id }}（{{ t.units }}）：{{ t.requirement }}"
-                                "总体状态为“{{ t.status }}”{{ t.overdue }}。{{ t.problems }}")
-    add("{%p if not lagging_tasks %}")
-    add("本期没有进度滞后或逾期的任务。")
-    add("{%p endif %}")
-    add("三、较上月变化", gongwen.STYLE_HEADING)
-    add("{{ change_line }}")
-    gongwen.add_loop_paragraphs(document, "s", "streaks",
-                                "任务{{ s.id }}（{{ s.units }}）已连续{{ s.months }}个月“{{ s.status }}”，请重点督促。")
-    add("四、下一步工作要求", gongwen.STYLE_HEADING)
-    add("（一）未报送和逾期报送的单位要高度重视，明确专人负责，按时报送本单位任务进展。")
-    add("（二）被退回修改的单位要按照退回通知逐项改正，尽快重新报送。")
-    add("（三）进度滞后和已过完成时限的任务，牵头单位要会同配合单位分析原因，制定措施，确保按期完成。")
-    add("")
-    add("附件：各单位报送情况一览表").paragraph_format.first_line_indent = 0
-    gongwen.add_signature(document)
-    heading = add("附件", gongwen.STYLE_HEADING)
-    heading.paragraph_format.first_line_indent, heading.paragraph_format.page_break_before = 0, True
-    add("各单位报送情况一览表", gongwen.STYLE_TITLE)
-    gongwen.add_loop_table(document, [("序号", "number", 12), ("单位名称", "name", 52), ("报送情况", "state", 24),
-                                      ("报送日期", "date", 22), ("承担任务", "tasks", 16),
-                                      ("已完成", "done", 15), ("进度滞后", "lagging", 15)], "u", "units")
-    gongwen.save_document(document, path, created)
-
-
 # ---------------------------------------------------------------------------- notices to units
 
 RETURN_TEMPLATE, REMIND_TEMPLATE = "退回通知模板.docx", "催报通知模板.docx"
@@ -260,69 +210,92 @@ def write_documents(folder: Path, template: Path, contexts: dict[str, dict], cre
     return paths
 
 
-def build_return_template(path: Path, created: dt.datetime) -> None:
-    """The bundled 退回通知模板.docx."""
-    document = gongwen.new_document(created)
-    gongwen.add_head(document, "关于{{ unit }}{{ year }}年{{ month }}月进展报送表退回修改的通知", "{{ unit }}：")
-    document.add_paragraph("贵单位报送的《{{ plan_title }}》{{ year }}年{{ month }}月进展报送表（文件：{{ file }}）"
-                           "经检查，有以下问题需要修改：")
-    gongwen.add_loop_paragraphs(document, "f", "findings", "{{ loop.index }}. 【{{ f.severity }}】{{ f.place }}："
-                                "{{ f.message }}处理建议：{{ f.fix }}")
-    document.add_paragraph("请在原文件上直接改正（不要新建表格），确认表格上方“自查”格为0后，"
-                           "于{{ resubmit_by }}前重新报送。")
-    document.add_paragraph("联系人：{{ contact }}，联系电话：{{ phone }}，邮箱：{{ email }}。")
-    gongwen.add_signature(document)
-    gongwen.save_document(document, path, created)
+# ---------------------------------------------------------------------------- the bundled templates
+# Each is written into a workspace's templates/ once; from then on the wording is the office's.
 
+CONTACT = Para("联系人：{{ contact }}，联系电话：{{ phone }}，邮箱：{{ email }}。")
 
-def build_remind_template(path: Path, created: dt.datetime) -> None:
-    """The bundled 催报通知模板.docx."""
-    document = gongwen.new_document(created)
-    gongwen.add_head(document, "关于催报{{ year }}年{{ month }}月任务进展的通知", "{{ unit }}：")
-    document.add_paragraph("按照《{{ plan_title }}》落实情况月度报送安排，各单位应于{{ deadline }}前报送"
-                           "{{ year }}年{{ month }}月任务进展。截至{{ date }}，贵单位{{ state }}。")
-    document.add_paragraph("贵单位承担{{ tasks }}项任务。请使用下发的填报表（{{ template }}）填写，"
-                           "尽快报送。")
-    document.add_paragraph("联系人：{{ contact }}，联系电话：{{ phone }}，邮箱：{{ email }}。")
-    gongwen.add_signature(document)
-    gongwen.save_document(document, path, created)
+BULLETIN_PARTS = (
+    *head("{{ title }}", "各有关单位："),
+    Para("根据《{{ plan_title }}》和每月报送工作安排，现将{{ year }}年{{ month }}月各单位工作进展报送情况通报如下。"),
+    heading("一、报送情况"),
+    Para("本期应报送单位{{ expected }}个，已报送{{ reported }}个，其中按时报送{{ on_time }}个、逾期报送{{ late }}个，"
+         "退回修改{{ returned }}个；未报送{{ missing }}个。报送截止日为{{ deadline }}。"),
+    subheading("（一）按时报送的单位（{{ on_time }}个）"), Para("{{ on_time_units }}。"),
+    subheading("（二）逾期报送的单位（{{ late }}个）"), Para("{{ late_units }}。"),
+    subheading("（三）退回修改的单位（{{ returned }}个）"), Para("{{ returned_units }}。"),
+    subheading("（四）未报送的单位（{{ missing }}个）"), Para("{{ missing_units }}。"),
+    heading("二、任务推进情况"),
+    Para("计划共{{ tasks }}项任务，按总体状态：{{ status_line }}。其中进度滞后{{ lagging }}项，"
+         "已过完成时限尚未完成{{ overdue }}项。"),
+    subheading("（一）分类别情况"),
+    Loop("c", "categories", ("{{ c.number }}. {{ c.name }}：共{{ c.total }}项，{{ c.line }}。",)),
+    subheading("（二）滞后及逾期任务"),
+    Loop("t", "lagging_tasks", ("{{ loop.index }}. 任务{{ t.id }}（{{ t.units }}）：{{ t.requirement }}"
+                                "总体状态为“{{ t.status }}”{{ t.overdue }}。{{ t.problems }}",)),
+    Para("{%p if not lagging_tasks %}"), Para("本期没有进度滞后或逾期的任务。"), Para("{%p endif %}"),
+    heading("三、较上月变化"),
+    Para("{{ change_line }}"),
+    Loop("s", "streaks", ("任务{{ s.id }}（{{ s.units }}）已连续{{ s.months }}个月“{{ s.status }}”，请重点督促。",)),
+    heading("四、下一步工作要求"),
+    Para("（一）未报送和逾期报送的单位要高度重视，明确专人负责，按时报送本单位任务进展。"),
+    Para("（二）被退回修改的单位要按照退回通知逐项改正，尽快重新报送。"),
+    Para("（三）进度滞后和已过完成时限的任务，牵头单位要会同配合单位分析原因，制定措施，确保按期完成。"),
+    Para(""),
+    Para("附件：各单位报送情况一览表", flush=True),
+    *SIGNATURE,
+    Para("附件", gongwen.STYLE_HEADING, flush=True, new_page=True),
+    Para("各单位报送情况一览表", gongwen.STYLE_TITLE),
+    Loop("u", "units", columns=(("序号", "number", 12), ("单位名称", "name", 52), ("报送情况", "state", 24),
+                             ("报送日期", "date", 22), ("承担任务", "tasks", 16), ("已完成", "done", 15),
+                             ("进度滞后", "lagging", 15))),
+)
 
+RETURN_PARTS = (
+    *head("关于{{ unit }}{{ year }}年{{ month }}月进展报送表退回修改的通知", "{{ unit }}："),
+    Para("贵单位报送的《{{ plan_title }}》{{ year }}年{{ month }}月进展报送表（文件：{{ file }}）经检查，"
+         "有以下问题需要修改："),
+    Loop("f", "findings", ("{{ loop.index }}. 【{{ f.level }}】{{ f.place }}：{{ f.message }}处理建议：{{ f.fix }}",)),
+    Para("请在原文件上直接改正（不要新建表格），确认表格上方“自查”格为0后，于{{ resubmit_by }}前重新报送。"),
+    CONTACT,
+    *SIGNATURE,
+)
 
-def build_remind_list_template(path: Path, created: dt.datetime) -> None:
-    """The bundled 催报名单模板.docx: every unit still to report, with its contacts, for the office."""
-    document = gongwen.new_document(created)
-    document.add_paragraph("{{ year }}年{{ month }}月未报送单位名单", gongwen.STYLE_TITLE)
-    document.add_paragraph("")
-    document.add_paragraph("截至{{ date }}，应报送{{ expected }}个单位，尚有{{ units|length }}个单位未报送"
-                           "或退回修改后未重新报送（报送截止日为{{ deadline }}）：")
-    gongwen.add_loop_table(document, [("序号", "number", 12), ("单位名称", "name", 44), ("情况", "state", 30),
-                                      ("联系人", "contact", 22), ("联系电话", "phone", 26),
-                                      ("邮箱", "email", 32)], "u", "units")
-    gongwen.save_document(document, path, created)
+REMIND_PARTS = (
+    *head("关于催报{{ year }}年{{ month }}月任务进展的通知", "{{ unit }}："),
+    Para("按照《{{ plan_title }}》落实情况月度报送安排，各单位应于{{ deadline }}前报送{{ year }}年{{ month }}月"
+         "任务进展。截至{{ date }}，贵单位{{ state }}。"),
+    Para("贵单位承担{{ tasks }}项任务。请使用下发的填报表（{{ template }}）填写，尽快报送。"),
+    CONTACT,
+    *SIGNATURE,
+)
 
+REMIND_LIST_PARTS = (
+    Para("{{ year }}年{{ month }}月未报送单位名单", gongwen.STYLE_TITLE),
+    Para(""),
+    Para("截至{{ date }}，应报送{{ expected }}个单位，尚有{{ units|length }}个单位未报送或退回修改后未重新报送"
+         "（报送截止日为{{ deadline }}）："),
+    Loop("u", "units", columns=(("序号", "number", 11), ("单位名称", "name", 43), ("情况", "state", 25),
+                             ("联系人", "contact", 23), ("联系电话", "phone", 25), ("邮箱", "email", 29))),
+)
 
-def build_cover_template(path: Path, created: dt.datetime) -> None:
-    """The bundled 下发通知模板.docx: the cover note sent with the month's fill-in workbooks."""
-    document = gongwen.new_document(created)
-    add = document.add_paragraph
-    gongwen.add_head(document, "关于报送{{ year }}年{{ month }}月任务进展的通知", "各有关单位：")
-    add("为做好《{{ plan_title }}》落实情况跟踪督办，现将{{ year }}年{{ month }}月进展填报表下发给你们"
-        "（共{{ units }}个单位，每个单位一份，只列本单位承担的任务）。请按以下要求填报：")
-    add("一、填报内容", gongwen.STYLE_HEADING)
-    add("请在填报表的白色单元格中逐项填写{{ columns }}，并填写表头的{{ header }}。上月已报送的内容已预先"
-        "填入，只需更新。灰色的任务内容请勿修改，请勿增删行和工作表。")
-    add("二、报送时间", gongwen.STYLE_HEADING)
-    add("请于{{ deadline }}前报送。")
-    add("三、报送方式", gongwen.STYLE_HEADING)
-    add("填报完成后，确认表格上方“自查”格为0，保存为 .xlsx 格式，通过电子邮件发送至{{ email }}。")
-    add("联系人：{{ contact }}，联系电话：{{ phone }}。")
-    gongwen.add_signature(document)
-    gongwen.save_document(document, path, created)
+COVER_PARTS = (
+    *head("关于报送{{ year }}年{{ month }}月任务进展的通知", "各有关单位："),
+    Para("为做好《{{ plan_title }}》落实情况跟踪督办，现将{{ year }}年{{ month }}月进展填报表下发给你们"
+         "（共{{ units }}个单位，每个单位一份，只列本单位承担的任务）。请按以下要求填报："),
+    heading("一、填报内容"),
+    Para("请在填报表的白色单元格中逐项填写{{ columns }}，并填写表头的{{ header }}。上月已报送的内容已预先填入，"
+         "只需更新。灰色的任务内容请勿修改，请勿增删行和工作表。"),
+    heading("二、报送时间"),
+    Para("请于{{ deadline }}前报送。"),
+    heading("三、报送方式"),
+    Para("填报完成后，确认表格上方“自查”格为0，保存为 .xlsx 格式，通过电子邮件发送至{{ email }}。"),
+    Para("联系人：{{ contact }}，联系电话：{{ phone }}。"),
+    *SIGNATURE,
+)
 
-
-DEFAULT_TEMPLATES = {BULLETIN_TEMPLATE: build_bulletin_template, RETURN_TEMPLATE: build_return_template,
-                     REMIND_TEMPLATE: build_remind_template, REMIND_LIST_TEMPLATE: build_remind_list_template,
-                     COVER_TEMPLATE: build_cover_template}
+DEFAULT_TEMPLATES = {BULLETIN_TEMPLATE: BULLETIN_PARTS, RETURN_TEMPLATE: RETURN_PARTS, REMIND_TEMPLATE: REMIND_PARTS,
+                     REMIND_LIST_TEMPLATE: REMIND_LIST_PARTS, COVER_TEMPLATE: COVER_PARTS}
 
 
 def document_template(folder: Path, name: str, created: dt.datetime) -> Path:
@@ -330,5 +303,5 @@ def document_template(folder: Path, name: str, created: dt.datetime) -> Path:
     when the office has none yet."""
     path = Path(folder) / name
     if not path.is_file():
-        DEFAULT_TEMPLATES[name](path, created)
+        gongwen.write_template(path, created, DEFAULT_TEMPLATES[name])
     return path

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
@@ -125,26 +126,59 @@ def _page_field(run) -> None:
         run._r.append(element)
 
 
-def add_head(document, title: str, recipient: str) -> None:
+@dataclass(frozen=True)
+class Para:
+    """A paragraph of a template: its text (placeholders allowed) and its style."""
+
+    text: str
+    style: str | None = None  # None: body text
+    flush: bool = False  # no first-line indent
+    new_page: bool = False
+
+
+@dataclass(frozen=True)
+class Loop:
+    """What is repeated for each element of ``items``, called ``item``: paragraphs (``lines``,
+    docxtpl's ``{%p for %}``), or with ``columns`` (label, field, mm) a bordered table's rows."""
+
+    item: str
+    items: str
+    lines: tuple[str, ...] = ()
+    columns: tuple[tuple[str, str, float], ...] = ()
+
+
+def heading(text: str) -> Para:
+    return Para(text, STYLE_HEADING)
+
+
+def subheading(text: str) -> Para:
+    return Para(text, STYLE_SUBHEADING)
+
+
+def head(title: str, recipient: str) -> tuple[Para, ...]:
     """The title (2号 小标宋, centred), a blank line, and the 主送 line flush left."""
-    document.add_paragraph(title, STYLE_TITLE)
-    document.add_paragraph("")
-    document.add_paragraph(recipient).paragraph_format.first_line_indent = 0
+    return Para(title, STYLE_TITLE), Para(""), Para(recipient, flush=True)
 
 
-def add_signature(document) -> None:
-    """The issuing office and the date, right-aligned four characters in, after a blank line."""
-    document.add_paragraph("")
-    document.add_paragraph("{{ office }}", STYLE_SIGNATURE)
-    document.add_paragraph("{{ date }}", STYLE_SIGNATURE)
+# The issuing office and the date, right-aligned four characters in, after a blank line.
+SIGNATURE = (Para(""), Para("{{ office }}", STYLE_SIGNATURE), Para("{{ date }}", STYLE_SIGNATURE))
 
 
-def add_loop_paragraphs(document, item: str, items: str, *lines: str) -> None:
-    """``lines`` repeated for each element of ``items`` (docxtpl's ``{%p for %}`` paragraphs)."""
-    document.add_paragraph(f"{{%p for {item} in {items} %}}")
-    for line in lines:
-        document.add_paragraph(line)
-    document.add_paragraph("{%p endfor %}")
+def write_template(path: Path, created: dt.datetime, parts) -> None:
+    """A Word template in 公文 form from its parts (Para, Loop), for the office to edit."""
+    document = new_document(created)
+    for part in parts:
+        if isinstance(part, Loop) and part.columns:
+            add_loop_table(document, part.columns, part.item, part.items)
+        elif isinstance(part, Loop):
+            for text in (f"{{%p for {part.item} in {part.items} %}}", *part.lines, "{%p endfor %}"):
+                document.add_paragraph(text)
+        else:
+            layout = document.add_paragraph(part.text, part.style).paragraph_format
+            if part.flush:
+                layout.first_line_indent = 0
+            layout.page_break_before = part.new_page or None
+    save_document(document, path, created)
 
 
 def add_loop_table(document, columns: list[tuple[str, str, float]], item: str, items: str) -> None:

@@ -185,17 +185,6 @@ def write_validation(result, units: dict, path: Path, created: dt.datetime) -> N
     write_sheets(path, created, _framed([files, findings, missing], subtitle, f"{result.period} "))
 
 
-def return_notice(outcome, unit_name: str, period: str) -> str:
-    """The text sent back to a unit whose file was returned: exactly what to fix, where."""
-    lines = [f"{unit_name}：", "",
-             f"贵单位报送的 {period} 进展填报表（文件：{outcome.file}）经检查有以下问题，"
-             "请修改后重新报送：", ""]
-    for number, item in enumerate(sorted(outcome.findings, key=lambda x: x.severity != Severity.ERROR), start=1):
-        lines.append(f"{number}. {describe(item)}")
-    lines += ["", "修改时请在原文件上直接改正，不要新建表格；改好后请确认表格上方“自查”格为 0 再报送。"]
-    return "\n".join(lines) + "\n"
-
-
 # ---------------------------------------------------------------------------- 汇总报告: 总体情况
 
 SUMMARY_WIDTHS = (34, 10, 10, 10, 10, 10, 10)  # 总体情况: fits one A4 page, portrait

@@ -11,6 +11,7 @@ import secrets
 import shutil
 import tempfile
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,7 @@ year = {year}                    # 计划年度：没有写年份的完成时限
 
 [submission]
 deadline_day = 25                # 每月几日前报送当月进展
+resubmit_days = 3                # 退回修改后几日内重新报送
 """
 
 
@@ -59,14 +61,19 @@ class Config:
     email: str
     year: int
     deadline_day: int
+    resubmit_days: int = 3
+
+
+_PERIOD = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*月?")
 
 
 def check_period(period: str) -> str:
-    """``YYYY-MM`` or a PeriodError telling the clerk how to write it."""
-    match = re.fullmatch(r"(\d{4})-(\d{2})", period or "")
-    if not match or not 1 <= int(match.group(2)) <= 12:
+    """The period as ``YYYY-MM`` (``2018-6``, ``2018年6月`` and full-width digits mean ``2018-06``),
+    or a PeriodError telling the clerk how to write it."""
+    match = _PERIOD.fullmatch(unicodedata.normalize("NFKC", period or "").strip())
+    if not match or not 1900 <= int(match.group(1)) <= 2999 or not 1 <= int(match.group(2)) <= 12:
         raise PeriodError(f"报送期“{period}”格式不对。请写成 年-月，例如 2018-06。")
-    return period
+    return f"{match.group(1)}-{int(match.group(2)):02d}"
 
 
 def file_hash(path: Path, copy_to=None) -> tuple[str, int]:
@@ -90,41 +97,15 @@ class Workspace:
     """A folder holding the office's configuration, registry, inputs, outputs, archive and ledger."""
 
     def __init__(self, root: Path):
-        self.root = Path(root)
-
-    # -- paths
-    @property
-    def config_path(self) -> Path:
-        return self.root / CONFIG_NAME
-
-    @property
-    def registry_path(self) -> Path:
-        return self.root / REGISTRY_NAME
-
-    @property
-    def ledger_path(self) -> Path:
-        return self.root / LEDGER_NAME
-
-    @property
-    def templates_dir(self) -> Path:
-        """The office's form spec and Word templates."""
-        return self.root / "templates"
-
-    @property
-    def spec_path(self) -> Path:
-        return self.templates_dir / SPEC_NAME
-
-    @property
-    def input_dir(self) -> Path:
-        return self.root / "input"
-
-    @property
-    def output_dir(self) -> Path:
-        return self.root / "output"
-
-    @property
-    def archive_dir(self) -> Path:
-        return self.root / "archive"
+        self.root = root = Path(root)
+        self.config_path = root / CONFIG_NAME
+        self.registry_path = root / REGISTRY_NAME
+        self.ledger_path = root / LEDGER_NAME
+        self.templates_dir = root / "templates"  # the office's form spec and Word templates
+        self.spec_path = self.templates_dir / SPEC_NAME
+        self.input_dir = root / "input"
+        self.output_dir = root / "output"
+        self.archive_dir = root / "archive"
 
     def period_output(self, period: str) -> Path:
         return self.output_dir / check_period(period)
@@ -153,6 +134,7 @@ class Workspace:
                 email=str(office.get("email", "")),
                 year=int(plan["year"]),
                 deadline_day=int(submission["deadline_day"]),
+                resubmit_days=int(submission.get("resubmit_days", 3)),
             )
         except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
             raise WorkspaceError(

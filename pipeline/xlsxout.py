@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
-import tempfile
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ import xlsxwriter
 import xlsxwriter.worksheet
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from .atomic import TEMP_PREFIX, replacing
 from .errors import OutputError
 
 FONT = "宋体"
@@ -168,7 +167,6 @@ def new_workbook(path: Path, created: dt.datetime) -> Workbook:
     return workbook
 
 
-TEMP_PREFIX = ".~"  # a workbook being written, beside where it goes
 
 
 def remove_unfinished(folder: Path) -> None:
@@ -183,23 +181,10 @@ def atomic_workbook(path: Path, created: dt.datetime) -> Iterator[Workbook]:
 
     A crash or error leaves any earlier file at ``path`` as it was.
     """
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".xlsx", dir=path.parent)
-        os.close(handle)
-    except OSError as exc:
-        raise OutputError(f"无法写入 {path}：{exc.strerror}。请检查文件夹是否存在、是否有写权限。") from exc
-    workbook = new_workbook(Path(temp), created)
-    try:
+    with replacing(path, "Excel/WPS") as temp:
+        workbook = new_workbook(temp, created)
         yield workbook
         workbook.close()
-        os.replace(temp, path)
-    except PermissionError as exc:
-        raise OutputError(f"无法写入 {path}：文件可能正在 Excel/WPS 中打开。请关闭后重试。") from exc
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
 
 
 def write_cell(sheet, row: int, col: int, value: object, fmt=None) -> None:

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from helpers import write_registry
+from helpers import hand_made_ledger, write_registry
 from pipeline.cli import cli
 from pipeline.units import Registry, read_registry
+from pipeline.workspace import Workspace
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +36,9 @@ def workspace(tmp_path, runner) -> Path:
     result = runner.invoke(cli, ["init", str(root)])
     assert result.exit_code == 0, result.output
     return root
+
+
+@pytest.fixture
+def ledger_workspace(tmp_path) -> Workspace:
+    """A workspace whose ledger holds two hand-made months (helpers.SUBMISSIONS); U4 never reports."""
+    return hand_made_ledger(tmp_path / "ws")

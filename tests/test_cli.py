@@ -30,9 +30,11 @@ from helpers import (
     write_registry,
 )
 from pipeline.cli import cli
+from pipeline.errors import PeriodError
 from pipeline.ledger import Ledger
 from pipeline.plan import read_plan
 from pipeline.units import read_registry
+from pipeline.workspace import check_period
 
 ROLES = {"牵头", "负责", "分别负责", "配合"}
 ADVICE = "请在单位名录中补充该单位、别名或分组的引用写法，或改正计划表中的写法。"
@@ -490,3 +492,20 @@ def test_help_and_version_still_exit_cleanly(runner):
 def test_a_bare_command_group_shows_its_help(runner, args):
     result = run(runner, *args, code=2)
     assert "错误" not in result.output and "Commands:" in result.output
+
+
+@pytest.mark.parametrize("written", ["2018-06", "2018-6", "2018年6月", "２０１８-０６", " 2018 年 6 月 ", "2018/6"])
+def test_a_period_written_any_usual_way_means_the_same_month(written):
+    assert check_period(written) == "2018-06"
+
+
+@pytest.mark.parametrize("written", ["0000-01", "2018-13", "2018-00", "六月", "201806", ""])
+def test_a_period_that_is_no_month_is_refused_in_chinese(written):
+    with pytest.raises(PeriodError, match=f"报送期“{written}”格式不对。请写成 年-月，例如 2018-06。"):
+        check_period(written)
+
+
+def test_the_command_line_takes_the_period_as_written(loaded, runner):
+    run(runner, "-w", loaded, "templates", "2018年6月")
+    assert (loaded / "output" / "2018-06" / "填报模板").is_dir()
+    assert [p.name for p in (loaded / "output").iterdir() if p.is_dir()] == ["2018-06"]

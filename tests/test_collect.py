@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import docx
 import openpyxl
 import pytest
 from click.testing import CliRunner
@@ -77,7 +78,7 @@ def send(workspace: Workspace, filling: Filling, name: str, unit: str = UNIT, pe
 
 
 def run(workspace: Workspace):
-    result, _ = cycle.collect_period(workspace, PERIOD)
+    result = cycle.collect_period(workspace, PERIOD).result
     return result, {f.file: f for f in result.files}
 
 
@@ -126,8 +127,9 @@ def test_unit_mistakes_are_findings_with_places_and_fixes(workspace):
     status = next(f for f in outcome.findings if f.code == "status-invalid")
     assert "已完成" in status.fix and status.location.startswith("进展填报!")
     assert "S009" not in result.missing  # returned still counts as reported
-    notice = next((workspace.period_output(PERIOD) / "退回通知").glob("*市财政局*.txt")).read_text("utf-8")
-    assert "完成状态“完成”不在可选项中" in notice and status.location in notice
+    notice = next((workspace.period_output(PERIOD) / "退回通知").glob("S009_市财政局_*.docx"))
+    text = "\n".join(p.text for p in docx.Document(str(notice)).paragraphs)
+    assert f"【错误】{status.location}：完成状态“完成”不在可选项中。处理建议：" in text
 
 
 @contextmanager
@@ -478,5 +480,5 @@ def test_an_earlier_month_collected_again_after_a_plan_change_keeps_its_plan(wor
 
 
 def run_period(workspace: Workspace, period: str) -> dict:
-    result, _ = cycle.collect_period(workspace, period)
+    result = cycle.collect_period(workspace, period).result
     return {f.file: f for f in result.files}

@@ -21,22 +21,35 @@ def test_each_month_issues_collects_and_reports(demo):
     assert [m.templates.period for m in demo.months] == list(cycle.DEMO_PERIODS)
     for month in demo.months:
         assert month.templates.units == len(list(month.templates.folder.glob("*.xlsx"))) == 48
-        assert month.merge.report.report.is_file() and month.merge.validation.is_file()
+        assert month.merge.report.report.is_file() and month.merge.collect.validation.is_file()
         assert len(list(month.merge.report.feedback.glob("*.xlsx"))) == month.merge.report.feedback_files == 48
-        rejected = [f.findings[0].code for f in month.merge.collected.files if f.status == "rejected"]
+        rejected = [f.findings[0].code for f in month.merge.collect.result.files if f.status == "rejected"]
         assert rejected == ["file-temp"]
-        superseded = [f for f in month.merge.collected.files if f.status == "superseded"]
+        superseded = [f for f in month.merge.collect.result.files if f.status == "superseded"]
         assert len(superseded) == 1 and "报送日期" in superseded[0].findings[-1].message
-        assert any(f.code == "file-duplicate" for o in month.merge.collected.files for f in o.findings)
-    assert (first.merge.collected.count("returned"), len(first.merge.collected.missing)) == (2, 2)
-    assert first.merge.collected.count("accepted") == 48 - 4
-    assert (second.merge.collected.count("returned"), len(second.merge.collected.missing)) == (1, 1)
+        assert any(f.code == "file-duplicate" for o in month.merge.collect.result.files for f in o.findings)
+    assert (first.merge.collect.result.count("returned"), len(first.merge.collect.result.missing)) == (2, 2)
+    assert first.merge.collect.result.count("accepted") == 48 - 4
+    assert (second.merge.collect.result.count("returned"), len(second.merge.collect.result.missing)) == (1, 1)
     summary = second.merge.report.consolidation.summary
     assert summary["reported"] == 47 and summary["on_time"] == 46  # one unit late in July
 
 
+def test_each_month_ends_in_documents_and_mail_drafts(demo):
+    for month in demo.months:
+        collected = month.merge.collect.result
+        returned = collected.count("returned")
+        assert month.merge.report.bulletin.is_file() and month.templates.cover.is_file()
+        assert len(list(month.templates.mails.glob("*.eml"))) == 48  # every sample unit has an address
+        assert month.merge.collect.returned.count == returned == len(list(month.merge.collect.returned.folder.glob(
+            "*.docx")))
+        assert len(month.remind.reminders) == len(collected.missing) + returned
+        assert len(list(month.remind.folder.glob("*.docx"))) == len(list(month.remind.mails.glob("*.eml")))
+        assert month.remind.roster.is_file()
+
+
 def test_the_second_month_is_prefilled_from_the_first_and_moves_on(demo):
-    workspace, first, second = demo.workspace, *demo.months
+    workspace, second = demo.workspace, demo.months[1]
     unit = next(u for u in demo.plan_load.registry.units if u.name == "市财政局")
     with Ledger(workspace.ledger_path) as ledger:
         june = ledger.answers(unit.code, "2018-06")

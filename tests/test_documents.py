@@ -17,8 +17,9 @@ from pipeline.cli import cli
 from pipeline.documents import BULLETIN_NAME, BULLETIN_TEMPLATE, shorten
 
 from test_libreoffice import convert
-from test_report import INJECTION, PERIOD, SUBMISSIONS, UNITS, ledger_workspace  # noqa: F401 (fixture)
+from helpers import INJECTION, SUBMISSIONS, UNITS
 
+PERIOD = "2018-06"
 DEADLINE = "2018-06-25"  # the sample config's deadline day for June
 
 

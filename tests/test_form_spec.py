@@ -73,7 +73,7 @@ def test_the_renamed_spec_loads_with_every_role_found(reported):
 
 def test_every_answer_is_collected_under_the_new_keys(reported):
     _workspace, spec, sent, merged = reported
-    files = {f.file: f for f in merged.collected.files}
+    files = {f.file: f for f in merged.collect.result.files}
     assert {name: f.status for name, f in files.items()} == {f"{u}.xlsx": "accepted" for u in UNITS}
     for unit, answers in sent.items():
         stored = files[f"{unit}.xlsx"].answers

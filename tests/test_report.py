@@ -21,64 +21,9 @@ from pipeline.ledger import Ledger
 from pipeline.consolidate import consolidate
 from pipeline.workspace import Workspace
 
-from helpers import Counting, write_registry
+from helpers import INJECTION, PLAN, Counting
 
 PERIOD = "2018-06"
-UNITS = [["U1", "甲局", "", "", "张一", "0000-1111111", "a@example.gov.cn"],
-         ["U2", "乙局", "", "", "张二", "0000-2222222", "b@example.gov.cn"],
-         ["U3", "丙局", "", "", "张三", "0000-3333333", "c@example.gov.cn"],
-         ["U4", "丁区政府", "", "", "张四", "0000-4444444", "d@example.gov.cn"]]
-PLAN = """工作任务,具体要求,责任单位,完成时限
-(一)类别一,1.任务一,"甲局牵头,乙局、丙局负责",2018年5月底前
-,2.任务二,乙局、丙局分别负责,
-(二)类别二,1.任务三,甲局、丁区政府负责,2018年12月底前
-"""
-INJECTION = "=cmd|' /c calc'!A0"
-# period, unit, file, status, report date, answers {task: {field: value}}
-SUBMISSIONS = [
-    ("2018-05", "U1", "甲局5月.xlsx", "accepted", "2018-05-20", {"1-1": {"status": "序时推进"}}),
-    ("2018-05", "U2", "乙局5月.xlsx", "accepted", "2018-05-20", {"1-1": {"status": "进度滞后", "problems": "五月"}}),
-    ("2018-05", "U3", "丙局5月.xlsx", "accepted", "2018-05-20", {"1-2": {"status": "未启动"}}),
-    ("2018-06", "U1", "甲局.xlsx", "accepted", "2018-06-20",
-     {"1-1": {"status": "序时推进", "percent": "60", "progress": "甲一进展"},
-      "2-1": {"status": "已完成", "percent": "100", "progress": "甲三完成"}}),
-    ("2018-06", "U2", "乙局旧.xlsx", "superseded", "2018-06-10", {}),
-    ("2018-06", "U2", "乙局.xlsx", "accepted", "2018-06-24",
-     {"1-1": {"status": "进度滞后", "progress": "乙一进展", "problems": INJECTION},
-      "1-2": {"status": "已完成", "progress": "乙二完成", "problems": "@SUM(1)"}}),
-    ("2018-06", "U3", "丙局.xlsx", "accepted", "2018-06-28",
-     {"1-1": {"status": "未启动"}, "1-2": {"status": "序时推进", "progress": "丙二进展"}}),
-]
-
-
-@pytest.fixture
-def ledger_workspace(tmp_path) -> Workspace:
-    """A workspace whose ledger holds two hand-made months; U4 never reports."""
-    workspace = Workspace.init(tmp_path / "ws")
-    write_registry(workspace.registry_path, units=UNITS, groups=[])
-    plan = workspace.input_dir / "plan.csv"
-    plan.write_text(PLAN, encoding="utf-8")
-    cycle.load_plan(workspace, plan)
-    db = sqlite3.connect(workspace.ledger_path)
-    for number, (period, unit, name, status, date, answers) in enumerate(SUBMISSIONS):
-        sha = f"{number:064d}"
-        db.execute("INSERT INTO files VALUES (?, 1, 'x', ?)", (sha, f"{date}T09:00:00"))
-        db.execute("INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, 0, 0, 'now', ?)",
-                   (period, sha, name, unit, status, date, period))
-        db.executemany("INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?)",
-                       [(period, unit, task, key, value, sha)
-                        for task, values in answers.items() for key, value in values.items()])
-    db.executemany("INSERT INTO collections (period, collected_at) VALUES (?, 'now')", [("2018-05",), (PERIOD,)])
-    # 乙局's standing file has one warning; its superseded earlier file had three errors.
-    columns = "INSERT INTO findings (period, sha256, seq, code, severity, location, message, fix) VALUES "
-    db.execute(columns + "(?, ?, 0, 'done-not-100', 'warning', '进展填报!H7', '提醒', '核对')", (PERIOD, f"{5:064d}"))
-    db.executemany(columns + "(?, ?, ?, 'status-invalid', 'error', '进展填报!G7', '错', '改')",
-                   [(PERIOD, f"{4:064d}", seq) for seq in range(3)])
-    db.execute("UPDATE submissions SET warnings = 1 WHERE file_name = '乙局.xlsx'")
-    db.execute("UPDATE submissions SET errors = 3 WHERE file_name = '乙局旧.xlsx'")
-    db.commit()
-    db.close()
-    return workspace
 
 
 def sheet_rows(path: Path, name: str, header: str) -> list[dict[str, object]]:

@@ -1,0 +1,173 @@
+"""Notices to units and the mails that carry them: 下发通知 with templates, 退回通知 with collect,
+催报通知 and the office's 催报名单 with remind; each mail draft parsed back as a mail program would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import random
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner
+
+from pipeline import cycle
+from pipeline.cli import cli
+from pipeline.collect import CollectResult, FileOutcome
+from pipeline.fill import Filling, fill_template, sample_answer
+from pipeline.findings import FileStatus, finding
+from pipeline.ledger import Ledger
+from pipeline.templates import template_name
+from pipeline.workspace import SAMPLE_PLAN, Workspace
+
+from test_libreoffice import soffice
+
+PERIOD = "2018-06"
+NO_MAIL = "S010"  # a unit whose 邮箱 the test blanks in the registry
+HEADER = {"填报人": "张三", "联系电话": "0000-5550009", "审核人": "李四", "报送日期": "2018-06-20"}
+
+
+@pytest.fixture(scope="module")
+def issued(tmp_path_factory):
+    """A workspace with the sample plan, one unit without an address, templates issued for June."""
+    workspace = cycle.init_workspace(tmp_path_factory.mktemp("notices") / "ws")
+    cycle.load_plan(workspace, workspace.input_dir / SAMPLE_PLAN.name)
+    db = sqlite3.connect(workspace.ledger_path)
+    db.execute("UPDATE units SET email = '' WHERE code = ?", (NO_MAIL,))
+    db.commit()
+    db.close()
+    return workspace, cycle.issue_templates(workspace, PERIOD)
+
+
+@pytest.fixture
+def workspace(issued, tmp_path) -> Workspace:
+    copy = tmp_path / "ws"
+    shutil.copytree(issued[0].root, copy)
+    return Workspace.open(copy)
+
+
+def units(workspace: Workspace) -> dict:
+    with Ledger(workspace.ledger_path) as ledger:
+        return ledger.registry().by_code()
+
+
+def read_mail(path: Path) -> email.message.EmailMessage:
+    return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+
+
+def text_of(path: Path) -> str:
+    return "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+
+
+def send(workspace: Workspace, code: str, name: str, mistake: bool = False) -> None:
+    """A unit's filled workbook dropped into the period's folder; with ``mistake``, a status mistyped."""
+    spec, plan = workspace.spec(), cycle.current_plan(workspace)
+    rng = random.Random(code)
+    answers = {task.id: sample_answer(rng, spec, spec.on_track) for task, _ in plan.tasks_of(code)}
+    if mistake:
+        next(iter(answers.values()))[spec.role("status").label] = "完成"
+    unit = units(workspace)[code]
+    fill_template(workspace.period_output(PERIOD) / "填报模板" / template_name(unit, PERIOD),
+                  workspace.input_dir / PERIOD / name, spec, Filling(dict(HEADER), answers))
+
+
+def test_templates_come_with_a_cover_note_and_a_mail_per_unit(issued):
+    workspace, issue = issued
+    registry = units(workspace)
+    cover = text_of(issue.cover)
+    assert "请于2018年6月25日前报送。" in cover and "“完成状态”、“完成进度(%)”" in cover
+    assert f"共{issue.units}个单位" in cover and "office@example.gov.cn" in cover
+    mails = sorted(issue.mails.glob("*.eml"))
+    assert len(mails) == issue.units - 1 and issue.no_address == (registry[NO_MAIL].name,)
+    for path, template in zip(mails, sorted(p for p in issue.files if NO_MAIL not in p.name)):
+        mail = read_mail(path)
+        code = path.name.split("_")[0]
+        assert mail["To"].addresses[0].addr_spec == registry[code].email
+        assert mail["To"].addresses[0].display_name == registry[code].name
+        assert registry[code].name in mail["Subject"] and "2018年6月" in mail["Subject"]
+        attached = {part.get_filename(): part.get_content() for part in mail.iter_attachments()}
+        assert attached == {template.name: template.read_bytes(), "下发通知.docx": issue.cover.read_bytes()}
+    result = CliRunner().invoke(cli, ["-w", str(workspace.root), "templates", PERIOD])
+    assert f"单位名录中没有邮箱、未生成邮件的单位（1 个）：{registry[NO_MAIL].name}" in result.stdout
+
+
+def test_a_returned_file_gets_a_word_notice_and_a_mail_until_it_is_corrected(workspace):
+    send(workspace, "S009", "财政局.xlsx", mistake=True)
+    run = cycle.collect_period(workspace, PERIOD)
+    [outcome] = [f for f in run.result.files if f.status == FileStatus.RETURNED]
+    assert run.returned.count == 1
+    notice = run.returned.folder / "S009_市财政局_退回修改通知.docx"
+    text = text_of(notice)
+    mistake = next(f for f in outcome.findings if f.code == "status-invalid")
+    assert f"1. 【错误】{mistake.location}：{mistake.message}处理建议：{mistake.fix}" in text
+    resubmit = max(dt.date(2018, 6, 25), dt.date.today()) + dt.timedelta(days=3)
+    assert f"于{resubmit.year}年{resubmit.month}月{resubmit.day}日前重新报送" in text
+    assert "（文件：财政局.xlsx）" in text and "联系人：示例联系人" in text
+    mail = read_mail(run.returned.mails / "S009_市财政局.eml")
+    assert mail["Subject"].startswith("【退回修改】") and "财政局.xlsx" in mail.get_body().get_content()
+    assert [part.get_filename() for part in mail.iter_attachments()] == [notice.name]
+    send(workspace, "S009", "财政局更正.xlsx")
+    again = cycle.collect_period(workspace, PERIOD)
+    assert again.returned.count == 0 and not list(again.returned.folder.glob("*.docx"))
+    assert not list(again.returned.mails.glob("*.eml"))
+
+
+def test_a_rejected_file_a_unit_can_be_named_for_gets_a_notice_too(workspace):
+    plan = cycle.current_plan(workspace)
+    registry = units(workspace)
+    encrypted = FileOutcome("加密.xlsx", "a" * 64, FileStatus.REJECTED, "S009", [finding("file-encrypted")])
+    unknown = FileOutcome("图片.png", "b" * 64, FileStatus.REJECTED, None, [finding("file-not-workbook", kind="图片")])
+    sent = cycle.send_back(workspace, cycle.letterhead(workspace, plan, PERIOD),
+                           CollectResult(PERIOD, [], [], [encrypted, unknown]), registry)
+    assert sent.count == 1
+    text = text_of(sent.folder / "S009_市财政局_退回修改通知.docx")
+    assert "文件设置了打开密码，无法读取。" in text and "（文件：加密.xlsx）" in text
+
+
+def test_remind_writes_a_notice_for_every_unit_not_yet_through_and_the_offices_list(workspace):
+    send(workspace, "S009", "财政局.xlsx", mistake=True)
+    send(workspace, "S001", "办公室.xlsx")
+    cycle.collect_period(workspace, PERIOD)
+    result = CliRunner().invoke(cli, ["-w", str(workspace.root), "remind", "2018-6"])
+    assert result.exit_code == 0, result.output
+    registry = units(workspace)
+    expected = sorted({a.code for t in cycle.current_plan(workspace).tasks for a in t.units} - {"S001"})
+    assert result.stdout.startswith(f"2018-06：需要催报 {len(expected)} 个单位。\n")
+    assert f"  市财政局：报送的文件（财政局.xlsx）经检查需要修改，尚未重新报送（{registry['S009'].contact}" in result.stdout
+    folder = workspace.period_output(PERIOD) / "催报通知"
+    assert sorted(p.name.split("_")[0] for p in folder.glob("*.docx")) == expected
+    text = text_of(folder / f"{NO_MAIL}_{registry[NO_MAIL].name}_催报通知.docx")
+    assert "截至" in text and "贵单位尚未报送。" in text and "前报送2018年6月任务进展" in text
+    table = docx.Document(str(workspace.period_output(PERIOD) / "催报名单.docx")).tables[0]
+    rows = [[cell.text for cell in row.cells] for row in table.rows[1:]]
+    assert [r[1] for r in rows] == [registry[code].name for code in registry if code in expected]
+    assert rows[[r[1] for r in rows].index("市财政局")][2:5] == ["退回后未重报", registry["S009"].contact,
+                                                               registry["S009"].phone]
+    mails = workspace.period_output(PERIOD) / "邮件" / "催报"
+    assert sorted(p.name.split("_")[0] for p in mails.glob("*.eml")) == [c for c in expected if c != NO_MAIL]
+    mail = read_mail(mails / "S009_市财政局.eml")
+    assert [part.get_filename() for part in mail.iter_attachments()] == ["S009_市财政局_催报通知.docx",
+                                                                        template_name(registry["S009"], PERIOD)]
+    assert f"未生成邮件的单位（1 个）：{registry[NO_MAIL].name}" in result.stdout
+
+
+def test_libreoffice_writer_prints_every_notice(workspace, tmp_path):
+    send(workspace, "S009", "财政局.xlsx", mistake=True)
+    cycle.collect_period(workspace, PERIOD)
+    cycle.remind_period(workspace, PERIOD)
+    out = workspace.period_output(PERIOD)
+    documents = [out / "下发通知.docx", out / "催报名单.docx", next((out / "退回通知").glob("*.docx")),
+                 next((out / "催报通知").glob("*.docx"))]
+    result = subprocess.run([soffice(), f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                             "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"), *map(str, documents)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    for path in documents:
+        pdf = tmp_path / "pdf" / f"{path.stem}.pdf"
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        assert "示例市人民政府办公室" in text or "未报送单位名单" in text, path.name

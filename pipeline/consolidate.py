@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .findings import FileStatus
 from .form import FormSpec
 from .periods import months_between, period_end, previous_period
 from .plan import ROLES, Plan
@@ -20,7 +21,7 @@ NOT_REPORTED = "未报送"
 LEAD = ROLES[0]  # 牵头
 DETAIL_SHEET = "明细"  # the report's long-form sheet, where texts cut short here are found whole
 TASK_REPLACED = "任务已调整"  # last month the plan had other work under this task ID
-STANDING = ("accepted", "returned")
+STANDING = (FileStatus.ACCEPTED, FileStatus.RETURNED)
 # 任务进展 shows every unit's texts up to about this many characters (lagging units first);
 # beyond it the rest is counted and left to 明细, so that the row (Excel: at most 409 pt)
 # still shows the whole cell.
@@ -191,7 +192,7 @@ def units_frame(detail: pd.DataFrame, spec: FormSpec, units: list[Unit], submiss
         records.append({
             "unit_code": unit.code, "unit_name": unit.name, "tasks": int(counts.loc[unit.code].sum()),
             "reported": reported, "on_time": reported and date <= deadline.isoformat(),
-            "report_date": date, "returned": reported and sub["status"] == "returned",
+            "report_date": date, "returned": reported and sub["status"] == FileStatus.RETURNED,
             "file_name": sub["file_name"] if reported else "",
             "errors": int(sub["errors"]) if reported else 0, "warnings": int(sub["warnings"]) if reported else 0,
             "contact": unit.contact, "phone": unit.phone, "email": unit.email,

@@ -119,15 +119,20 @@ def collect_period(workspace: Workspace, period: str, folder: Path | None = None
 
     One ledger transaction: a run that fails or is killed leaves the ledger as it was.
     """
-    period = check_period(period)
     with Ledger(workspace.ledger_path) as ledger:
-        plan = plan_for(ledger, period)
-        units = ledger.registry().by_code()
-        result = collect(workspace, ledger, period, folder, plan, units, progress)
-        out = workspace.period_output(period)
-        created = dt.datetime.strptime(period + "-01", "%Y-%m-%d")
-        write_validation(result, units, out / VALIDATION_NAME, created)
-        returned = send_back(workspace, letterhead(workspace, plan, period), result, units)
+        return collect_in(workspace, ledger, check_period(period), folder, progress)
+
+
+def collect_in(workspace: Workspace, ledger: Ledger, period: str, folder: Path | None,
+               progress: Progress) -> CollectRun:
+    """``collect`` within a command's ledger transaction."""
+    plan = plan_for(ledger, period)
+    units = ledger.registry().by_code()
+    result = collect(workspace, ledger, period, folder, plan, units, progress)
+    out = workspace.period_output(period)
+    created = dt.datetime.strptime(period + "-01", "%Y-%m-%d")
+    write_validation(result, units, out / VALIDATION_NAME, created)
+    returned = send_back(workspace, letterhead(workspace, plan, period), result, units)
     return CollectRun(result, out / VALIDATION_NAME, returned)
 
 
@@ -275,18 +280,22 @@ def report_period(workspace: Workspace, period: str, progress: Progress = SILENT
     ``progress`` counts the workbooks (the report and one per unit). They are written on every
     CPU, the report alongside the first units'.
     """
-    period = check_period(period)
-    config, spec = workspace.config(), workspace.spec()
     with Ledger(workspace.ledger_path) as ledger:
-        registry = ledger.registry()
-        collected = ledger.collected_periods(period)
-        submissions, answers, findings = ledger.report_inputs(period)
-        period_tasks = ledger.period_tasks(period)
-        if period not in collected:
-            raise PeriodError(f"台账中没有报送期 {period} 的收集记录。请先运行 pipeline collect {period}。")
-        # The plan the period was collected under: a month reported again after the plan was
-        # replaced keeps its own tasks.
-        plan = ledger.period_plan(period) or plan_in_force(ledger)
+        return report_in(workspace, ledger, check_period(period), progress)
+
+
+def report_in(workspace: Workspace, ledger: Ledger, period: str, progress: Progress) -> ReportRun:
+    """``report`` within a command's ledger transaction (it only reads the ledger)."""
+    config, spec = workspace.config(), workspace.spec()
+    registry = ledger.registry()
+    collected = ledger.collected_periods(period)
+    submissions, answers, findings = ledger.report_inputs(period)
+    period_tasks = ledger.period_tasks(period)
+    if period not in collected:
+        raise PeriodError(f"台账中没有报送期 {period} 的收集记录。请先运行 pipeline collect {period}。")
+    # The plan the period was collected under: a month reported again after the plan was
+    # replaced keeps its own tasks.
+    plan = ledger.period_plan(period) or plan_in_force(ledger)
     year, month = split_period(period)
     deadline = dt.date(year, month, config.deadline_day)
     consolidation = consolidate(plan, spec, registry.units, period, deadline, submissions, answers, findings,
@@ -351,7 +360,7 @@ def remind_period(workspace: Workspace, period: str) -> RemindRun:
         registry = ledger.registry()
         submissions, _answers, _findings = ledger.report_inputs(period)
     standing = submissions[(submissions["claimed_period"] == period) & submissions["status"].isin(STANDING)]
-    accepted = set(standing.loc[standing["status"] == "accepted", "unit_code"])
+    accepted = set(standing.loc[standing["status"] == FileStatus.ACCEPTED, "unit_code"])
     returned = dict(zip(standing["unit_code"], standing["file_name"]))
     reminders = tuple(
         Reminder(unit, f"报送的文件（{returned[unit.code]}）经检查需要修改，尚未重新报送" if unit.code in returned
@@ -396,9 +405,12 @@ class MergeRun:
 
 def merge_period(workspace: Workspace, period: str, folder: Path | None = None,
                  progress: Progress = SILENT) -> MergeRun:
-    """The monthly merge: collect the period's returned files, then write its report."""
-    collected = collect_period(workspace, period, folder, progress)
-    return MergeRun(collected, report_period(workspace, period, progress))
+    """The monthly merge: collect the period's returned files, then write its report, in one
+    ledger transaction (a merge whose report fails leaves the ledger as it was)."""
+    period = check_period(period)
+    with Ledger(workspace.ledger_path) as ledger:
+        collected = collect_in(workspace, ledger, period, folder, progress)
+        return MergeRun(collected, report_in(workspace, ledger, period, progress))
 
 
 class DemoMonth(NamedTuple):

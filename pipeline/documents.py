@@ -242,10 +242,11 @@ BULLETIN_PARTS = (
     Para("（二）被退回修改的单位要按照退回通知逐项改正，尽快重新报送。"),
     Para("（三）进度滞后和已过完成时限的任务，牵头单位要会同配合单位分析原因，制定措施，确保按期完成。"),
     Para(""),
-    Para("附件：各单位报送情况一览表", flush=True),
+    Para("附件：各单位报送情况一览表"),  # GB/T 9704: one line below the text, two characters in
     *SIGNATURE,
-    Para("附件", gongwen.STYLE_HEADING, flush=True, new_page=True),
-    Para("各单位报送情况一览表", gongwen.STYLE_TITLE),
+    Para("附件", gongwen.STYLE_HEADING, flush=True, new_page=True),  # top left of a new page
+    Para(""),
+    Para("各单位报送情况一览表", gongwen.STYLE_TITLE),  # centred on the third line
     Loop("u", "units", columns=(("序号", "number", 12), ("单位名称", "name", 52), ("报送情况", "state", 24),
                              ("报送日期", "date", 22), ("承担任务", "tasks", 16), ("已完成", "done", 15),
                              ("进度滞后", "lagging", 15))),

@@ -364,6 +364,22 @@ def test_a_collect_that_fails_part_way_leaves_the_ledger_as_it_was(workspace, mo
     assert ledger_rows(workspace.ledger_path) != before
 
 
+def test_a_merge_whose_report_fails_leaves_the_ledger_as_it_was(workspace, monkeypatch):
+    before = ledger_rows(workspace.ledger_path)
+    send(workspace, good_filling(workspace), "first.xlsx")
+
+    def fail(*_args):
+        raise OSError("磁盘已满")
+
+    monkeypatch.setattr(cycle, "write_bulletin", fail)  # the last thing the report writes
+    with pytest.raises(OSError, match="磁盘已满"):
+        cycle.merge_period(workspace, PERIOD)
+    assert ledger_rows(workspace.ledger_path) == before
+    monkeypatch.undo()
+    merged = cycle.merge_period(workspace, PERIOD)
+    assert merged.report.bulletin.is_file() and ledger_rows(workspace.ledger_path) != before
+
+
 def test_cli_collect_json_and_check(workspace):
     good = send(workspace, good_filling(workspace), "good.xlsx")
     runner = CliRunner()

@@ -301,8 +301,8 @@ def templates(period: str) -> None:
                f"共 {issue.rows} 行任务。")
     if issue.without_tasks:
         click.echo(f"单位名录中另有 {issue.without_tasks} 个单位在计划中没有任务，未生成模板。")
-    click.echo(f"文件夹：{issue.folder}")
-    click.echo(f"下发通知：{issue.cover}")
+    click.echo(f"文件夹：{issue.folder.resolve()}")
+    click.echo(f"下发通知：{issue.cover.resolve()}")
     _echo_mails(issue.mails, issue.no_address)
 
 
@@ -320,13 +320,13 @@ def remind(period: str) -> None:
     click.echo(f"{run.period}：需要催报 {len(run.reminders)} 个单位。")
     for reminder in run.reminders:
         click.echo(f"  {reminder.unit.name}：{reminder.state}（{reminder.unit.contact} {reminder.unit.phone}）")
-    click.echo(f"催报通知：{run.folder}")
-    click.echo(f"催报名单：{run.roster}")
+    click.echo(f"催报通知：{run.folder.resolve()}")
+    click.echo(f"催报名单：{run.roster.resolve()}")
     _echo_mails(run.mails, run.no_address)
 
 
 def _echo_mails(folder: Path, no_address: tuple[str, ...]) -> None:
-    click.echo(f"邮件草稿：{folder}（用 Outlook、Foxmail 等打开即可发送）")
+    click.echo(f"邮件草稿：{folder.resolve()}（用 Outlook、Foxmail 等打开即可发送）")
     if no_address:
         click.echo(f"单位名录中没有邮箱、未生成邮件的单位（{len(no_address)} 个）：{'、'.join(no_address)}")
 

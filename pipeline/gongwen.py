@@ -19,6 +19,7 @@ from docx.enum.section import WD_SECTION_START
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
@@ -233,6 +234,9 @@ def render_template(template: Path, context: dict, path: Path, created: dt.datet
     environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
     try:
         unknown = sorted(document.get_undeclared_template_variables(environment) - context.keys())
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError) as exc:
+        raise TemplateError(f"Word 模板 {template} 无法打开（文件已损坏或不是 .docx 文件）。"
+                            f"请用 Word/WPS 另存为 .docx，或删除它，系统会重新写出原始模板。") from exc
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"Word 模板 {template} 中的占位写法有误（{exc.message}）。"
                             "请对照原始模板修改，占位写成 {{ 名称 }}。") from exc

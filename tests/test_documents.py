@@ -128,6 +128,18 @@ def test_an_unknown_placeholder_is_named_in_chinese(ledger_workspace):
     assert result.exit_code == 1 and "中的占位写法有误" in result.stderr
 
 
+def test_a_damaged_template_is_told_and_a_deleted_one_comes_back(ledger_workspace):
+    template = ledger_workspace.templates_dir / BULLETIN_TEMPLATE
+    cycle.report_period(ledger_workspace, PERIOD)
+    template.write_bytes(b"not a document")
+    result = CliRunner().invoke(cli, ["-w", str(ledger_workspace.root), "report", PERIOD])
+    assert result.exit_code == 1
+    assert result.stderr == (f"错误：Word 模板 {template} 无法打开（文件已损坏或不是 .docx 文件）。"
+                             "请用 Word/WPS 另存为 .docx，或删除它，系统会重新写出原始模板。\n")
+    template.unlink()
+    assert cycle.report_period(ledger_workspace, PERIOD).bulletin.is_file() and template.is_file()
+
+
 def test_libreoffice_writer_prints_the_bulletin(ledger_workspace, tmp_path):
     pdf = convert(cycle.report_period(ledger_workspace, PERIOD).bulletin, "pdf", tmp_path)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .findings import FileStatus
+from .findings import FileStatus, Worded
 from .form import FormSpec
 from .periods import months_between, period_end, previous_period
 from .plan import ROLES, Plan
@@ -69,6 +69,15 @@ class Consolidation:
     @property
     def missing(self) -> pd.DataFrame:
         return self.units[~self.units["reported"]]
+
+
+class UnitState(Worded):
+    """How a unit stands for a period: each expected unit is in exactly one state."""
+
+    ON_TIME = "on_time", "按时报送"  # its standing file passed and is dated by the deadline
+    LATE = "late", "逾期报送"  # its standing file passed and is dated after the deadline
+    RETURNED = "returned", "退回修改"  # its standing file was returned and not yet corrected
+    MISSING = "missing", "未报送"  # nothing usable from it this period
 
 
 def status_order(spec: FormSpec) -> list[str]:
@@ -189,10 +198,13 @@ def units_frame(detail: pd.DataFrame, spec: FormSpec, units: list[Unit], submiss
         date = ""
         if reported:
             date = sub["report_date"] if isinstance(sub["report_date"], str) else sub["first_seen"][:10]
+        returned = reported and sub["status"] == FileStatus.RETURNED
+        state = (UnitState.MISSING if not reported else UnitState.RETURNED if returned
+                 else UnitState.ON_TIME if date <= deadline.isoformat() else UnitState.LATE)
         records.append({
             "unit_code": unit.code, "unit_name": unit.name, "tasks": int(counts.loc[unit.code].sum()),
-            "reported": reported, "on_time": reported and date <= deadline.isoformat(),
-            "report_date": date, "returned": reported and sub["status"] == FileStatus.RETURNED,
+            "state": state, "reported": reported, "on_time": reported and date <= deadline.isoformat(),
+            "report_date": date, "returned": returned,
             "file_name": sub["file_name"] if reported else "",
             "errors": int(sub["errors"]) if reported else 0, "warnings": int(sub["warnings"]) if reported else 0,
             "contact": unit.contact, "phone": unit.phone, "email": unit.email,
@@ -229,10 +241,10 @@ def consolidate(plan: Plan, spec: FormSpec, units: list[Unit], period: str, dead
     changes = _changes(detail, details.get(previous), spec, previous, replaced.get(previous, set()))
     streaks = _streaks(history, tasks, spec, months)
     lagging = tasks[(tasks["status"] == spec.lagging) | tasks["overdue"]]
+    states = unit_rows["state"].value_counts()
     summary = {
         "expected": len(unit_rows), "reported": int(unit_rows["reported"].sum()),
-        "on_time": int(unit_rows["on_time"].sum()), "returned": int(unit_rows["returned"].sum()),
-        "missing": int((~unit_rows["reported"]).sum()), "tasks": len(tasks),
+        **{state.value: int(states.get(state, 0)) for state in UnitState}, "tasks": len(tasks),
         "overdue": int(tasks["overdue"].sum()), "lagging": int((tasks["status"] == spec.lagging).sum()),
         "done": int((tasks["status"] == spec.done).sum()),
     }

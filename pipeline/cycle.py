@@ -22,7 +22,7 @@ from .identity import IDENTITY_SHEET
 from .ledger import Ledger
 from .mail import MAIL_FOLDER, Draft, cover_mail, remind_mail, return_mail, write_drafts
 from .parallel import run_jobs
-from .periods import chinese_date, split_period
+from .periods import chinese_date, issue_date, split_period
 from .plan import Plan, read_plan
 from .progress import SILENT, Progress
 from .readers import read_files
@@ -201,11 +201,11 @@ class TemplateIssue:
 
 
 def letterhead(workspace: Workspace, plan: Plan, period: str) -> Letterhead:
-    """The office, the plan and the month as every notice names them; dated today."""
+    """The office, the plan and the month as every notice names them, dated by ``issue_date``."""
     config = workspace.config()
     year, month = split_period(period)
     return Letterhead(config.office, config.contact, config.phone, config.email, plan.title, period,
-                      dt.date(year, month, config.deadline_day), dt.date.today())
+                      dt.date(year, month, config.deadline_day), issue_date(period))
 
 
 def document(workspace: Workspace, name: str, period: str) -> Path:

@@ -15,7 +15,7 @@ import pandas as pd
 from . import gongwen
 from .gongwen import SIGNATURE, Loop, Para, head, heading, subheading
 from .form import FormSpec
-from .consolidate import Consolidation
+from .consolidate import Consolidation, UnitState
 from .periods import chinese_date, short_date, split_period
 from .workspace import safe_file_name
 
@@ -74,17 +74,12 @@ class Letterhead:
 
 def bulletin_context(c: Consolidation, spec: FormSpec, head: Letterhead) -> dict:
     """Every placeholder of the 通报 template, computed from the consolidation."""
-    units = c.units
-    reported = units[units["reported"]]
     s = c.summary
     return {
         **head.context(), "title": f"关于{head.plan_title}{head.context()['month']}月份落实情况的通报",
-        "expected": s["expected"], "reported": s["reported"], "on_time": s["on_time"],
-        "late": len(reported) - s["on_time"], "returned": s["returned"], "missing": s["missing"],
-        "on_time_units": names(reported[reported["on_time"]]),
-        "late_units": names(reported[~reported["on_time"]]),
-        "returned_units": names(reported[reported["returned"]]),
-        "missing_units": names(units[~units["reported"]]),
+        "expected": s["expected"], "reported": s["reported"],
+        **{state.value: s[state.value] for state in UnitState},
+        **{f"{state.value}_units": names(c.units[c.units["state"] == state]) for state in UnitState},
         "tasks": s["tasks"], "overdue": s["overdue"], "lagging": s["lagging"],
         "status_line": "，".join(f"{word}{int(count)}项" for word, count in c.status_counts.items() if count),
         "categories": _categories(c),
@@ -158,9 +153,7 @@ def _unit_rows(c: Consolidation, spec: FormSpec) -> list[dict]:
     """附件 各单位报送情况一览表: one row per unit that had tasks."""
     rows = []
     for number, u in enumerate(c.units.to_dict("records"), start=1):
-        state = ("未报送" if not u["reported"] else "退回修改" if u["returned"]
-                 else "按时报送" if u["on_time"] else "逾期报送")
-        rows.append({"number": number, "name": u["unit_name"], "state": state,
+        rows.append({"number": number, "name": u["unit_name"], "state": u["state"].word,
                      "date": short_date(u["report_date"]) if u["report_date"] else "",
                      "tasks": u["tasks"], "done": u.get(spec.done, 0), "lagging": u.get(spec.lagging, 0)})
     return rows

@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 
-from .errors import PlanError
+from .errors import PlanError, WorkspaceError
 from .findings import Severity
 from .plan import Assignment, Plan, Task
 from .units import Group, Registry, Unit
@@ -99,19 +101,41 @@ class Receipt:
     size: int
 
 
+# The ledger's schema version (PRAGMA user_version): grows with every column added above.
+SCHEMA_VERSION = 1 + len(ADDED_COLUMNS)
+# How long a command waits for another one to finish with the ledger before it gives up.
+BUSY_SECONDS = 30
+
+
 class Ledger:
     """The workspace's history. Use as a context manager; each ``with`` block is one transaction:
     a command opens the ledger once, and what it wrote is committed only when it succeeds."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.db = sqlite3.connect(self.path)
+        self.db = sqlite3.connect(self.path, timeout=BUSY_SECONDS)
         self.db.execute("PRAGMA foreign_keys = ON")
         # Schema and migration are a step of their own, committed before the command's work
         # (executescript commits anyway): the command's transaction starts with its first write.
-        self.db.executescript(SCHEMA)
-        self._add_new_columns()
-        self.db.commit()
+        # A ledger already of this version is only read here, so that reading commands run
+        # while another command writes.
+        with self._told_when_busy():
+            if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                self.db.executescript(SCHEMA)
+                self._add_new_columns()
+                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                self.db.commit()
+
+    @contextmanager
+    def _told_when_busy(self) -> Iterator[None]:
+        """Another command holding the ledger past BUSY_SECONDS is told in Chinese."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            self.db.close()
+            raise WorkspaceError("工作区正被另一个 pipeline 命令使用（台账已锁定）。请等那个命令结束后再运行。") from exc
 
     def _add_new_columns(self) -> None:
         """Columns added after a ledger was first made; they are added to older ledgers here."""
@@ -126,10 +150,15 @@ class Ledger:
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
-        if kind is None:
-            self.db.commit()
-        else:
+        if kind is not None:
             self.db.rollback()
+            self.db.close()
+            if isinstance(value, sqlite3.OperationalError):
+                with self._told_when_busy():
+                    raise value
+            return
+        with self._told_when_busy():
+            self.db.commit()
         self.db.close()
 
     # -- registry

@@ -29,7 +29,7 @@ class Draft:
 
     unit_code: str
     unit_name: str
-    to: str  # the address; empty when the registry has none
+    to: tuple[str, ...]  # the addresses; none when the registry has none
     subject: str
     body: str
     attachments: tuple[Path, ...] = ()
@@ -39,7 +39,7 @@ def message(draft: Draft, sender: str, sender_name: str, date: dt.datetime) -> E
     """The draft as a standard message; its Message-ID is made from its content (determinism)."""
     mail = EmailMessage(policy=SMTP)
     mail["From"] = formataddr((sender_name, sender))
-    mail["To"] = formataddr((draft.unit_name, draft.to))
+    mail["To"] = ", ".join(formataddr((draft.unit_name, address)) for address in draft.to)
     mail["Subject"] = draft.subject
     mail["Date"] = format_datetime(date.astimezone() if date.tzinfo is None else date)
     mail["X-Unsent"] = "1"  # Outlook opens the file as a message to send
@@ -53,6 +53,7 @@ def message(draft: Draft, sender: str, sender_name: str, date: dt.datetime) -> E
         mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=path.name)
     domain = sender.rpartition("@")[2] or "localhost"
     mail["Message-ID"] = f"<{digest.hexdigest()[:32]}@{domain}>"
+    mail.set_boundary(f"=_{digest.hexdigest()[:40]}")  # "=_" is never in base64 text
     return mail
 
 
@@ -77,7 +78,7 @@ def write_drafts(folder: Path, drafts: list[Draft], sender: str, sender_name: st
 
 def cover_mail(head: Letterhead, unit: Unit, attachments: tuple[Path, ...]) -> Draft:
     """下发: the unit's workbook and the cover note."""
-    return Draft(unit.code, unit.name, unit.email,
+    return Draft(unit.code, unit.name, unit.addresses,
                  f"{head.plan_title}{_month(head)}进展填报表（{unit.name}）",
                  f"{unit.name}：\n\n附件是贵单位{_month(head)}的进展填报表和下发通知，请于{head.context()['deadline']}前"
                  f"填报，并回复本邮件报送。\n\n{_sign(head)}", attachments)
@@ -85,14 +86,14 @@ def cover_mail(head: Letterhead, unit: Unit, attachments: tuple[Path, ...]) -> D
 
 def remind_mail(head: Letterhead, unit: Unit, state: str, attachments: tuple[Path, ...]) -> Draft:
     """催报: the notice, and the unit's workbook again."""
-    return Draft(unit.code, unit.name, unit.email, f"【催报】{head.plan_title}{_month(head)}进展（{unit.name}）",
+    return Draft(unit.code, unit.name, unit.addresses, f"【催报】{head.plan_title}{_month(head)}进展（{unit.name}）",
                  f"{unit.name}：\n\n贵单位{state}。请见附件中的催报通知，尽快填报后回复本邮件报送。\n\n{_sign(head)}",
                  attachments)
 
 
 def return_mail(head: Letterhead, unit: Unit, file_name: str, attachments: tuple[Path, ...]) -> Draft:
     """退回: the notice saying what to fix, where."""
-    return Draft(unit.code, unit.name, unit.email, f"【退回修改】{head.plan_title}{_month(head)}进展（{unit.name}）",
+    return Draft(unit.code, unit.name, unit.addresses, f"【退回修改】{head.plan_title}{_month(head)}进展（{unit.name}）",
                  f"{unit.name}：\n\n贵单位报送的 {file_name} 经检查需要修改，问题和修改要求见附件中的退回通知。"
                  f"请改正后回复本邮件重新报送。\n\n{_sign(head)}", attachments)
 

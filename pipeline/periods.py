@@ -24,6 +24,13 @@ def previous_period(period: str) -> str:
     return (period_start(period) - dt.timedelta(days=1)).strftime("%Y-%m")
 
 
+def issue_date(period: str, today: dt.date | None = None) -> dt.date:
+    """The date a month's documents carry: the day they are made, but for a month long past (a
+    report rebuilt later, the sample months) the last day of the month after it, every time."""
+    following = period_end(period) + dt.timedelta(days=1)
+    return min(today or dt.date.today(), period_end(following.strftime("%Y-%m")))
+
+
 def months_between(first: str, last: str) -> list[str]:
     """Every calendar month from ``first`` to ``last``, both included."""
     months, current = [], last

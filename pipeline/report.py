@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .consolidate import (DETAIL_SHEET, LEAD, NOT_REPORTED, Consolidation, UnitFeedback, feedback_by_unit, rules,
-                          status_order)
+from .consolidate import (DETAIL_SHEET, LEAD, NOT_REPORTED, Consolidation, UnitFeedback, UnitState, feedback_by_unit,
+                          rules, status_order)
 from .findings import FileStatus, Severity, describe, place
 from .form import FormSpec
 from .periods import chinese_date, previous_period
@@ -271,11 +271,10 @@ def _share(part: int, whole: int) -> float:
 
 
 def _reporting_block(page: SummaryPage, c: Consolidation, row: int) -> int:
-    """一、报送情况: units expected, reported, on time, returned, missing."""
+    """一、报送情况: units expected and reported, then each unit in exactly one state (UnitState)."""
     s = c.summary
     rows = [(label, s[key], _share(s[key], s["expected"])) for label, key in
-            (("应报单位", "expected"), ("已报送", "reported"), ("按时报送", "on_time"), ("退回修改", "returned"),
-             ("未报送", "missing"))]
+            (("应报单位", "expected"), ("已报送", "reported"), *((state.word, state.value) for state in UnitState))]
     return page.table(page.heading(row, "一、报送情况"), ["项目", "单位数", "比例"], rows,
                       ["text", "number", "percent"]).stop
 
@@ -495,9 +494,7 @@ def write_feedback(feedback: UnitFeedback, c: Consolidation, spec: FormSpec, tit
 
 def own_sheet(feedback: UnitFeedback, c: Consolidation) -> Sheet:
     unit = feedback.unit
-    state = ("已报送，" + ("退回修改" if unit["returned"] else "已通过")
-             + ("，按时" if unit["on_time"] else "，晚于截止日")) if unit["reported"] else "未报送"
-    rows = [["报送情况", state, ""],
+    rows = [["报送情况", unit["state"].word, ""],
             ["报送日期", chinese_date(unit["report_date"]) if unit["report_date"] else "", ""],
             ["承担任务", f"{int(unit['tasks'])} 项", f"{len(c.detail)} 项（单位 × 任务）"]]
     rows += [[f"状态为“{word}”的占比", mine, everyone] for word, mine, everyone in feedback.shares]

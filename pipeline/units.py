@@ -37,7 +37,11 @@ class Unit:
     groups: tuple[str, ...] = ()
     contact: str = ""
     phone: str = ""
-    email: str = ""
+    email: str = ""  # one or more addresses, "; " between them
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        return tuple(address for address in self.email.split("; ") if address)
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,10 @@ def _parse_units(rows: list[tuple], problems: list[str]) -> list[tuple[int, Unit
                     "一个名称只能指一个单位，请删去或改写其中一个。"
                 )
             spellings[key] = (code, line)
+        email, bad = _addresses(get("email"))
+        if bad:
+            problems.append(f"{where}：邮箱“{bad}”不是有效的邮箱地址。请写成 name@example.gov.cn 的样子，"
+                            "多个地址之间用“;”分隔。")
         unit = Unit(
             code=code,
             name=name,
@@ -179,10 +187,21 @@ def _parse_units(rows: list[tuple], problems: list[str]) -> list[tuple[int, Unit
             groups=tuple(split_list(get("groups"))),
             contact=get("contact"),
             phone=get("phone"),
-            email=get("email"),
+            email=email,
         )
         units.append((line, unit))
     return units
+
+
+# An address mail programs accept: ASCII, one @, a domain with a dot.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def _addresses(cell: str) -> tuple[str, str | None]:
+    """The 邮箱 cell as ``a@x.cn; b@y.cn`` (full-width forms folded), and the first part that is no address."""
+    parts = split_list(cell)
+    bad = next((part for part in parts if not _EMAIL.fullmatch(part)), None)
+    return "; ".join(parts), bad
 
 
 def _unit_row_problem(code: str, name: str, codes: dict[str, int]) -> str | None:

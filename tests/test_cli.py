@@ -7,6 +7,7 @@ import os
 import pty
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -31,6 +32,7 @@ from helpers import (
 )
 from pipeline.cli import cli
 from pipeline.errors import PeriodError
+from pipeline import ledger as ledger_module
 from pipeline.ledger import Ledger
 from pipeline.plan import read_plan
 from pipeline.units import read_registry
@@ -509,3 +511,17 @@ def test_the_command_line_takes_the_period_as_written(loaded, runner):
     run(runner, "-w", loaded, "templates", "2018年6月")
     assert (loaded / "output" / "2018-06" / "填报模板").is_dir()
     assert [p.name for p in (loaded / "output").iterdir() if p.is_dir()] == ["2018-06"]
+
+
+def test_while_another_command_writes_a_reader_runs_and_a_writer_is_told_to_wait(loaded, runner, monkeypatch):
+    monkeypatch.setattr(ledger_module, "BUSY_SECONDS", 0.2)
+    other = sqlite3.connect(loaded / "ledger.sqlite")
+    other.execute("BEGIN IMMEDIATE")  # another command in the middle of its writes
+    try:
+        assert run(runner, "-w", loaded, "plan", "show").stdout.startswith("2018年政务公开工作要点")
+        result = run(runner, "-w", loaded, "plan", "load", SEED_PLAN, code=1)
+        assert result.stderr == "错误：工作区正被另一个 pipeline 命令使用（台账已锁定）。请等那个命令结束后再运行。\n"
+    finally:
+        other.rollback()
+        other.close()
+    assert run(runner, "-w", loaded, "plan", "load", SEED_PLAN).stdout.startswith("计划内容未变")

@@ -15,6 +15,7 @@ from docx.shared import Pt
 from pipeline import cycle, gongwen
 from pipeline.cli import cli
 from pipeline.documents import BULLETIN_NAME, BULLETIN_TEMPLATE, shorten
+from pipeline.periods import issue_date
 
 from test_libreoffice import convert
 from helpers import INJECTION, SUBMISSIONS, UNITS
@@ -164,3 +165,13 @@ def test_a_pinned_date_makes_every_zip_member_the_same(tmp_path):
     gongwen.save_document(document, tmp_path / "a.docx", created)
     gongwen.save_document(document, tmp_path / "b.docx", created)
     assert (tmp_path / "a.docx").read_bytes() == (tmp_path / "b.docx").read_bytes()
+
+
+@pytest.mark.parametrize("period, today, expected", [
+    ("2018-06", dt.date(2026, 11, 30), dt.date(2018, 7, 31)),  # long past: the end of the next month
+    ("2026-11", dt.date(2026, 11, 30), dt.date(2026, 11, 30)),  # this month: today
+    ("2026-10", dt.date(2026, 11, 5), dt.date(2026, 11, 5)),  # last month, early in this one: today
+    ("2025-12", dt.date(2026, 3, 1), dt.date(2026, 1, 31)),  # across the new year
+])
+def test_documents_are_dated_today_or_for_a_month_long_past_the_end_of_the_next(period, today, expected):
+    assert issue_date(period, today) == expected

@@ -22,6 +22,7 @@ from pipeline.collect import CollectResult, FileOutcome
 from pipeline.fill import Filling, fill_template, sample_answer
 from pipeline.findings import FileStatus, finding
 from pipeline.ledger import Ledger
+from pipeline.periods import issue_date
 from pipeline.templates import template_name
 from pipeline.workspace import SAMPLE_PLAN, Workspace
 
@@ -29,6 +30,7 @@ from test_libreoffice import soffice
 
 PERIOD = "2018-06"
 NO_MAIL = "S010"  # a unit whose 邮箱 the test blanks in the registry
+TWO_ADDRESSES = ("s011@example.gov.cn", "s011-office@example.gov.cn")  # S011's, both written
 HEADER = {"填报人": "张三", "联系电话": "0000-5550009", "审核人": "李四", "报送日期": "2018-06-20"}
 
 
@@ -39,6 +41,7 @@ def issued(tmp_path_factory):
     cycle.load_plan(workspace, workspace.input_dir / SAMPLE_PLAN.name)
     db = sqlite3.connect(workspace.ledger_path)
     db.execute("UPDATE units SET email = '' WHERE code = ?", (NO_MAIL,))
+    db.execute("UPDATE units SET email = ? WHERE code = ?", ("; ".join(TWO_ADDRESSES), "S011"))
     db.commit()
     db.close()
     return workspace, cycle.issue_templates(workspace, PERIOD)
@@ -87,12 +90,15 @@ def test_templates_come_with_a_cover_note_and_a_mail_per_unit(issued):
     for path, template in zip(mails, sorted(p for p in issue.files if NO_MAIL not in p.name)):
         mail = read_mail(path)
         code = path.name.split("_")[0]
-        assert mail["To"].addresses[0].addr_spec == registry[code].email
+        assert tuple(a.addr_spec for a in mail["To"].addresses) == registry[code].addresses
         assert mail["To"].addresses[0].display_name == registry[code].name
         assert registry[code].name in mail["Subject"] and "2018年6月" in mail["Subject"]
         attached = {part.get_filename(): part.get_content() for part in mail.iter_attachments()}
         assert attached == {template.name: template.read_bytes(), "下发通知.docx": issue.cover.read_bytes()}
+    assert registry["S011"].addresses == TWO_ADDRESSES
+    first = (issue.mails / f"S011_{registry['S011'].name}.eml").read_bytes()
     result = CliRunner().invoke(cli, ["-w", str(workspace.root), "templates", PERIOD])
+    assert (issue.mails / f"S011_{registry['S011'].name}.eml").read_bytes() == first  # the same draft again
     assert f"单位名录中没有邮箱、未生成邮件的单位（1 个）：{registry[NO_MAIL].name}" in result.stdout
 
 
@@ -105,7 +111,9 @@ def test_a_returned_file_gets_a_word_notice_and_a_mail_until_it_is_corrected(wor
     text = text_of(notice)
     mistake = next(f for f in outcome.findings if f.code == "status-invalid")
     assert f"1. 【错误】{mistake.location}：{mistake.message}处理建议：{mistake.fix}" in text
-    resubmit = max(dt.date(2018, 6, 25), dt.date.today()) + dt.timedelta(days=3)
+    issued = issue_date(PERIOD)
+    assert issued == min(dt.date.today(), dt.date(2018, 7, 31))
+    resubmit = max(dt.date(2018, 6, 25), issued) + dt.timedelta(days=3)
     assert f"于{resubmit.year}年{resubmit.month}月{resubmit.day}日前重新报送" in text
     assert "（文件：财政局.xlsx）" in text and "联系人：示例联系人" in text
     mail = read_mail(run.returned.mails / "S009_市财政局.eml")

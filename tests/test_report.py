@@ -45,7 +45,7 @@ def test_figures_match_a_hand_worked_ledger(ledger_workspace):
         summary.setdefault(label, value)
     # 4 units expected; U1, U2, U3 reported (U2's superseded file does not count twice);
     # U3's 报送日期 28 June is after the 25th; U4 sent nothing.
-    assert [summary[k] for k in ("应报单位", "已报送", "按时报送", "退回修改", "未报送")] == [4, 3, 2, 0, 1]
+    assert [summary[k] for k in ("应报单位", "已报送", "按时报送", "逾期报送", "退回修改", "未报送")] == [4, 3, 2, 1, 0, 1]
     # 1-1: lead 甲局 says 序时推进 (乙局 lagging and 丙局 not started do not override the lead);
     # deadline 31 May has passed and it is not done -> overdue.
     # 1-2: no lead -> least advanced of 已完成 and 序时推进. 2-1: 甲局 已完成, 丁区政府 silent.

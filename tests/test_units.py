@@ -55,6 +55,24 @@ def test_list_cells_take_every_separator_and_width(tmp_path):
     assert registry.groups[0].refs == ("一组单位(见附件1)", "一组")
 
 
+def test_addresses_are_checked_and_several_kept(tmp_path):
+    path = write_registry(tmp_path / "r.xlsx", units=[
+        ["A1", "市甲局", "", "", "", "", "a@x.gov.cn；b@y.gov.cn"],
+        ["A2", "市乙局", "", "", "", "", "ｃ＠ｚ.gov.cn"],
+        ["A3", "市丙局", "", "", "", "", "张三@x.gov.cn"],
+        ["A4", "市丁局", "", "", "", "", "电话联系"],
+    ], groups=[])
+    assert registry_problems(path) == [
+        "单位名录!第4行：邮箱“张三@x.gov.cn”不是有效的邮箱地址。请写成 name@example.gov.cn 的样子，多个地址之间用“;”分隔。",
+        "单位名录!第5行：邮箱“电话联系”不是有效的邮箱地址。请写成 name@example.gov.cn 的样子，多个地址之间用“;”分隔。",
+    ]
+    good = write_registry(tmp_path / "good.xlsx", units=[
+        ["A1", "市甲局", "", "", "", "", "a@x.gov.cn；b@y.gov.cn"], ["A2", "市乙局", "", "", "", "", "ｃ＠ｚ.gov.cn"]],
+        groups=[])
+    units = read_registry(good).by_code()
+    assert units["A1"].addresses == ("a@x.gov.cn", "b@y.gov.cn") and units["A2"].addresses == ("c@z.gov.cn",)
+
+
 def test_codes_typed_as_numbers_and_a_title_row_above_the_header(tmp_path):
     path = write_registry(
         tmp_path / "r.xlsx",

@@ -319,7 +319,7 @@ def remind(period: str) -> None:
     run = cycle.remind_period(open_workspace(), period)
     click.echo(f"{run.period}：需要催报 {len(run.reminders)} 个单位。")
     for reminder in run.reminders:
-        click.echo(f"  {reminder.unit.name}：{reminder.state}（{reminder.unit.contact} {reminder.unit.phone}）")
+        click.echo(f"  {reminder.unit.name}：{reminder.state.word}（{reminder.unit.contact} {reminder.unit.phone}）")
     click.echo(f"催报通知：{run.folder.resolve()}")
     click.echo(f"催报名单：{run.roster.resolve()}")
     _echo_mails(run.mails, run.no_address)

@@ -63,6 +63,14 @@ class CollectResult:
     missing: list[str]
     files: list[FileOutcome]
 
+    def sent_back(self, known: set[str]) -> dict[str, FileOutcome]:
+        """Per unit, the file a 退回通知 is about: its standing returned file, else a rejected file
+        it can be named for (a unit in ``known``); none for a unit with an accepted file."""
+        accepted = {o.unit_code for o in self.files if o.status == FileStatus.ACCEPTED}
+        back = {o.unit_code: o for o in self.files if o.status == FileStatus.REJECTED and o.unit_code in known}
+        back.update({o.unit_code: o for o in self.files if o.status == FileStatus.RETURNED})
+        return {code: o for code, o in sorted(back.items()) if code not in accepted}
+
     def to_json(self) -> dict:
         return {"period": self.period, "expected": self.expected, "missing": self.missing,
                 "files": [f.to_json() for f in self.files]}

@@ -353,3 +353,26 @@ def feedback_by_unit(c: Consolidation, spec: FormSpec) -> dict[str, UnitFeedback
         result[code] = UnitFeedback(unit, rows.get(code, []), findings.get(code, []),
                                     [(word, float(own[word]), float(everyone[word])) for word in order])
     return result
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A unit with tasks and no accepted file for the period: to be reminded (催报)."""
+
+    unit: Unit
+    tasks: int
+    returned_file: str | None  # its standing file, returned and not yet corrected; None: nothing sent
+
+    @property
+    def state(self) -> UnitState:
+        return UnitState.RETURNED if self.returned_file else UnitState.MISSING
+
+
+def reminders(plan: Plan, units: list[Unit], submissions: pd.DataFrame, period: str) -> list[Reminder]:
+    """Every unit of the plan (in registry order) whose standing file for ``period`` is not accepted,
+    from the ledger's submissions (``Ledger.report_inputs``)."""
+    standing = submissions[(submissions["claimed_period"] == period) & submissions["status"].isin(STANDING)]
+    accepted = set(standing.loc[standing["status"] == FileStatus.ACCEPTED, "unit_code"])
+    returned = dict(zip(standing["unit_code"], standing["file_name"]))
+    return [Reminder(unit, len(plan.tasks_of(unit.code)), returned.get(unit.code)) for unit in units
+            if plan.tasks_of(unit.code) and unit.code not in accepted]

@@ -10,14 +10,15 @@ from typing import NamedTuple
 
 from . import gongwen
 from .collect import CollectResult, FileOutcome, collect, verdict_of
-from .consolidate import STANDING, Consolidation, consolidate, replaced_tasks
+from .consolidate import Consolidation, Reminder, consolidate, replaced_tasks
+from .consolidate import reminders as units_to_remind
 from .demo import simulate_returns
 from .documents import (BULLETIN_NAME, BULLETIN_TEMPLATE, COVER_NAME, COVER_TEMPLATE, DEFAULT_TEMPLATES,
                         REMIND_FOLDER, REMIND_LIST_NAME, REMIND_LIST_TEMPLATE, REMIND_TEMPLATE, RETURN_FOLDER,
-                        RETURN_TEMPLATE, Letterhead, document_template, notice_name, remind_context, return_context,
-                        write_bulletin, write_documents)
+                        RETURN_TEMPLATE, Letterhead, document_template, notice_name, remind_context, remind_state,
+                        return_context, roster_context, write_bulletin, write_documents)
 from .errors import InputError, PeriodError, PlanError, WorkspaceError
-from .findings import FileStatus, Severity, describe
+from .findings import Severity, describe
 from .identity import IDENTITY_SHEET
 from .ledger import Ledger
 from .mail import MAIL_FOLDER, Draft, cover_mail, remind_mail, return_mail, write_drafts
@@ -139,10 +140,7 @@ def collect_in(workspace: Workspace, ledger: Ledger, period: str, folder: Path |
 def send_back(workspace: Workspace, head: Letterhead, result: CollectResult, units: dict[str, Unit]) -> Sent:
     """退回通知 and its mail for every unit whose standing file was returned, and for every rejected
     file a unit can be named for, unless the unit has an accepted file; earlier ones are removed."""
-    accepted = {o.unit_code for o in result.files if o.status == FileStatus.ACCEPTED}
-    back = {o.unit_code: o for o in result.files
-            if o.status in (FileStatus.RETURNED, FileStatus.REJECTED) and o.unit_code in units
-            and o.unit_code not in accepted}
+    back = result.sent_back(set(units))
     out = workspace.period_output(head.period)
     names = {code: notice_name(code, units[code].name, "退回修改通知") for code in back}
     resubmit_by = max(head.deadline, head.issued) + dt.timedelta(days=workspace.config().resubmit_days)
@@ -216,7 +214,7 @@ def document(workspace: Workspace, name: str, period: str) -> Path:
 def send_drafts(workspace: Workspace, head: Letterhead, kind: str, drafts: list[Draft]) -> tuple[Path, tuple[str, ...]]:
     """Mail drafts of one kind (下发, 催报, 退回) for the period; the units without an address."""
     folder = workspace.period_output(head.period) / MAIL_FOLDER / kind
-    missing = write_drafts(folder, drafts, head.email, head.office, head.created)
+    missing = write_drafts(folder, kind, drafts, head.email, head.office, head.created)
     return folder, tuple(draft.unit_name for draft in missing)
 
 
@@ -322,23 +320,6 @@ def report_in(workspace: Workspace, ledger: Ledger, period: str, progress: Progr
     return ReportRun(consolidation, out / REPORT_NAME, feedback, len(consolidation.units), out / BULLETIN_NAME)
 
 
-NOTHING_SENT = "尚未报送"
-
-
-@dataclass(frozen=True)
-class Reminder:
-    """A unit to be reminded, and why."""
-
-    unit: Unit
-    state: str  # 尚未报送, or its file was returned and not yet corrected
-    tasks: int
-
-    @property
-    def short(self) -> str:
-        """The state in a table cell."""
-        return "尚未报送" if self.state == NOTHING_SENT else "退回后未重报"
-
-
 @dataclass(frozen=True)
 class RemindRun:
     """What ``remind`` wrote: a 催报通知 per unit still to report, the office's list, mail drafts."""
@@ -355,28 +336,25 @@ def remind_period(workspace: Workspace, period: str) -> RemindRun:
     """催报: a notice for every unit with no accepted file for ``period``, the list for the office,
     and a mail draft (the notice and the unit's workbook) to each unit with an address."""
     period = check_period(period)
+    out = workspace.period_output(period)
+    if not (out / TEMPLATE_FOLDER).is_dir():
+        raise PeriodError(f"还没有下发报送期 {period} 的填报表（{out / TEMPLATE_FOLDER} 不存在），无从催报。"
+                          f"请先运行 pipeline templates {period}。")
     with Ledger(workspace.ledger_path) as ledger:
         plan = plan_for(ledger, period)
         registry = ledger.registry()
         submissions, _answers, _findings = ledger.report_inputs(period)
-    standing = submissions[(submissions["claimed_period"] == period) & submissions["status"].isin(STANDING)]
-    accepted = set(standing.loc[standing["status"] == FileStatus.ACCEPTED, "unit_code"])
-    returned = dict(zip(standing["unit_code"], standing["file_name"]))
-    reminders = tuple(
-        Reminder(unit, f"报送的文件（{returned[unit.code]}）经检查需要修改，尚未重新报送" if unit.code in returned
-                 else NOTHING_SENT, len(tasks))
-        for unit, tasks in units_with_tasks(plan, registry) if unit.code not in accepted)
-    head, out = letterhead(workspace, plan, period), workspace.period_output(period)
+    reminders = tuple(units_to_remind(plan, registry.units, submissions, period))
+    head = letterhead(workspace, plan, period)
     folder, roster = out / REMIND_FOLDER, out / REMIND_LIST_NAME
     names = {r.unit.code: notice_name(r.unit.code, r.unit.name, "催报通知") for r in reminders}
     write_documents(folder, document(workspace, REMIND_TEMPLATE, period),
-                    {names[r.unit.code]: remind_context(head, r.unit.name, r.state, r.tasks,
-                                                        template_name(r.unit, period)) for r in reminders},
+                    {names[r.unit.code]: remind_context(head, r, template_name(r.unit, period)) for r in reminders},
                     head.created)
     gongwen.render_template(document(workspace, REMIND_LIST_TEMPLATE, period), roster_context(head, plan, reminders),
                             roster, head.created)
-    drafts = [remind_mail(head, r.unit, r.state, existing(folder / names[r.unit.code],
-                                                          out / TEMPLATE_FOLDER / template_name(r.unit, period)))
+    drafts = [remind_mail(head, r.unit, remind_state(r), existing(folder / names[r.unit.code],
+                                                                  out / TEMPLATE_FOLDER / template_name(r.unit, period)))
               for r in reminders]
     mails, no_address = send_drafts(workspace, head, "催报", drafts)
     return RemindRun(period, reminders, folder, roster, mails, no_address)
@@ -385,14 +363,6 @@ def remind_period(workspace: Workspace, period: str) -> RemindRun:
 def existing(*paths: Path) -> tuple[Path, ...]:
     """The paths that are files (what can be attached)."""
     return tuple(path for path in paths if path.is_file())
-
-
-def roster_context(head: Letterhead, plan: Plan, reminders: tuple[Reminder, ...]) -> dict:
-    """催报名单: every unit still to report with its contacts."""
-    expected = len({a.code for task in plan.tasks for a in task.units})
-    return {**head.context(), "expected": expected,
-            "units": [{"number": n, "name": r.unit.name, "state": r.short, "contact": r.unit.contact,
-                       "phone": r.unit.phone, "email": r.unit.email} for n, r in enumerate(reminders, start=1)]}
 
 
 @dataclass(frozen=True)

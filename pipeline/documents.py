@@ -15,9 +15,10 @@ import pandas as pd
 from . import gongwen
 from .gongwen import SIGNATURE, Loop, Para, head, heading, subheading
 from .form import FormSpec
-from .consolidate import Consolidation, UnitState
+from .consolidate import Consolidation, Reminder, UnitState
+from .plan import Plan
 from .periods import chinese_date, short_date, split_period
-from .workspace import safe_file_name
+from .workspace import unit_file_name
 
 BULLETIN_TEMPLATE = "通报模板.docx"
 BULLETIN_NAME = "工作通报.docx"
@@ -173,8 +174,8 @@ COVER_NAME, REMIND_LIST_NAME = "下发通知.docx", "催报名单.docx"
 
 
 def notice_name(unit_code: str, unit_name: str, kind: str) -> str:
-    """``S009_市财政局_退回修改通知.docx``: the code keeps names unique, the name tells the clerk."""
-    return f"{unit_code}_{safe_file_name(unit_name)}_{kind}.docx"
+    """``S009_市财政局_退回修改通知.docx``."""
+    return unit_file_name(unit_code, unit_name, f"{kind}.docx")
 
 
 def return_context(head: Letterhead, unit_name: str, file_name: str, findings: list[dict],
@@ -184,9 +185,25 @@ def return_context(head: Letterhead, unit_name: str, file_name: str, findings: l
             "resubmit_by": chinese_date(resubmit_by)}
 
 
-def remind_context(head: Letterhead, unit_name: str, state: str, tasks: int, template: str) -> dict:
-    """催报通知 to one unit: ``state`` says what is missing (nothing sent, or a returned file)."""
-    return {**head.context(), "unit": unit_name, "state": state, "tasks": tasks, "template": template}
+def remind_state(reminder: Reminder) -> str:
+    """What a reminded unit has not done, as the notice says it."""
+    if reminder.returned_file:
+        return f"报送的文件（{reminder.returned_file}）经检查需要修改，尚未重新报送"
+    return "尚未报送"
+
+
+def remind_context(head: Letterhead, reminder: Reminder, template: str) -> dict:
+    """催报通知 to one unit: what is missing (nothing sent, or a returned file), its tasks, its workbook."""
+    return {**head.context(), "unit": reminder.unit.name, "state": remind_state(reminder), "tasks": reminder.tasks,
+            "template": template}
+
+
+def roster_context(head: Letterhead, plan: Plan, reminders: tuple[Reminder, ...]) -> dict:
+    """催报名单: every unit still to report with its contacts."""
+    expected = len({a.code for task in plan.tasks for a in task.units})
+    return {**head.context(), "expected": expected,
+            "units": [{"number": n, "name": r.unit.name, "state": r.state.word, "contact": r.unit.contact,
+                       "phone": r.unit.phone, "email": r.unit.email} for n, r in enumerate(reminders, start=1)]}
 
 
 def write_documents(folder: Path, template: Path, contexts: dict[str, dict], created: dt.datetime) -> list[Path]:

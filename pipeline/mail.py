@@ -18,7 +18,7 @@ from pathlib import Path
 from .atomic import replacing
 from .documents import Letterhead
 from .units import Unit
-from .workspace import safe_file_name
+from .workspace import unit_file_name
 
 MAIL_FOLDER = "邮件"
 
@@ -57,14 +57,14 @@ def message(draft: Draft, sender: str, sender_name: str, date: dt.datetime) -> E
     return mail
 
 
-def write_drafts(folder: Path, drafts: list[Draft], sender: str, sender_name: str,
+def write_drafts(folder: Path, kind: str, drafts: list[Draft], sender: str, sender_name: str,
                  date: dt.datetime) -> list[Draft]:
     """One ``.eml`` per draft with an address into ``folder`` (replaced whole: a unit that no
     longer needs a mail has none); returns the drafts that have no address, for the clerk."""
     written = {}
     for draft in drafts:
         if draft.to:
-            written[f"{draft.unit_code}_{safe_file_name(draft.unit_name)}.eml"] = draft
+            written[unit_file_name(draft.unit_code, draft.unit_name, f"{kind}.eml")] = draft
     if folder.is_dir():
         for old in folder.glob("*.eml"):
             if old.name not in written:

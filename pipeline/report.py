@@ -21,7 +21,7 @@ from .form import FormSpec
 from .periods import chinese_date, previous_period
 from .plan import ROLES, Plan
 from .units import Registry
-from .workspace import safe_file_name
+from .workspace import unit_file_name
 from .xlsxout import (HEADING_FONT, Column, Styles, atomic_workbook, highlight_values, row_height,
                       write_cell, write_table)
 
@@ -469,7 +469,7 @@ class ReportBatch:
         return 1 + len(self.consolidation.units)
 
     def path(self, unit: dict) -> Path:
-        return self.folder / f"{unit['unit_code']}_{safe_file_name(unit['unit_name'])}_{self.consolidation.period}反馈.xlsx"
+        return self.folder / unit_file_name(unit["unit_code"], unit["unit_name"], f"{self.consolidation.period}反馈.xlsx")
 
 
 def write_report_job(batch: ReportBatch, number: int) -> str:

@@ -29,7 +29,7 @@ from .periods import split_period
 from .plan import Plan, Task
 from .progress import SILENT, Progress
 from .units import Registry, Unit
-from .workspace import Config, safe_file_name
+from .workspace import Config, unit_file_name
 from .xlsxout import (
     Styles,
     atomic_workbook,
@@ -45,7 +45,6 @@ TEMPLATE_FOLDER = "填报模板"
 LIST_SHEET = "_lists"
 CHECK_LABEL = "自查：未填必填项"
 # Unit names are cut to this many characters in file names (file systems allow 255 bytes).
-FILE_NAME_CHARS = 50
 # Header block input cells narrower than this many characters are merged rightwards.
 HEADER_INPUT_WIDTH = 20
 # Task rows show at least two lines, leaving room to type.
@@ -99,8 +98,8 @@ def units_with_tasks(plan: Plan, registry: Registry) -> list[tuple[Unit, UnitTas
 
 
 def template_name(unit: Unit, period: str) -> str:
-    """``S009_市财政局_2018-06.xlsx``: the code keeps names unique, the name tells the clerk."""
-    return f"{unit.code}_{safe_file_name(unit.name[:FILE_NAME_CHARS])}_{period}.xlsx"
+    """``S009_市财政局_2018-06.xlsx``."""
+    return unit_file_name(unit.code, unit.name, f"{period}.xlsx")
 
 
 @dataclass(frozen=True)

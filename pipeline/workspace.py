@@ -88,6 +88,17 @@ def file_hash(path: Path, copy_to=None) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+# A unit's name is cut to this many characters in file names: paths stay well within what
+# Windows accepts however long the name.
+UNIT_NAME_CHARS = 50
+
+
+def unit_file_name(code: str, name: str, tail: str) -> str:
+    """``S009_市财政局_2018-06.xlsx``: the code keeps names unique, the (cut) name tells the
+    clerk, ``tail`` says what the file is (``2018-06.xlsx``, ``退回修改通知.docx``)."""
+    return safe_file_name(f"{code}_{name[:UNIT_NAME_CHARS]}_{tail}")
+
+
 def safe_file_name(name: str) -> str:
     """A unit name usable as a file name on every system."""
     return _UNSAFE_FILE_CHARS.sub("_", name).strip(" .") or "_"

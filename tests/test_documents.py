@@ -14,7 +14,7 @@ from docx.shared import Pt
 
 from pipeline import cycle, gongwen
 from pipeline.cli import cli
-from pipeline.documents import BULLETIN_NAME, BULLETIN_TEMPLATE, shorten
+from pipeline.documents import BULLETIN_NAME, BULLETIN_TEMPLATE, notice_name, shorten
 from pipeline.periods import issue_date
 
 from test_libreoffice import convert
@@ -175,3 +175,9 @@ def test_a_pinned_date_makes_every_zip_member_the_same(tmp_path):
 ])
 def test_documents_are_dated_today_or_for_a_month_long_past_the_end_of_the_next(period, today, expected):
     assert issue_date(period, today) == expected
+
+
+def test_notice_names_are_safe_and_short_whatever_the_unit_is_called():
+    name = notice_name("S/9", "长" * 300 + "局<>", "退回修改通知")
+    assert not set('\\/:*?"<>|') & set(name) and name.startswith("S_9_") and name.endswith("_退回修改通知.docx")
+    assert len(name) < 100

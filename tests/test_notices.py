@@ -96,9 +96,9 @@ def test_templates_come_with_a_cover_note_and_a_mail_per_unit(issued):
         attached = {part.get_filename(): part.get_content() for part in mail.iter_attachments()}
         assert attached == {template.name: template.read_bytes(), "下发通知.docx": issue.cover.read_bytes()}
     assert registry["S011"].addresses == TWO_ADDRESSES
-    first = (issue.mails / f"S011_{registry['S011'].name}.eml").read_bytes()
+    first = (issue.mails / f"S011_{registry['S011'].name}_下发.eml").read_bytes()
     result = CliRunner().invoke(cli, ["-w", str(workspace.root), "templates", PERIOD])
-    assert (issue.mails / f"S011_{registry['S011'].name}.eml").read_bytes() == first  # the same draft again
+    assert (issue.mails / f"S011_{registry['S011'].name}_下发.eml").read_bytes() == first  # the same draft again
     assert f"单位名录中没有邮箱、未生成邮件的单位（1 个）：{registry[NO_MAIL].name}" in result.stdout
 
 
@@ -116,7 +116,7 @@ def test_a_returned_file_gets_a_word_notice_and_a_mail_until_it_is_corrected(wor
     resubmit = max(dt.date(2018, 6, 25), issued) + dt.timedelta(days=3)
     assert f"于{resubmit.year}年{resubmit.month}月{resubmit.day}日前重新报送" in text
     assert "（文件：财政局.xlsx）" in text and "联系人：示例联系人" in text
-    mail = read_mail(run.returned.mails / "S009_市财政局.eml")
+    mail = read_mail(run.returned.mails / "S009_市财政局_退回.eml")
     assert mail["Subject"].startswith("【退回修改】") and "财政局.xlsx" in mail.get_body().get_content()
     assert [part.get_filename() for part in mail.iter_attachments()] == [notice.name]
     send(workspace, "S009", "财政局更正.xlsx")
@@ -146,7 +146,7 @@ def test_remind_writes_a_notice_for_every_unit_not_yet_through_and_the_offices_l
     registry = units(workspace)
     expected = sorted({a.code for t in cycle.current_plan(workspace).tasks for a in t.units} - {"S001"})
     assert result.stdout.startswith(f"2018-06：需要催报 {len(expected)} 个单位。\n")
-    assert f"  市财政局：报送的文件（财政局.xlsx）经检查需要修改，尚未重新报送（{registry['S009'].contact}" in result.stdout
+    assert f"  市财政局：退回修改（{registry['S009'].contact} {registry['S009'].phone}）" in result.stdout
     folder = workspace.period_output(PERIOD) / "催报通知"
     assert sorted(p.name.split("_")[0] for p in folder.glob("*.docx")) == expected
     text = text_of(folder / f"{NO_MAIL}_{registry[NO_MAIL].name}_催报通知.docx")
@@ -154,14 +154,22 @@ def test_remind_writes_a_notice_for_every_unit_not_yet_through_and_the_offices_l
     table = docx.Document(str(workspace.period_output(PERIOD) / "催报名单.docx")).tables[0]
     rows = [[cell.text for cell in row.cells] for row in table.rows[1:]]
     assert [r[1] for r in rows] == [registry[code].name for code in registry if code in expected]
-    assert rows[[r[1] for r in rows].index("市财政局")][2:5] == ["退回后未重报", registry["S009"].contact,
+    assert rows[[r[1] for r in rows].index("市财政局")][2:5] == ["退回修改", registry["S009"].contact,
                                                                registry["S009"].phone]
     mails = workspace.period_output(PERIOD) / "邮件" / "催报"
     assert sorted(p.name.split("_")[0] for p in mails.glob("*.eml")) == [c for c in expected if c != NO_MAIL]
-    mail = read_mail(mails / "S009_市财政局.eml")
+    mail = read_mail(mails / "S009_市财政局_催报.eml")
     assert [part.get_filename() for part in mail.iter_attachments()] == ["S009_市财政局_催报通知.docx",
                                                                         template_name(registry["S009"], PERIOD)]
     assert f"未生成邮件的单位（1 个）：{registry[NO_MAIL].name}" in result.stdout
+
+
+def test_remind_refuses_a_month_whose_templates_were_never_issued(workspace):
+    result = CliRunner().invoke(cli, ["-w", str(workspace.root), "remind", "2030-01"])
+    folder = workspace.period_output("2030-01") / "填报模板"
+    assert result.exit_code == 1
+    assert result.stderr == (f"错误：还没有下发报送期 2030-01 的填报表（{folder} 不存在），无从催报。"
+                             "请先运行 pipeline templates 2030-01。\n")
 
 
 def test_libreoffice_writer_prints_every_notice(workspace, tmp_path):

@@ -23,24 +23,29 @@ from .workspace import unit_file_name
 BULLETIN_TEMPLATE = "通报模板.docx"
 BULLETIN_NAME = "工作通报.docx"
 SENTENCE_ENDS = "。！？；"
+CLAUSE_ENDS = "，、："
+ELLIPSIS = "……"
 PROBLEM_CHARS = 60  # a unit's problem text in the 通报, cut at a sentence end before this
 PROBLEM_UNITS = 3  # units quoted per task; the rest are counted (all are in 汇总报告's 问题清单)
 NONE = "无"
 
 
 def shorten(text: str, limit: int = PROBLEM_CHARS) -> str:
-    """``text`` on one line, cut after the last sentence end within ``limit`` characters (or at
-    ``limit`` when a sentence runs longer), with 「…」 where something was left out."""
+    """``text`` on one line, cut after the last sentence end within ``limit`` characters (else the
+    last clause, else at ``limit``), with 「……」 where something was left out."""
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
-    end = max(text.rfind(mark, 0, limit) for mark in SENTENCE_ENDS)
-    return (text[:end + 1] if end > 0 else text[:limit]) + "…"
+    for marks in (SENTENCE_ENDS, CLAUSE_ENDS):
+        end = max(text.rfind(mark, 0, limit) for mark in marks)
+        if end > limit // 3:
+            return text[:end + 1] + ELLIPSIS
+    return text[:limit] + ELLIPSIS
 
 
-def as_sentence(text: str) -> str:
-    """``text`` ending as a sentence does (a full stop added when it has none)."""
-    return text if text.endswith((*SENTENCE_ENDS, "…")) else text + "。"
+def as_quote(text: str) -> str:
+    """A task's requirement shortened to be quoted in a sentence: no closing punctuation of its own."""
+    return shorten(text).rstrip(SENTENCE_ENDS + CLAUSE_ENDS)
 
 
 def names(units: pd.DataFrame) -> str:
@@ -68,6 +73,12 @@ class Letterhead:
                 "deadline": chinese_date(self.deadline), "date": chinese_date(self.issued)}
 
     @property
+    def month_words(self) -> str:
+        """The month after the plan's title: ``7月份`` when the title gives the year, else ``2018年7月``."""
+        year, month = split_period(self.period)
+        return f"{month}月份" if str(year) in self.plan_title else f"{year}年{month}月"
+
+    @property
     def created(self) -> dt.datetime:
         """What a document made today records as its creation time (pinned within the day)."""
         return dt.datetime.combine(self.issued, dt.time())
@@ -77,7 +88,7 @@ def bulletin_context(c: Consolidation, spec: FormSpec, head: Letterhead) -> dict
     """Every placeholder of the 通报 template, computed from the consolidation."""
     s = c.summary
     return {
-        **head.context(), "title": f"关于{head.plan_title}{head.context()['month']}月份落实情况的通报",
+        **head.context(), "title": f"关于{head.plan_title}{head.month_words}落实情况的通报",
         "expected": s["expected"], "reported": s["reported"],
         **{state.value: s[state.value] for state in UnitState},
         **{f"{state.value}_units": names(c.units[c.units["state"] == state]) for state in UnitState},
@@ -113,7 +124,7 @@ def _lagging_tasks(c: Consolidation, spec: FormSpec) -> list[dict]:
             quoted.append(f"另有{len(said) - PROBLEM_UNITS}个单位反映了问题，详见汇总报告“问题清单”")
         rows.append({
             "id": task.task_id, "units": responsible(task.lead, units["unit_name"]),
-            "requirement": as_sentence(shorten(task.requirement)), "status": task.status, "deadline": task.deadline or "",
+            "requirement": as_quote(task.requirement), "status": task.status, "deadline": task.deadline or "",
             "overdue": f"，已过完成时限（{task.deadline}）" if task.overdue else "",
             "problems": "；".join(quoted) + ("。" if quoted else ""),
         })
@@ -241,7 +252,7 @@ BULLETIN_PARTS = (
     subheading("（一）分类别情况"),
     Loop("c", "categories", ("{{ c.number }}. {{ c.name }}：共{{ c.total }}项，{{ c.line }}。",)),
     subheading("（二）滞后及逾期任务"),
-    Loop("t", "lagging_tasks", ("{{ loop.index }}. 任务{{ t.id }}（{{ t.units }}）：{{ t.requirement }}"
+    Loop("t", "lagging_tasks", ("{{ loop.index }}. 任务{{ t.id }}“{{ t.requirement }}”（{{ t.units }}），"
                                 "总体状态为“{{ t.status }}”{{ t.overdue }}。{{ t.problems }}",)),
     Para("{%p if not lagging_tasks %}"), Para("本期没有进度滞后或逾期的任务。"), Para("{%p endif %}"),
     heading("三、较上月变化"),
@@ -250,16 +261,16 @@ BULLETIN_PARTS = (
     heading("四、下一步工作要求"),
     Para("（一）未报送和逾期报送的单位要高度重视，明确专人负责，按时报送本单位任务进展。"),
     Para("（二）被退回修改的单位要按照退回通知逐项改正，尽快重新报送。"),
-    Para("（三）进度滞后和已过完成时限的任务，牵头单位要会同配合单位分析原因，制定措施，确保按期完成。"),
-    Para(""),
-    Para("附件：各单位报送情况一览表"),  # GB/T 9704: one line below the text, two characters in
+    Para("（三）进度滞后和已过完成时限的任务，牵头单位要会同配合单位分析原因，制定措施，确保按期完成。", keep=True),
+    Para("", keep=True),
+    Para("附件：各单位报送情况一览表", keep=True),  # GB/T 9704: one line below the text, two characters in
     *SIGNATURE,
     Para("附件", gongwen.STYLE_HEADING, flush=True, new_page=True),  # top left of a new page
     Para(""),
     Para("各单位报送情况一览表", gongwen.STYLE_TITLE),  # centred on the third line
-    Loop("u", "units", columns=(("序号", "number", 12), ("单位名称", "name", 52), ("报送情况", "state", 24),
-                             ("报送日期", "date", 22), ("承担任务", "tasks", 16), ("已完成", "done", 15),
-                             ("进度滞后", "lagging", 15))),
+    Loop("u", "units", columns=(("序号", "number", 12), ("单位名称", "name", 48), ("报送情况", "state", 24),
+                                ("报送日期", "date", 26), ("承担任务", "tasks", 16), ("已完成", "done", 15),
+                                ("进度滞后", "lagging", 15))),
 )
 
 RETURN_PARTS = (

@@ -88,7 +88,8 @@ def new_document(created: dt.datetime):
     _paragraph_style(document, STYLE_SUBHEADING, SUBHEADING_FONT, BODY_SIZE, indent=True)
     _paragraph_style(document, STYLE_SIGNATURE, BODY_FONT, BODY_SIZE, WD_ALIGN_PARAGRAPH.RIGHT)
     _paragraph_style(document, STYLE_TABLE, BODY_FONT, TABLE_SIZE, WD_ALIGN_PARAGRAPH.CENTER, exact=False)
-    document.styles[STYLE_SIGNATURE].paragraph_format.right_indent = Pt(64)  # four characters from the right
+    for style in (STYLE_HEADING, STYLE_SUBHEADING):
+        document.styles[style].paragraph_format.keep_with_next = True  # never last on a page
     _page_numbers(document, section)
     properties = document.core_properties
     properties.created = properties.modified = created
@@ -135,6 +136,7 @@ class Para:
     style: str | None = None  # None: body text
     flush: bool = False  # no first-line indent
     new_page: bool = False
+    keep: bool = False  # on the same page as the next paragraph
 
 
 @dataclass(frozen=True)
@@ -161,8 +163,9 @@ def head(title: str, recipient: str) -> tuple[Para, ...]:
     return Para(title, STYLE_TITLE), Para(""), Para(recipient, flush=True)
 
 
-# The issuing office and the date, right-aligned four characters in, after a blank line.
-SIGNATURE = (Para(""), Para("{{ office }}", STYLE_SIGNATURE), Para("{{ date }}", STYLE_SIGNATURE))
+# The issuing office and the date after a blank line, kept on the page of the text before them
+# (GB/T 9704 does not let them stand alone); laid out by ``_place_signature``.
+SIGNATURE = (Para("", keep=True), Para("{{ office }}", STYLE_SIGNATURE, keep=True), Para("{{ date }}", STYLE_SIGNATURE))
 
 
 def write_template(path: Path, created: dt.datetime, parts) -> None:
@@ -179,6 +182,7 @@ def write_template(path: Path, created: dt.datetime, parts) -> None:
             if part.flush:
                 layout.first_line_indent = 0
             layout.page_break_before = part.new_page or None
+            layout.keep_with_next = part.keep or None
     save_document(document, path, created)
 
 
@@ -195,8 +199,9 @@ def add_loop_table(document, columns: list[tuple[str, str, float]], item: str, i
     table.autofit = False
     for column, (_, _, width) in zip(table.columns, columns):
         column.width = Mm(width)  # the grid: LibreOffice and WPS take widths from it
-    header = table.rows[0]._tr.get_or_add_trPr()
-    header.append(OxmlElement("w:tblHeader"))  # the header row repeats on every page
+    for row in table.rows:  # a row is never split across pages
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))  # repeated on every page
     for row, texts in zip(table.rows, rows):
         for cell, text, (_, _, width) in zip(row.cells, texts, columns):
             cell.width = Mm(width)
@@ -249,6 +254,23 @@ def render_template(template: Path, context: dict, path: Path, created: dt.datet
         match = _UNDEFINED.search(str(exc))
         raise TemplateError(f"Word 模板 {template} 中的占位“{match.group(1) if match else exc}”无法填写。"
                             "请对照原始模板修改。") from exc
+    _place_signature(document.docx)
     properties = document.docx.core_properties
     properties.created = properties.modified = created
     save_document(document, path, created)
+
+
+def _width(text: str) -> float:
+    """Width in characters of the body font: Latin letters and digits take half a character."""
+    return sum(0.5 if char.isascii() else 1 for char in text)
+
+
+def _place_signature(document) -> None:
+    """GB/T 9704 7.3.5.2, a document without a seal: the office two characters from the right, the
+    date on the next line starting two characters to the right of the office's first character;
+    a date longer than that moves the office left so the date still ends two characters in."""
+    lines = [p for p in document.paragraphs if p.style.name == STYLE_SIGNATURE and p.text.strip()]
+    for office, date in zip(lines, lines[1:]):
+        shift = _width(date.text) - (_width(office.text) - 2)
+        office.paragraph_format.right_indent = Pt(BODY_SIZE.pt * (2 + max(shift, 0)))
+        date.paragraph_format.right_indent = Pt(BODY_SIZE.pt * (2 + max(-shift, 0)))

@@ -79,28 +79,23 @@ def write_drafts(folder: Path, kind: str, drafts: list[Draft], sender: str, send
 def cover_mail(head: Letterhead, unit: Unit, attachments: tuple[Path, ...]) -> Draft:
     """下发: the unit's workbook and the cover note."""
     return Draft(unit.code, unit.name, unit.addresses,
-                 f"{head.plan_title}{_month(head)}进展填报表（{unit.name}）",
-                 f"{unit.name}：\n\n附件是贵单位{_month(head)}的进展填报表和下发通知，请于{head.context()['deadline']}前"
+                 f"{head.plan_title}{head.month_words}进展填报表（{unit.name}）",
+                 f"{unit.name}：\n\n附件是贵单位{head.month_words}的进展填报表和下发通知，请于{head.context()['deadline']}前"
                  f"填报，并回复本邮件报送。\n\n{_sign(head)}", attachments)
 
 
 def remind_mail(head: Letterhead, unit: Unit, state: str, attachments: tuple[Path, ...]) -> Draft:
     """催报: the notice, and the unit's workbook again."""
-    return Draft(unit.code, unit.name, unit.addresses, f"【催报】{head.plan_title}{_month(head)}进展（{unit.name}）",
+    return Draft(unit.code, unit.name, unit.addresses, f"【催报】{head.plan_title}{head.month_words}进展（{unit.name}）",
                  f"{unit.name}：\n\n贵单位{state}。请见附件中的催报通知，尽快填报后回复本邮件报送。\n\n{_sign(head)}",
                  attachments)
 
 
 def return_mail(head: Letterhead, unit: Unit, file_name: str, attachments: tuple[Path, ...]) -> Draft:
     """退回: the notice saying what to fix, where."""
-    return Draft(unit.code, unit.name, unit.addresses, f"【退回修改】{head.plan_title}{_month(head)}进展（{unit.name}）",
+    return Draft(unit.code, unit.name, unit.addresses, f"【退回修改】{head.plan_title}{head.month_words}进展（{unit.name}）",
                  f"{unit.name}：\n\n贵单位报送的 {file_name} 经检查需要修改，问题和修改要求见附件中的退回通知。"
                  f"请改正后回复本邮件重新报送。\n\n{_sign(head)}", attachments)
-
-
-def _month(head: Letterhead) -> str:
-    context = head.context()
-    return f"{context['year']}年{context['month']}月"
 
 
 def _sign(head: Letterhead) -> str:

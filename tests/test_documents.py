@@ -60,7 +60,7 @@ def test_every_count_and_unit_of_the_ledger_is_in_the_bulletin(ledger_workspace)
     assert after(lines, "（三）退回修改的单位") == "无。"
     # Task 1-1 (deadline end of May, lead 甲局 序时推进) is overdue; 乙局's problem is quoted as written.
     overdue = next(line for line in lines if line.startswith("1. 任务1-1"))
-    assert overdue.startswith("1. 任务1-1（牵头单位：甲局）：任务一。总体状态为“序时推进”，已过完成时限（2018年5月底前）。")
+    assert overdue.startswith("1. 任务1-1“任务一”（牵头单位：甲局），总体状态为“序时推进”，已过完成时限（2018年5月底前）。")
     assert f"乙局反映：{INJECTION}" in overdue
     assert "计划共3项任务，按总体状态：已完成1项，序时推进2项。" in " ".join(lines)
     table = docx.Document(str(run.bulletin)).tables[0]
@@ -150,8 +150,9 @@ def test_libreoffice_writer_prints_the_bulletin(ledger_workspace, tmp_path):
 
 @pytest.mark.parametrize("text, expected", [
     ("短句。", "短句。"),
-    ("第一句话说明情况。" + "第二句话继续说明问题所在，而且更长一些" * 4 + "。", "第一句话说明情况。…"),
-    ("没有句号的一段很长的文字" * 10, ("没有句号的一段很长的文字" * 10)[:60] + "…"),
+    ("甲" * 30 + "。" + "乙" * 20 + "，" + "丙" * 30, "甲" * 30 + "。……"),  # the last sentence end
+    ("甲" * 30 + "，" + "乙" * 50, "甲" * 30 + "，……"),  # else the last clause
+    ("丙" * 100, "丙" * 60 + "……"),  # else at the limit
     ("换行\n  和空格。", "换行 和空格。"),
 ])
 def test_problems_are_shortened_at_a_sentence_end(text, expected):

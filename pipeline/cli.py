@@ -372,10 +372,10 @@ def report(period: str) -> None:
     """
     with progress_bar(REPORT_PROGRESS) as progress:
         run = cycle.report_period(open_workspace(), period, progress)
-    summary = run.consolidation.summary
-    click.echo(f"{period}：任务 {summary['tasks']} 项（已完成 {summary['done']}，滞后 {summary['lagging']}，"
-               f"逾期 {summary['overdue']}）；应报 {summary['expected']} 个单位，已报 {summary['reported']}，"
-               f"未报 {summary['missing']}。")
+    summary, statuses = run.consolidation.summary, run.consolidation.status_counts
+    counts = "，".join(f"{word} {int(count)}" for word, count in statuses.items() if count)
+    click.echo(f"{period}：任务 {summary['tasks']} 项（{counts}；逾期 {summary['overdue']}）；"
+               f"应报 {summary['expected']} 个单位，已报 {summary['reported']}，未报 {summary['missing']}。")
     _echo_report(run)
 
 

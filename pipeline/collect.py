@@ -194,7 +194,7 @@ def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable
     return verdicts
 
 
-def decide(receipts: list[Receipt], verdicts: dict[str, Verdict], period: str) -> list[FileOutcome]:
+def decide(receipts: list[Receipt], verdicts: dict[str, Verdict], period: str, date_label: str) -> list[FileOutcome]:
     """One outcome per distinct file, by name, then the newest of each unit's files standing.
 
     A file's first name names its outcome, a name not of a temporary file when it has one; its
@@ -210,14 +210,15 @@ def decide(receipts: list[Receipt], verdicts: dict[str, Verdict], period: str) -
         outcomes[receipt.sha256] = FileOutcome.judged(receipt.file_name, receipt.sha256, verdict, receipt.mtime,
                                                       receipt.first_seen)
     files = sorted(outcomes.values(), key=lambda o: (o.file, o.sha256))
-    _supersede(files, period)
+    _supersede(files, period, date_label)
     return files
 
 
-def _supersede(outcomes: list[FileOutcome], period: str) -> None:
+def _supersede(outcomes: list[FileOutcome], period: str, date_label: str) -> None:
     """Of a unit's files for this period, the newest stands; the older ones are superseded.
 
-    Newer is decided by 报送日期, then the file's modification time, then when it was first seen.
+    Newer is decided by the report date (the header field ``date_label``), then the file's
+    modification time, then when it was first seen.
     """
     by_unit: dict[str, list[FileOutcome]] = {}
     for o in outcomes:
@@ -227,7 +228,7 @@ def _supersede(outcomes: list[FileOutcome], period: str) -> None:
         files.sort(key=lambda o: (o.report_date or "", o.mtime, o.first_seen, o.file))
         newest = files[-1]
         for older in files[:-1]:
-            basis = ("报送日期" if (older.report_date or "") != (newest.report_date or "")
+            basis = (date_label if (older.report_date or "") != (newest.report_date or "")
                      else "文件修改时间" if older.mtime != newest.mtime else "收到时间")
             older.status = FileStatus.SUPERSEDED
             older.findings.append(finding("superseded", newer=newest.file, basis=basis))
@@ -248,7 +249,7 @@ def collect(workspace: Workspace, ledger: Ledger, period: str, folder: Path | No
     spec = workspace.spec()
     judge_file = partial(verdict_of, spec=spec, key=workspace.secret_key(), period=period, plan=plan, units=units)
     verdicts = judge_received(intake, (spec.data_sheet, IDENTITY_SHEET), judge_file, answers, progress)
-    files = decide(intake.record(), verdicts, period)
+    files = decide(intake.record(), verdicts, period, spec.role("report_date").label)
     answers.settle(files)
     ledger.record_outcomes(period, files)
     expected = sorted({a.code for t in plan.tasks for a in t.units})

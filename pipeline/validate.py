@@ -125,7 +125,8 @@ def check_rows(submission: Submission, spec: FormSpec, expected: tuple[str, ...]
             target = current or (expected[0] if expected else None)
             if target is None:
                 continue
-            findings.append(finding("row-inserted", f"{sheet}!第{row.row}行", row=row.row, task_id=target))
+            findings.append(finding("row-inserted", f"{sheet}!第{row.row}行", row=row.row, task_id=target,
+                                    remarks=spec.role("remarks").label))
             inserted.append((target, row))
             continue
         if row.task_id not in expected or row.task_id not in tasks:
@@ -190,18 +191,21 @@ def check_values(row: DataRow, spec: FormSpec) -> tuple[dict[str, str], list[Fin
                 findings.append(finding(code, cell.location, task_id=task_id, label=column.label, status=status))
             continue
         if column.type == "choice" and text not in spec.choices:
-            findings.append(finding("status-invalid", cell.location, value=text,
+            findings.append(finding("status-invalid", cell.location, task_id=task_id, label=column.label, value=text,
                                     suggestion=_suggest(text, spec.choices), choices="、".join(spec.choices)))
         elif column.type == "percent":
             number = parse_percent(text)
             if number is None:
-                findings.append(finding("percent-invalid", cell.location, task_id=task_id, value=text))
+                findings.append(finding("percent-invalid", cell.location, task_id=task_id, label=column.label,
+                                        value=text))
             elif not 0 <= number <= 100:
-                findings.append(finding("percent-out-of-range", cell.location, task_id=task_id, value=text))
+                findings.append(finding("percent-out-of-range", cell.location, task_id=task_id, label=column.label,
+                                        value=text))
             else:
                 values[column.key] = f"{number:g}"
                 if status == spec.done and number < 100:
-                    findings.append(finding("done-not-100", cell.location, task_id=task_id, value=f"{number:g}"))
+                    findings.append(finding("done-not-100", cell.location, task_id=task_id, label=column.label,
+                                            status=status, value=f"{number:g}"))
         elif column.type == "url" and not _urls_ok(text):
             findings.append(finding("url-invalid", cell.location, task_id=task_id, label=column.label, value=text))
     return {k: v for k, v in values.items() if v}, findings

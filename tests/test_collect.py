@@ -129,7 +129,7 @@ def test_unit_mistakes_are_findings_with_places_and_fixes(workspace):
     assert "S009" not in result.missing  # returned still counts as reported
     notice = next((workspace.period_output(PERIOD) / "退回通知").glob("S009_市财政局_*.docx"))
     text = "\n".join(p.text for p in docx.Document(str(notice)).paragraphs)
-    assert f"【错误】{status.location}：完成状态“完成”不在可选项中。处理建议：" in text
+    assert f"【错误】{status.location}：任务 {ids[0]} 的“完成状态”填的“完成”不在可选项中。处理建议：" in text
 
 
 @contextmanager
@@ -316,7 +316,7 @@ def test_a_findings_fields_survive_the_ledger(workspace):
     send(workspace, filling, "percent.xlsx")
     _, files = run(workspace)
     [found] = [f for f in files["percent.xlsx"].findings if f.code == "percent-invalid"]
-    assert found.fields == {"task_id": ids[2], "value": "八十"}
+    assert found.fields == {"task_id": ids[2], "label": "完成进度(%)", "value": "八十"}
     db = sqlite3.connect(workspace.ledger_path)
     code, location, fields, message, fix = db.execute(
         "SELECT code, location, fields_json, message, fix FROM findings WHERE code = 'percent-invalid'").fetchone()

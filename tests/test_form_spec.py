@@ -119,3 +119,18 @@ def test_the_bundled_spec_still_parses_as_the_contract_names_it():
     assert [c.label for c in spec.input_columns] == ["完成状态", "完成进度(%)", "工作进展情况", "存在问题及困难",
                                                      "下一步工作计划", "公开网址或佐证材料", "备注"]
     assert (spec.done, spec.on_track, spec.lagging, spec.not_started) == spec.choices
+
+
+def test_findings_name_the_columns_by_the_offices_labels(reported, tmp_path):
+    """A mistake in a file made on the renamed form is told with the renamed labels."""
+    workspace, spec, sent, _merged = reported
+    unit, answers = next(iter(sent.items()))
+    task_id, answer = next(iter(answers.items()))
+    template = next((workspace.period_output(PERIOD) / "填报模板").glob(f"*{unit}*.xlsx"))
+    wrong = {**answer, spec.role("status").label: "完成", spec.role("percent").label: "八十"}
+    path = tmp_path / "错.xlsx"
+    fill_template(template, path, spec, Filling(sample_header(spec, 1, f"{PERIOD}-20"), {**answers, task_id: wrong}))
+    outcome = cycle.check_file(workspace, path)
+    messages = {f.code: f.message for f in outcome.findings}
+    assert messages["status-invalid"] == f"任务 {task_id} 的“本期完成状态”填的“完成”不在可选项中。"
+    assert messages["percent-invalid"] == f"任务 {task_id} 的“本期完成进度(%)”填的“八十”不是数字。"

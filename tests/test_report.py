@@ -182,7 +182,7 @@ def test_cli_report_and_merge(ledger_workspace):
     runner = CliRunner()
     result = runner.invoke(cli, ["-w", str(ledger_workspace.root), "report", PERIOD])
     assert result.exit_code == 0, result.output
-    assert "任务 3 项（已完成 1，滞后 0，逾期 1）；应报 4 个单位，已报 3，未报 1。" in result.output
+    assert "任务 3 项（已完成 1，序时推进 2；逾期 1）；应报 4 个单位，已报 3，未报 1。" in result.output
     missing = runner.invoke(cli, ["-w", str(ledger_workspace.root), "report", "2018-09"])
     assert missing.exit_code == 1
     assert "错误：台账中没有报送期 2018-09 的收集记录。请先运行 pipeline collect 2018-09。" in missing.output

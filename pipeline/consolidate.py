@@ -21,6 +21,19 @@ NOT_REPORTED = "未报送"
 LEAD = ROLES[0]  # 牵头
 DETAIL_SHEET = "明细"  # the report's long-form sheet, where texts cut short here are found whole
 TASK_REPLACED = "任务已调整"  # last month the plan had other work under this task ID
+
+
+class Change(Worded):
+    """How a status moved since last month (较上月变化)."""
+
+    FORWARD = "forward", "前进"
+    BACK = "back", "后退"
+    SAME = "same", "未变"
+    MOVED = "moved", "变化"  # between two choices of the same rank
+    NOW_REPORTED = "now_reported", "本期新报送"
+    NOW_MISSING = "now_missing", "本期未报送"
+    STILL_MISSING = "still_missing", "连续未报送"
+    REPLACED = "replaced", TASK_REPLACED
 STANDING = (FileStatus.ACCEPTED, FileStatus.RETURNED)
 # 任务进展 shows every unit's texts up to about this many characters (lagging units first);
 # beyond it the rest is counted and left to 明细, so that the row (Excel: at most 409 pt)
@@ -60,6 +73,7 @@ class Consolidation:
     status_counts: pd.Series  # overall status -> number of tasks, in the form's order
     trend: pd.DataFrame  # collected period × overall status counts of tasks
     changes: pd.DataFrame  # task × unit: status last calendar month and now, and the change
+    task_changes: pd.DataFrame  # per task: overall status last calendar month and now, and the Change
     streaks: pd.DataFrame  # tasks lagging or not started for two or more months running
     lagging: pd.DataFrame  # tasks whose overall status is lagging, or overdue
     urgent: list[str]  # the most urgent items, in words
@@ -239,6 +253,7 @@ def consolidate(plan: Plan, spec: FormSpec, units: list[Unit], period: str, dead
     trend.index.name = "period"
     previous = previous_period(period)
     changes = _changes(detail, details.get(previous), spec, previous, replaced.get(previous, set()))
+    task_changes = _task_changes(history.get(previous), status, spec, replaced.get(previous, set()))
     streaks = _streaks(history, tasks, spec, months)
     lagging = tasks[(tasks["status"] == spec.lagging) | tasks["overdue"]]
     states = unit_rows["state"].value_counts()
@@ -250,7 +265,7 @@ def consolidate(plan: Plan, spec: FormSpec, units: list[Unit], period: str, dead
     }
     result = Consolidation(period, detail, tasks, unit_rows, categories,
                            tasks["status"].value_counts().reindex(order, fill_value=0), trend.reset_index(),
-                           changes, streaks, lagging, [], findings, summary)
+                           changes, task_changes, streaks, lagging, [], findings, summary)
     result.urgent = urgent_items(result, spec)
     return result
 
@@ -276,19 +291,30 @@ def _changes(detail: pd.DataFrame, before: pd.DataFrame | None, spec: FormSpec, 
     frame["previous"] = [TASK_REPLACED if key[0] in replaced else earlier.get(key, NOT_REPORTED)
                          for key in zip(frame["task_id"], frame["unit_code"])]
     rank = status_rank(spec)
-
-    def change(before: str, now: str) -> str:
-        if before == TASK_REPLACED:
-            return TASK_REPLACED
-        if before == now:
-            return "连续未报送" if now == NOT_REPORTED else "未变"
-        if before not in rank or now not in rank:
-            return "本期未报送" if now not in rank else "本期新报送"
-        return "前进" if rank[now] > rank[before] else "后退" if rank[now] < rank[before] else "变化"
-
-    frame["change"] = [change(b, n) for b, n in zip(frame["previous"], frame["current"])]
+    frame["change"] = [change(b, n, rank).word for b, n in zip(frame["previous"], frame["current"])]
     frame["previous_period"] = previous
     return frame.drop(columns="unit_code")
+
+
+def change(before: str, now: str, rank: dict[str, int]) -> "Change":
+    """How a status moved from ``before`` (last month) to ``now``."""
+    if before == TASK_REPLACED:
+        return Change.REPLACED
+    if before == now:
+        return Change.STILL_MISSING if now == NOT_REPORTED else Change.SAME
+    if before not in rank or now not in rank:
+        return Change.NOW_MISSING if now not in rank else Change.NOW_REPORTED
+    return Change.FORWARD if rank[now] > rank[before] else Change.BACK if rank[now] < rank[before] else Change.MOVED
+
+
+def _task_changes(before: pd.Series | None, now: pd.Series, spec: FormSpec, replaced: set[str]) -> pd.DataFrame:
+    """Per task: its overall status last calendar month and now, and the change."""
+    earlier = {} if before is None else before.to_dict()
+    frame = pd.DataFrame({"task_id": now.index, "current": now.values})
+    frame["previous"] = [TASK_REPLACED if t in replaced else earlier.get(t, NOT_REPORTED) for t in frame["task_id"]]
+    rank = status_rank(spec)
+    frame["change"] = [change(b, n, rank) for b, n in zip(frame["previous"], frame["current"])]
+    return frame
 
 
 def _streaks(history: dict[str, pd.Series], tasks: pd.DataFrame, spec: FormSpec,

@@ -15,7 +15,7 @@ import pandas as pd
 from . import gongwen
 from .gongwen import SIGNATURE, Loop, Para, head, heading, subheading
 from .form import FormSpec
-from .consolidate import Consolidation, Reminder, UnitState
+from .consolidate import Change, Consolidation, Reminder, UnitState
 from .plan import Plan
 from .periods import chinese_date, short_date, split_period
 from .workspace import unit_file_name
@@ -96,7 +96,7 @@ def bulletin_context(c: Consolidation, spec: FormSpec, head: Letterhead) -> dict
         "status_line": "，".join(f"{word}{int(count)}项" for word, count in c.status_counts.items() if count),
         "categories": _categories(c),
         "lagging_tasks": _lagging_tasks(c, spec),
-        "change_line": _change_line(c, spec),
+        "change_line": _change_line(c),
         "streaks": _streaks(c),
         "units": _unit_rows(c, spec),
     }
@@ -139,18 +139,21 @@ def responsible(lead: str, units: pd.Series) -> str:
     return f"责任单位：{shown}" + (f"等{len(units)}个单位" if len(units) > 2 else "")
 
 
-def _change_line(c: Consolidation, spec: FormSpec) -> str:
-    """How the units' task statuses moved since last month, in one sentence."""
-    counts = c.changes["change"].value_counts()
-    if c.changes.empty or (c.changes["previous"].isin([spec.done, spec.on_track, spec.lagging,
-                                                       spec.not_started]).sum() == 0):
+def _change_line(c: Consolidation) -> str:
+    """How the tasks' overall statuses moved since last month, in one sentence naming the tasks that moved."""
+    changes = c.task_changes
+    compared = changes[changes["change"].isin((Change.FORWARD, Change.BACK, Change.SAME, Change.MOVED))]
+    if compared.empty:
         return "上月没有可比较的数据。"
-    back = c.changes[c.changes["change"] == "后退"]
-    text = (f"与上月相比，单位报送的任务状态中前进{int(counts.get('前进', 0))}项、未变{int(counts.get('未变', 0))}项、"
-            f"后退{int(counts.get('后退', 0))}项")
-    if not back.empty:
-        text += "（后退的有：" + "、".join(f"任务{t}（{u}）" for t, u in zip(back["task_id"], back["unit_name"])) + "）"
-    return text + "。"
+    parts = []
+    for kind in (Change.FORWARD, Change.BACK, Change.MOVED, Change.SAME):
+        rows = compared[compared["change"] == kind]
+        if rows.empty:
+            continue
+        named = "" if kind == Change.SAME else "（" + "、".join(
+            f"任务{t}由“{b}”到“{n}”" for t, b, n in zip(rows["task_id"], rows["previous"], rows["current"])) + "）"
+        parts.append(f"{kind.word}{len(rows)}项{named}")
+    return f"与上月相比，{len(compared)}项可比较的任务中，总体状态" + "，".join(parts) + "。"
 
 
 def _streaks(c: Consolidation) -> list[dict]:

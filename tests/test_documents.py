@@ -63,6 +63,10 @@ def test_every_count_and_unit_of_the_ledger_is_in_the_bulletin(ledger_workspace)
     assert overdue.startswith("1. 任务1-1“任务一”（牵头单位：甲局），总体状态为“序时推进”，已过完成时限（2018年5月底前）。")
     assert f"乙局反映：{INJECTION}" in overdue
     assert "计划共3项任务，按总体状态：已完成1项，序时推进2项。" in " ".join(lines)
+    # Overall status May -> June: 1-1 序时推进 both months (lead 甲局); 1-2 未启动 (丙局 alone) -> 序时推进;
+    # 2-1 had no report in May, so it is not compared.
+    assert after(lines, "三、较上月变化") == ("与上月相比，2项可比较的任务中，总体状态前进1项（任务1-2由“未启动”到“序时推进”），"
+                                          "未变1项。")
     table = docx.Document(str(run.bulletin)).tables[0]
     rows = [[cell.text for cell in row.cells] for row in table.rows]
     assert rows[0] == ["序号", "单位名称", "报送情况", "报送日期", "承担任务", "已完成", "进度滞后"]

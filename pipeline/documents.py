@@ -7,6 +7,7 @@ are the same; the wording is the office's, in ``templates/通报模板.docx`` of
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pandas as pd
 from . import gongwen
 from .gongwen import SIGNATURE, Loop, Para, head, heading, subheading
 from .form import FormSpec
+from .parallel import run_jobs
 from .consolidate import Change, Consolidation, Reminder, UnitState
 from .plan import Plan
 from .periods import chinese_date, short_date, split_period
@@ -220,6 +222,32 @@ def roster_context(head: Letterhead, plan: Plan, reminders: tuple[Reminder, ...]
                        "phone": r.unit.phone, "email": r.unit.email} for n, r in enumerate(reminders, start=1)]}
 
 
+# Below this many documents they are written here; from it on, on every CPU (starting the
+# workers costs about as much as writing a few documents).
+PARALLEL_FROM = 8
+
+
+@dataclass(frozen=True)
+class DocumentBatch:
+    """Documents from one template, sent once to each worker (``parallel.run_jobs``)."""
+
+    template: Path
+    items: tuple[tuple[Path, dict], ...]  # (where, placeholders), in order
+    created: dt.datetime
+
+    @functools.cached_property
+    def word(self) -> gongwen.WordTemplate:
+        """The template, checked once in each process that writes from it."""
+        return gongwen.WordTemplate(self.template, self.items[0][1].keys())
+
+
+def write_document_job(batch: DocumentBatch, number: int) -> str:
+    """Write the batch's ``number``-th document (a parallel.run_jobs job)."""
+    path, context = batch.items[number]
+    batch.word.render(context, path, batch.created)
+    return path.name
+
+
 def write_documents(folder: Path, template: Path, contexts: dict[str, dict], created: dt.datetime) -> list[Path]:
     """One document per ``contexts`` entry (file name -> placeholders) into ``folder``; documents
     of an earlier run not made again are removed (a unit that has since reported gets none)."""
@@ -227,11 +255,17 @@ def write_documents(folder: Path, template: Path, contexts: dict[str, dict], cre
         for old in folder.glob("*.docx"):
             if old.name not in contexts:
                 old.unlink()
-    paths = []
-    for name, context in sorted(contexts.items()):
-        gongwen.render_template(template, context, folder / name, created)
-        paths.append(folder / name)
-    return paths
+    if not contexts:
+        return []
+    items = tuple((folder / name, contexts[name]) for name in sorted(contexts))
+    # A damaged template or an unknown placeholder is told before any worker starts.
+    word = gongwen.WordTemplate(template, items[0][1].keys())
+    if len(items) < PARALLEL_FROM:
+        for path, context in items:
+            word.render(context, path, created)
+    else:
+        run_jobs(write_document_job, DocumentBatch(template, items, created), len(items))
+    return [path for path, _ in items]
 
 
 # ---------------------------------------------------------------------------- the bundled templates

@@ -8,6 +8,7 @@ The bundled templates are built here with python-docx, once, into a workspace's
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import zipfile
 from dataclasses import dataclass
@@ -210,18 +211,14 @@ def add_loop_table(document, columns: list[tuple[str, str, float]], item: str, i
 
 
 def save_document(document, path: Path, created: dt.datetime) -> None:
-    """Save ``document`` atomically with every stored date pinned to ``created`` (determinism)."""
-    with replacing(path, "Word/WPS") as temp:
-        document.save(temp)
-        _pin_zip_dates(temp, created)
-
-
-def _pin_zip_dates(path: Path, created: dt.datetime) -> None:
-    """Rewrite a .docx with every member dated ``created``: the zip format stores write times."""
-    with zipfile.ZipFile(path) as source:
+    """Save ``document`` atomically with every stored date pinned to ``created`` (determinism:
+    the zip format stores write times)."""
+    buffer = io.BytesIO()
+    document.save(buffer)
+    with zipfile.ZipFile(buffer) as source:
         members = [(info.filename, source.read(info)) for info in source.infolist()]
     stamp = created.timetuple()[:6]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+    with replacing(path, "Word/WPS") as temp, zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED) as target:
         for name, data in members:
             target.writestr(zipfile.ZipInfo(name, stamp), data, zipfile.ZIP_DEFLATED)
 
@@ -229,35 +226,47 @@ def _pin_zip_dates(path: Path, created: dt.datetime) -> None:
 _UNDEFINED = re.compile(r"'(?:[^']*object' has no attribute ')?([^']+)'")
 
 
-def render_template(template: Path, context: dict, path: Path, created: dt.datetime) -> None:
-    """Render an office-editable Word template with ``context`` into ``path``.
+class WordTemplate:
+    """An office-editable Word template, checked once against the placeholders the program fills
+    (``keys``), then rendered for as many contexts as needed.
 
     A placeholder the program does not provide, or a template Jinja cannot read, is a
     TemplateError naming it, never a half-filled document.
     """
-    document = DocxTemplate(str(template))
-    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
-    try:
-        unknown = sorted(document.get_undeclared_template_variables(environment) - context.keys())
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError) as exc:
-        raise TemplateError(f"Word 模板 {template} 无法打开（文件已损坏或不是 .docx 文件）。"
-                            f"请用 Word/WPS 另存为 .docx，或删除它，系统会重新写出原始模板。") from exc
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"Word 模板 {template} 中的占位写法有误（{exc.message}）。"
-                            "请对照原始模板修改，占位写成 {{ 名称 }}。") from exc
-    if unknown:
-        raise TemplateError(f"Word 模板 {template} 中有系统不认识的占位：{'、'.join(unknown)}。"
-                            f"可用的占位有：{'、'.join(sorted(context))}。")
-    try:
-        document.render(context, environment, autoescape=True)
-    except jinja2.UndefinedError as exc:
-        match = _UNDEFINED.search(str(exc))
-        raise TemplateError(f"Word 模板 {template} 中的占位“{match.group(1) if match else exc}”无法填写。"
-                            "请对照原始模板修改。") from exc
-    _place_signature(document.docx)
-    properties = document.docx.core_properties
-    properties.created = properties.modified = created
-    save_document(document, path, created)
+
+    def __init__(self, path: Path, keys):
+        self.path = Path(path)
+        self.environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+        try:
+            unknown = sorted(DocxTemplate(str(path)).get_undeclared_template_variables(self.environment) - set(keys))
+        except (PackageNotFoundError, zipfile.BadZipFile, KeyError) as exc:
+            raise TemplateError(f"Word 模板 {path} 无法打开（文件已损坏或不是 .docx 文件）。"
+                                f"请用 Word/WPS 另存为 .docx，或删除它，系统会重新写出原始模板。") from exc
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"Word 模板 {path} 中的占位写法有误（{exc.message}）。"
+                                "请对照原始模板修改，占位写成 {{ 名称 }}。") from exc
+        if unknown:
+            raise TemplateError(f"Word 模板 {path} 中有系统不认识的占位：{'、'.join(unknown)}。"
+                                f"可用的占位有：{'、'.join(sorted(keys))}。")
+
+    def render(self, context: dict, path: Path, created: dt.datetime) -> None:
+        """The document for ``context`` (which has every key the template was checked against)."""
+        document = DocxTemplate(str(self.path))
+        try:
+            document.render(context, self.environment, autoescape=True)
+        except jinja2.UndefinedError as exc:
+            match = _UNDEFINED.search(str(exc))
+            raise TemplateError(f"Word 模板 {self.path} 中的占位“{match.group(1) if match else exc}”无法填写。"
+                                "请对照原始模板修改。") from exc
+        _place_signature(document.docx, context.get("office", ""), context.get("date", ""))
+        properties = document.docx.core_properties
+        properties.created = properties.modified = created
+        save_document(document, path, created)
+
+
+def render_template(template: Path, context: dict, path: Path, created: dt.datetime) -> None:
+    """Render an office-editable Word template with ``context`` into ``path`` (one document)."""
+    WordTemplate(template, context.keys()).render(context, path, created)
 
 
 def _width(text: str) -> float:
@@ -265,12 +274,14 @@ def _width(text: str) -> float:
     return sum(0.5 if char.isascii() else 1 for char in text)
 
 
-def _place_signature(document) -> None:
-    """GB/T 9704 7.3.5.2, a document without a seal: the office two characters from the right, the
-    date on the next line starting two characters to the right of the office's first character;
-    a date longer than that moves the office left so the date still ends two characters in."""
-    lines = [p for p in document.paragraphs if p.style.name == STYLE_SIGNATURE and p.text.strip()]
-    for office, date in zip(lines, lines[1:]):
-        shift = _width(date.text) - (_width(office.text) - 2)
-        office.paragraph_format.right_indent = Pt(BODY_SIZE.pt * (2 + max(shift, 0)))
-        date.paragraph_format.right_indent = Pt(BODY_SIZE.pt * (2 + max(-shift, 0)))
+def _place_signature(document, office: str, date: str) -> None:
+    """GB/T 9704 7.3.5.2, a document without a seal: the office (the line reading ``office``) two
+    characters from the right, the date on the next line starting two characters to the right of
+    the office's first character; a date longer than that moves the office left so the date still
+    ends two characters in."""
+    paragraphs = document.paragraphs
+    for line, following in zip(paragraphs, paragraphs[1:]):
+        if office and line.text.strip() == office and following.text.strip() == date:
+            shift = _width(date) - (_width(office) - 2)
+            line.paragraph_format.right_indent = Pt(BODY_SIZE.pt * (2 + max(shift, 0)))
+            following.paragraph_format.right_indent = Pt(BODY_SIZE.pt * (2 + max(-shift, 0)))

@@ -226,6 +226,22 @@ def save_document(document, path: Path, created: dt.datetime) -> None:
 _UNDEFINED = re.compile(r"'(?:[^']*object' has no attribute ')?([^']+)'")
 
 
+class _Environment(jinja2.Environment):
+    """Jinja that compiles each distinct part of a template once: docxtpl asks for the same
+    parts (document, headers, footers) again for every document rendered from a template."""
+
+    def __init__(self):
+        super().__init__(undefined=jinja2.StrictUndefined, autoescape=True)
+        self._compiled: dict[str, jinja2.Template] = {}
+
+    def from_string(self, source, globals=None, template_class=None):
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        if source not in self._compiled:
+            self._compiled[source] = super().from_string(source)
+        return self._compiled[source]
+
+
 class WordTemplate:
     """An office-editable Word template, checked once against the placeholders the program fills
     (``keys``), then rendered for as many contexts as needed.
@@ -236,7 +252,7 @@ class WordTemplate:
 
     def __init__(self, path: Path, keys):
         self.path = Path(path)
-        self.environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+        self.environment = _Environment()
         try:
             unknown = sorted(DocxTemplate(str(path)).get_undeclared_template_variables(self.environment) - set(keys))
         except (PackageNotFoundError, zipfile.BadZipFile, KeyError) as exc:

@@ -13,6 +13,15 @@ from .errors import OutputError
 TEMP_PREFIX = ".~"  # a file being written, beside where it goes
 
 
+def prune(folder: Path, pattern: str, keep) -> None:
+    """Remove the files of ``folder`` matching ``pattern`` whose names are not in ``keep``: the
+    outputs of an earlier run that this run does not make again."""
+    if Path(folder).is_dir():
+        for old in Path(folder).glob(pattern):
+            if old.name not in keep:
+                old.unlink()
+
+
 @contextmanager
 def replacing(path: Path, application: str) -> Iterator[Path]:
     """A temporary path beside ``path`` to write to; on success it replaces ``path``.

@@ -218,7 +218,7 @@ def units_frame(detail: pd.DataFrame, spec: FormSpec, units: list[Unit], submiss
         records.append({
             "unit_code": unit.code, "unit_name": unit.name, "tasks": int(counts.loc[unit.code].sum()),
             "state": state, "reported": reported, "on_time": reported and date <= deadline.isoformat(),
-            "report_date": date, "returned": returned,
+            "report_date": date,
             "file_name": sub["file_name"] if reported else "",
             "errors": int(sub["errors"]) if reported else 0, "warnings": int(sub["warnings"]) if reported else 0,
             "contact": unit.contact, "phone": unit.phone, "email": unit.email,

@@ -343,7 +343,7 @@ def remind_period(workspace: Workspace, period: str) -> RemindRun:
     with Ledger(workspace.ledger_path) as ledger:
         plan = plan_for(ledger, period)
         registry = ledger.registry()
-        submissions, _answers, _findings = ledger.report_inputs(period)
+        submissions = ledger.submissions(period)
     reminders = tuple(units_to_remind(plan, registry.units, submissions, period))
     head = letterhead(workspace, plan, period)
     folder, roster = out / REMIND_FOLDER, out / REMIND_LIST_NAME

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import gongwen
+from .atomic import prune
 from .gongwen import SIGNATURE, Loop, Para, head, heading, subheading
 from .form import FormSpec
 from .parallel import run_jobs
@@ -89,6 +90,7 @@ class Letterhead:
 def bulletin_context(c: Consolidation, spec: FormSpec, head: Letterhead) -> dict:
     """Every placeholder of the 通报 template, computed from the consolidation."""
     s = c.summary
+    units = {task_id: rows for task_id, rows in c.detail.groupby("task_id", sort=False)}  # each task's units
     return {
         **head.context(), "title": f"关于{head.plan_title}{head.month_words}落实情况的通报",
         "expected": s["expected"], "reported": s["reported"],
@@ -97,9 +99,9 @@ def bulletin_context(c: Consolidation, spec: FormSpec, head: Letterhead) -> dict
         "tasks": s["tasks"], "overdue": s["overdue"], "lagging": s["lagging"],
         "status_line": "，".join(f"{word}{int(count)}项" for word, count in c.status_counts.items() if count),
         "categories": _categories(c),
-        "lagging_tasks": _lagging_tasks(c, spec),
+        "lagging_tasks": _lagging_tasks(c, spec, units),
         "change_line": _change_line(c),
-        "streaks": _streaks(c),
+        "streaks": _streaks(c, units),
         "units": _unit_rows(c, spec),
     }
 
@@ -113,12 +115,12 @@ def _categories(c: Consolidation) -> list[dict]:
     return rows
 
 
-def _lagging_tasks(c: Consolidation, spec: FormSpec) -> list[dict]:
+def _lagging_tasks(c: Consolidation, spec: FormSpec, units_of: dict[str, pd.DataFrame]) -> list[dict]:
     """Every lagging or overdue task with its lead units and, in their words, the problems units gave."""
     problems = spec.role("problems").key
     rows = []
     for task in c.lagging.itertuples():
-        units = c.detail[c.detail["task_id"] == task.task_id]
+        units = units_of[task.task_id]
         said = units[units[problems] != ""]
         quoted = [f"{unit}反映：{shorten(text)}" for unit, text in
                   zip(said["unit_name"][:PROBLEM_UNITS], said[problems][:PROBLEM_UNITS])]
@@ -158,10 +160,9 @@ def _change_line(c: Consolidation) -> str:
     return f"与上月相比，{len(compared)}项可比较的任务中，总体状态" + "，".join(parts) + "。"
 
 
-def _streaks(c: Consolidation) -> list[dict]:
+def _streaks(c: Consolidation, units_of: dict[str, pd.DataFrame]) -> list[dict]:
     lead = dict(zip(c.tasks["task_id"], c.tasks["lead"]))
-    return [{"id": task_id, "units": responsible(lead.get(task_id, ""), c.detail.loc[c.detail["task_id"] == task_id,
-                                                                                    "unit_name"]),
+    return [{"id": task_id, "units": responsible(lead.get(task_id, ""), units_of[task_id]["unit_name"]),
              "status": status, "months": int(months)}
             for task_id, status, months in c.streaks[["task_id", "status", "months"]].itertuples(index=False)]
 
@@ -251,10 +252,7 @@ def write_document_job(batch: DocumentBatch, number: int) -> str:
 def write_documents(folder: Path, template: Path, contexts: dict[str, dict], created: dt.datetime) -> list[Path]:
     """One document per ``contexts`` entry (file name -> placeholders) into ``folder``; documents
     of an earlier run not made again are removed (a unit that has since reported gets none)."""
-    if folder.is_dir():
-        for old in folder.glob("*.docx"):
-            if old.name not in contexts:
-                old.unlink()
+    prune(folder, "*.docx", contexts)
     if not contexts:
         return []
     items = tuple((folder / name, contexts[name]) for name in sorted(contexts))

@@ -9,10 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 
@@ -101,6 +99,14 @@ class Receipt:
     size: int
 
 
+def _busy(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is another command holding the ledger past BUSY_SECONDS."""
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+
+BUSY = "工作区正被另一个 pipeline 命令使用（台账已锁定）。请等那个命令结束后再运行。"
+
+
 # The ledger's schema version (PRAGMA user_version): grows with every column added above.
 SCHEMA_VERSION = 1 + len(ADDED_COLUMNS)
 # How long a command waits for another one to finish with the ledger before it gives up.
@@ -119,23 +125,17 @@ class Ledger:
         # (executescript commits anyway): the command's transaction starts with its first write.
         # A ledger already of this version is only read here, so that reading commands run
         # while another command writes.
-        with self._told_when_busy():
+        try:
             if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 self.db.executescript(SCHEMA)
                 self._add_new_columns()
                 self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 self.db.commit()
-
-    @contextmanager
-    def _told_when_busy(self) -> Iterator[None]:
-        """Another command holding the ledger past BUSY_SECONDS is told in Chinese."""
-        try:
-            yield
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
             self.db.close()
-            raise WorkspaceError("工作区正被另一个 pipeline 命令使用（台账已锁定）。请等那个命令结束后再运行。") from exc
+            if _busy(exc):
+                raise WorkspaceError(BUSY) from exc
+            raise
 
     def _add_new_columns(self) -> None:
         """Columns added after a ledger was first made; they are added to older ledgers here."""
@@ -150,16 +150,19 @@ class Ledger:
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
-        if kind is not None:
-            self.db.rollback()
+        try:
+            if kind is None:
+                self.db.commit()
+            else:
+                self.db.rollback()
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                raise WorkspaceError(BUSY) from exc
+            raise
+        finally:
             self.db.close()
-            if isinstance(value, sqlite3.OperationalError):
-                with self._told_when_busy():
-                    raise value
-            return
-        with self._told_when_busy():
-            self.db.commit()
-        self.db.close()
+        if _busy(value):
+            raise WorkspaceError(BUSY) from value
 
     # -- registry
     def save_registry(self, registry: Registry) -> None:
@@ -375,15 +378,19 @@ class Ledger:
         return [row[0] for row in self.db.execute(
             "SELECT period FROM collections WHERE period <= ? ORDER BY period", (until,))]
 
+    def submissions(self, period: str) -> pd.DataFrame:
+        """The decision on every file of a period, with when the file was first seen."""
+        return self.frame(
+            "SELECT s.period, s.sha256, s.file_name, s.unit_code, s.status, s.report_date, s.errors, "
+            "s.warnings, s.claimed_period, f.first_seen FROM submissions s JOIN files f USING (sha256) "
+            "WHERE s.period = ? ORDER BY s.file_name, s.sha256", (period,))
+
     def report_inputs(self, period: str):
         """(submissions, answers up to ``period``, findings) of a period as DataFrames.
 
         Submissions carry when their file was first seen; answers carry the file they came from.
         """
-        submissions = self.frame(
-            "SELECT s.period, s.sha256, s.file_name, s.unit_code, s.status, s.report_date, s.errors, "
-            "s.warnings, s.claimed_period, f.first_seen FROM submissions s JOIN files f USING (sha256) "
-            "WHERE s.period = ? ORDER BY s.file_name, s.sha256", (period,))
+        submissions = self.submissions(period)
         answers = self.frame(
             "SELECT a.period, a.unit_code, a.task_id, a.field, a.value, a.sha256, s.file_name "
             "FROM answers a LEFT JOIN submissions s ON s.period = a.period AND s.sha256 = a.sha256 "

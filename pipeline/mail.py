@@ -15,7 +15,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 
-from .atomic import replacing
+from .atomic import prune, replacing
 from .documents import Letterhead
 from .units import Unit
 from .workspace import unit_file_name
@@ -65,10 +65,7 @@ def write_drafts(folder: Path, kind: str, drafts: list[Draft], sender: str, send
     for draft in drafts:
         if draft.to:
             written[unit_file_name(draft.unit_code, draft.unit_name, f"{kind}.eml")] = draft
-    if folder.is_dir():
-        for old in folder.glob("*.eml"):
-            if old.name not in written:
-                old.unlink()
+    prune(folder, "*.eml", written)
     folder.mkdir(parents=True, exist_ok=True)
     for name, draft in written.items():
         with replacing(folder / name, "邮件程序") as temp:

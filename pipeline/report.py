@@ -381,7 +381,7 @@ def units_sheet(c: Consolidation, spec: FormSpec) -> Sheet:
     ], [[u["unit_code"], u["unit_name"], u["tasks"], YES if u["reported"] else NO,
          (YES if u["on_time"] else NO) if u["reported"] else "",
          chinese_date(u["report_date"]) if u["report_date"] else "", *(u[choice] for choice in spec.choices),
-         u["errors"], u["warnings"], _yes(u["returned"]), u["file_name"], u["contact"], u["phone"]]
+         u["errors"], u["warnings"], _yes(u["state"] == UnitState.RETURNED), u["file_name"], u["contact"], u["phone"]]
         for u in c.units.to_dict("records")])
 
 

@@ -1,8 +1,17 @@
-"""Writing an output file whole or not at all: a temporary file beside it, moved into place."""
+"""Writing outputs whole or not at all.
+
+One file: a temporary file beside it, moved into place (``replacing``). A command's outputs
+that belong together (汇总报告, 工作通报 and 反馈/; the templates, 下发通知 and the mails) are
+written aside in a staging folder and put in place together once all are written
+(``Staging``): a run that fails or is killed before then leaves the earlier outputs as they
+were, and one killed while putting them in place is finished by the next run (``recover``).
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,15 +20,9 @@ from typing import Iterator
 from .errors import OutputError
 
 TEMP_PREFIX = ".~"  # a file being written, beside where it goes
-
-
-def prune(folder: Path, pattern: str, keep) -> None:
-    """Remove the files of ``folder`` matching ``pattern`` whose names are not in ``keep``: the
-    outputs of an earlier run that this run does not make again."""
-    if Path(folder).is_dir():
-        for old in Path(folder).glob(pattern):
-            if old.name not in keep:
-                old.unlink()
+STAGING_PREFIX = f"{TEMP_PREFIX}写入中-"  # a command's outputs being written, in the folder they go to
+READY_NAME = "完成.json"  # in a staging folder: every output is written, the entries to put in place
+_OLD = ".被替换"  # in a staging folder: the folders its outputs replaced, until they are removed
 
 
 @contextmanager
@@ -30,12 +33,9 @@ def replacing(path: Path, application: str) -> Iterator[Path]:
     may hold the file open on Windows (``Excel/WPS``), for the message.
     """
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=path.suffix, dir=path.parent)
-        os.close(handle)
-    except OSError as exc:
-        raise OutputError(f"无法写入 {path}：{exc.strerror}。请检查文件夹是否存在、是否有写权限。") from exc
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=path.suffix, dir=path.parent)
+    os.close(handle)
     try:
         yield Path(temp)
         os.replace(temp, path)
@@ -44,3 +44,86 @@ def replacing(path: Path, application: str) -> Iterator[Path]:
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
+
+
+class Staging:
+    """A command's outputs for ``folder``, written aside and put in place together.
+
+    ``file(name)`` and ``folder_for(name)`` say where to write what belongs at ``folder/name``
+    (a folder is written whole: it replaces the earlier one, so nothing of an earlier run is
+    left in it). Use as a context manager: on success everything is put in place; on failure
+    the staging folder is removed and the earlier outputs stay.
+    """
+
+    def __init__(self, folder: Path, command: str):
+        self.target = Path(folder)
+        self.root = self.target / f"{STAGING_PREFIX}{command}"
+        self.entries: list[str] = []
+
+    def __enter__(self) -> "Staging":
+        self.new_target = not self.target.exists()
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root.mkdir(parents=True)
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+            if self.new_target:  # a failed first run leaves no empty folder behind
+                shutil.rmtree(self.target, ignore_errors=True)
+            return
+        # Written whole, then renamed: a staging folder with this file is complete.
+        writing = self.root / f"{TEMP_PREFIX}{READY_NAME}"
+        writing.write_text(json.dumps(self.entries, ensure_ascii=False), encoding="utf-8")
+        os.replace(writing, self.root / READY_NAME)
+        put_in_place(self.root)
+
+    def file(self, name: str) -> Path:
+        """Where to write the file that goes to ``folder/name``."""
+        return self._entry(name)
+
+    def folder_for(self, name: str) -> Path:
+        """The (new, empty) folder whose contents go to ``folder/name``, replacing what is there."""
+        path = self._entry(name)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _entry(self, name: str) -> Path:
+        if name not in self.entries:
+            self.entries.append(name)
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def put_in_place(root: Path) -> None:
+    """Move every entry of a complete staging folder to where it goes, then remove the staging
+    folder. Safe to repeat after an interruption: entries already moved are no longer there."""
+    target = root.parent
+    for name in json.loads((root / READY_NAME).read_text(encoding="utf-8")):
+        new, place = root / name, target / name
+        if not new.exists():
+            continue
+        place.parent.mkdir(parents=True, exist_ok=True)
+        if new.is_dir():
+            if place.exists():
+                old = root / _OLD / name
+                old.parent.mkdir(parents=True, exist_ok=True)
+                shutil.rmtree(old, ignore_errors=True)
+                os.replace(place, old)
+            os.replace(new, place)
+        else:
+            os.replace(new, place)
+    shutil.rmtree(root)
+
+
+def recover(folder: Path) -> None:
+    """Put right what a killed run left in ``folder``: finish putting a complete staging folder in
+    place, remove an incomplete one, and remove half-written files."""
+    for left in sorted(Path(folder).glob(f"{TEMP_PREFIX}*")):
+        if left.is_dir() and left.name.startswith(STAGING_PREFIX) and (left / READY_NAME).is_file():
+            put_in_place(left)
+        elif left.is_dir():
+            shutil.rmtree(left)
+        else:
+            left.unlink()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from contextlib import contextmanager
@@ -10,8 +11,9 @@ from pathlib import Path
 
 import click
 
-from . import cycle
+from . import cycle, guard
 from .errors import PipelineError
+from .faults import explain
 from .findings import FileStatus, describe
 from .progress import Progress
 from .workspace import Workspace, check_period
@@ -24,15 +26,25 @@ class UserError(click.ClickException):
         click.echo(f"错误：{self.format_message()}", err=True)
 
 
+DEBUG_VARIABLE = "PIPELINE_DEBUG"
+
+
 class PipelineGroup(click.Group):
-    """The one place where a PipelineError becomes a user error, and a mistyped command line a
-    Chinese message; other exceptions keep their traceback."""
+    """The one place where an error becomes a Chinese message for the clerk: a PipelineError as
+    it says, a fault of the machine (full disk, read-only folder, damaged ledger) explained, a
+    mistyped command line in plain words. No traceback, unless asked for with ``--debug``."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except PipelineError as exc:
             raise UserError(str(exc)) from exc
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if ctx.meta.get("debug") or os.environ.get(DEBUG_VARIABLE):
+                raise
+            raise UserError(explain(exc, ctx.meta.get("workspace", Path(".")))) from exc
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
@@ -82,6 +94,11 @@ def _remember_workspace(ctx: click.Context, _param, value: Path | None) -> None:
         ctx.meta["workspace"] = value
 
 
+def _remember_debug(ctx: click.Context, _param, value: bool) -> None:
+    if value:
+        ctx.meta["debug"] = True
+
+
 def workspace_option(command):
     """``-w/--workspace DIR``, accepted before or after the subcommand."""
     return click.option(
@@ -115,6 +132,8 @@ def open_workspace() -> Workspace:
 
 @click.group(cls=PipelineGroup, name="pipeline")
 @workspace_option
+@click.option("--debug", is_flag=True, callback=_remember_debug, expose_value=False, is_eager=True,
+              help=f"出错时显示程序的调用栈（供维护人员排查；也可设环境变量 {DEBUG_VARIABLE}=1）。")
 @click.version_option(package_name="baosong-pipeline")
 def cli() -> None:
     """政务公开任务进展报送：按计划分解任务、下发填报模板、收集校验、汇总报告。
@@ -393,3 +412,42 @@ def merge(period: str, folder: Path | None) -> None:
     click.echo(_collect_summary(merged.collect.result))
     _echo_collect(merged.collect)
     _echo_report(merged.report)
+
+
+@cli.group(cls=PipelineGroup)
+@workspace_option
+def ledger() -> None:
+    """台账：检查是否完好，从备份恢复。"""
+
+
+@ledger.command("check")
+@workspace_option
+def ledger_check() -> None:
+    """检查台账是否完好，列出台账备份。台账损坏时退出码为 1。
+
+    例：pipeline ledger check
+    """
+    workspace = open_workspace()
+    problem = guard.ledger_problem(workspace.ledger_path)
+    click.echo(f"台账 {workspace.ledger_path}：{problem or '完好'}")
+    kept = guard.backups(workspace)
+    click.echo(f"台账备份（{len(kept)} 份，在 {workspace.root / guard.BACKUP_FOLDER}）：")
+    for backup in reversed(kept):
+        click.echo(f"  {backup.path.name}　{backup.taken:%Y-%m-%d %H:%M:%S}　{backup.path.stat().st_size / 1024:.0f} KB")
+    if problem:
+        raise SystemExit(1)
+
+
+@ledger.command("restore")
+@click.argument("backup", required=False, type=click.Path(path_type=Path))
+@workspace_option
+def ledger_restore(backup: Path | None) -> None:
+    """用台账备份（默认：最新的一份）恢复台账；原台账改名保留，不会删除。
+
+    例：pipeline ledger restore
+    """
+    restored = guard.restore(open_workspace(), backup)
+    click.echo(f"已用备份 {restored.backup.path.name}（{restored.backup.taken:%Y-%m-%d %H:%M}）恢复台账。")
+    if restored.kept:
+        click.echo(f"原来的台账已改名保留为 {restored.kept.name}。")
+    click.echo("该备份之后收集过的报送期，请重新运行 pipeline collect 报送期（收到的文件仍在 input/ 和 archive/ 中）。")

@@ -185,7 +185,8 @@ def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable
             yield archived
 
     verdicts: dict[str, Verdict] = {}
-    for path, verdict in read_files(to_read(), sheets, then=judge_file, expected=intake.count):
+    for path, verdict in read_files(to_read(), sheets, then=judge_file, expected=intake.count,
+                                     scratch=intake.workspace.scratch_dir):
         sha256 = hashes[path]
         verdicts[sha256] = verdict
         if verdict.status == FileStatus.ACCEPTED:

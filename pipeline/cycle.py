@@ -17,7 +17,9 @@ from .documents import (BULLETIN_NAME, BULLETIN_TEMPLATE, COVER_NAME, COVER_TEMP
                         REMIND_FOLDER, REMIND_LIST_NAME, REMIND_LIST_TEMPLATE, REMIND_TEMPLATE, RETURN_FOLDER,
                         RETURN_TEMPLATE, Letterhead, document_template, notice_name, remind_context, remind_state,
                         return_context, roster_context, write_bulletin, write_documents)
+from .atomic import Staging, replacing
 from .errors import InputError, PeriodError, PlanError, WorkspaceError
+from .guard import check_ledger, holding
 from .findings import Severity, describe
 from .identity import IDENTITY_SHEET
 from .ledger import Ledger
@@ -35,7 +37,6 @@ from .templates import (TEMPLATE_FOLDER, TemplateContext, TemplateJob, template_
                         write_templates)
 from .units import Registry, Unit, read_registry
 from .workspace import SAMPLE_PLAN, Workspace, check_period, file_hash
-from .xlsxout import remove_unfinished
 
 DEMO_MARKER = ".demo-workspace"
 DEMO_PERIODS = ("2018-06", "2018-07")  # the sample months the demo runs
@@ -72,17 +73,19 @@ def load_plan(workspace: Workspace, plan_file: Path, units_file: Path | None = N
     registry = read_registry(units_file or workspace.registry_path)
     plan = read_plan(Path(plan_file), registry, year=config.year)
     breakdown = workspace.output_dir / BREAKDOWN_NAME
-    with Ledger(workspace.ledger_path) as ledger:
+    with holding(workspace, "plan load", writes_ledger=True), Ledger(workspace.ledger_path) as ledger:
         changed = ledger.save_plan(plan, replace=replace)
         ledger.save_registry(registry)
         if units_file and Path(units_file).resolve() != workspace.registry_path.resolve():
-            shutil.copy2(units_file, workspace.registry_path)
+            with replacing(workspace.registry_path, "Excel/WPS") as temp:
+                shutil.copyfile(units_file, temp)
         write_plan_breakdown(plan, registry, breakdown, dt.datetime(config.year, 1, 1))
     return PlanLoad(plan, registry, changed, breakdown)
 
 
 def current_plan(workspace: Workspace) -> Plan:
     """The plan in force, or a PlanError telling the clerk to load one."""
+    check_ledger(workspace)
     with Ledger(workspace.ledger_path) as ledger:
         return plan_in_force(ledger)
 
@@ -118,39 +121,42 @@ def collect_period(workspace: Workspace, period: str, folder: Path | None = None
                    progress: Progress = SILENT) -> CollectRun:
     """Collect a period's returned files; write 校验结果.xlsx and a notice per returned unit.
 
-    One ledger transaction: a run that fails or is killed leaves the ledger as it was.
+    One ledger transaction: a run that fails or is killed leaves the ledger as it was, and its
+    outputs are put in place only when all are written.
     """
-    with Ledger(workspace.ledger_path) as ledger:
-        return collect_in(workspace, ledger, check_period(period), folder, progress)
+    period = check_period(period)
+    with (holding(workspace, f"collect {period}", writes_ledger=True),
+          Staging(workspace.period_output(period), "collect") as stage, Ledger(workspace.ledger_path) as ledger):
+        return collect_in(workspace, ledger, stage, period, folder, progress)
 
 
-def collect_in(workspace: Workspace, ledger: Ledger, period: str, folder: Path | None,
+def collect_in(workspace: Workspace, ledger: Ledger, stage: Staging, period: str, folder: Path | None,
                progress: Progress) -> CollectRun:
-    """``collect`` within a command's ledger transaction."""
+    """``collect`` within a command's ledger transaction, its outputs written to ``stage``."""
     plan = plan_for(ledger, period)
     units = ledger.registry().by_code()
     result = collect(workspace, ledger, period, folder, plan, units, progress)
-    out = workspace.period_output(period)
     created = dt.datetime.strptime(period + "-01", "%Y-%m-%d")
-    write_validation(result, units, out / VALIDATION_NAME, created)
-    returned = send_back(workspace, letterhead(workspace, plan, period), result, units)
-    return CollectRun(result, out / VALIDATION_NAME, returned)
+    write_validation(result, units, stage.file(VALIDATION_NAME), created)
+    returned = send_back(workspace, stage, letterhead(workspace, plan, period), result, units)
+    return CollectRun(result, stage.target / VALIDATION_NAME, returned)
 
 
-def send_back(workspace: Workspace, head: Letterhead, result: CollectResult, units: dict[str, Unit]) -> Sent:
+def send_back(workspace: Workspace, stage: Staging, head: Letterhead, result: CollectResult,
+              units: dict[str, Unit]) -> Sent:
     """退回通知 and its mail for every unit whose standing file was returned, and for every rejected
-    file a unit can be named for, unless the unit has an accepted file; earlier ones are removed."""
+    file a unit can be named for, unless the unit has an accepted file; they replace the earlier ones."""
     back = result.sent_back(set(units))
-    out = workspace.period_output(head.period)
+    folder = stage.folder_for(RETURN_FOLDER)
     names = {code: notice_name(code, units[code].name, "退回修改通知") for code in back}
     resubmit_by = max(head.deadline, head.issued) + dt.timedelta(days=workspace.config().resubmit_days)
     contexts = {names[code]: return_context(head, units[code].name, o.file, [
         describe(f)._asdict() for f in sorted(o.findings, key=lambda f: f.severity != Severity.ERROR)], resubmit_by)
         for code, o in back.items()}
-    write_documents(out / RETURN_FOLDER, document(workspace, RETURN_TEMPLATE, head.period), contexts, head.created)
-    mails, no_address = send_drafts(workspace, head, "退回", [
-        return_mail(head, units[code], o.file, (out / RETURN_FOLDER / names[code],)) for code, o in back.items()])
-    return Sent(out / RETURN_FOLDER, len(back), mails, no_address)
+    write_documents(folder, document(workspace, RETURN_TEMPLATE, head.period), contexts, head.created)
+    mails, no_address = send_drafts(stage, head, "退回", [
+        return_mail(head, units[code], o.file, (folder / names[code],)) for code, o in back.items()])
+    return Sent(stage.target / RETURN_FOLDER, len(back), mails, no_address)
 
 
 def plan_for(ledger: Ledger, period: str | None) -> Plan:
@@ -172,6 +178,7 @@ def check_file(workspace: Workspace, path: Path) -> FileOutcome:
     spec = workspace.spec()
     [(_, read)] = read_files([path], (spec.data_sheet, IDENTITY_SHEET))
     identity = read_identity(read.workbook) if read.workbook else None
+    check_ledger(workspace)
     with Ledger(workspace.ledger_path) as ledger:
         units = ledger.registry().by_code()
         plan = plan_for(ledger, identity.period if identity else None)
@@ -211,11 +218,12 @@ def document(workspace: Workspace, name: str, period: str) -> Path:
     return document_template(workspace.templates_dir, name, dt.datetime(split_period(period)[0], 1, 1))
 
 
-def send_drafts(workspace: Workspace, head: Letterhead, kind: str, drafts: list[Draft]) -> tuple[Path, tuple[str, ...]]:
-    """Mail drafts of one kind (下发, 催报, 退回) for the period; the units without an address."""
-    folder = workspace.period_output(head.period) / MAIL_FOLDER / kind
-    missing = write_drafts(folder, kind, drafts, head.email, head.office, head.created)
-    return folder, tuple(draft.unit_name for draft in missing)
+def send_drafts(stage: Staging, head: Letterhead, kind: str, drafts: list[Draft]) -> tuple[Path, tuple[str, ...]]:
+    """Mail drafts of one kind (下发, 催报, 退回) for the period: where they go, and the units
+    without an address."""
+    name = f"{MAIL_FOLDER}/{kind}"
+    missing = write_drafts(stage.folder_for(name), kind, drafts, head.email, head.office, head.created)
+    return stage.target / name, tuple(draft.unit_name for draft in missing)
 
 
 def issue_templates(workspace: Workspace, period: str, progress: Progress = SILENT) -> TemplateIssue:
@@ -224,7 +232,13 @@ def issue_templates(workspace: Workspace, period: str, progress: Progress = SILE
     ``progress`` counts the workbooks.
     """
     period = check_period(period)
-    folder = workspace.period_output(period) / TEMPLATE_FOLDER
+    with holding(workspace, f"templates {period}"), Staging(workspace.period_output(period), "templates") as stage:
+        return write_issue(workspace, stage, period, progress)
+
+
+def write_issue(workspace: Workspace, stage: Staging, period: str, progress: Progress) -> TemplateIssue:
+    """``templates`` with the workspace held, its outputs written to ``stage``."""
+    folder = stage.folder_for(TEMPLATE_FOLDER)
     with Ledger(workspace.ledger_path) as ledger:
         plan = plan_in_force(ledger)
         registry = ledger.registry()
@@ -240,25 +254,22 @@ def issue_templates(workspace: Workspace, period: str, progress: Progress = SILE
     context = TemplateContext(spec=workspace.spec(), config=workspace.config(), plan_title=plan.title,
                               plan_version=plan.version, period=period, key=workspace.secret_key())
     progress.start(len(jobs))
-    try:
-        write_templates(context, jobs, progress)
-    except BaseException:
-        remove_unfinished(folder)  # a killed writer's half-written workbook must not be sent out
-        raise
+    write_templates(context, jobs, progress)
     issued = {unit.code for unit, _tasks in units}
-    files = tuple(job.path for job in jobs)
     head, spec = letterhead(workspace, plan, period), context.spec
-    cover = workspace.period_output(period) / COVER_NAME
+    cover = stage.file(COVER_NAME)
     gongwen.render_template(document(workspace, COVER_TEMPLATE, period),
                             {**head.context(), "units": len(jobs),
                              "columns": "、".join(f"“{c.label}”" for c in spec.input_columns),
                              "header": "、".join(f"“{f.label}”" for f in spec.header if not f.prefill)},
                             cover, head.created)
-    mails, no_address = send_drafts(workspace, head, "下发",
+    mails, no_address = send_drafts(stage, head, "下发",
                                     [cover_mail(head, job.unit, (job.path, cover)) for job in jobs])
-    return TemplateIssue(period, folder, files, rows=sum(len(tasks) for _unit, tasks in units),
+    placed = stage.target / TEMPLATE_FOLDER
+    return TemplateIssue(period, placed, tuple(placed / job.path.name for job in jobs),
+                         rows=sum(len(tasks) for _unit, tasks in units),
                          without_tasks=sum(unit.code not in issued for unit in registry.units),
-                         cover=cover, mails=mails, no_address=no_address)
+                         cover=stage.target / COVER_NAME, mails=mails, no_address=no_address)
 
 
 @dataclass(frozen=True)
@@ -278,12 +289,15 @@ def report_period(workspace: Workspace, period: str, progress: Progress = SILENT
     ``progress`` counts the workbooks (the report and one per unit). They are written on every
     CPU, the report alongside the first units'.
     """
-    with Ledger(workspace.ledger_path) as ledger:
-        return report_in(workspace, ledger, check_period(period), progress)
+    period = check_period(period)
+    with (holding(workspace, f"report {period}"), Staging(workspace.period_output(period), "report") as stage,
+          Ledger(workspace.ledger_path) as ledger):
+        return report_in(workspace, ledger, stage, period, progress)
 
 
-def report_in(workspace: Workspace, ledger: Ledger, period: str, progress: Progress) -> ReportRun:
-    """``report`` within a command's ledger transaction (it only reads the ledger)."""
+def report_in(workspace: Workspace, ledger: Ledger, stage: Staging, period: str, progress: Progress) -> ReportRun:
+    """``report`` within a command's ledger transaction (it only reads the ledger), its outputs
+    written to ``stage``: 汇总报告, 工作通报 and 反馈/ change together or not at all."""
     config, spec = workspace.config(), workspace.spec()
     registry = ledger.registry()
     collected = ledger.collected_periods(period)
@@ -298,26 +312,16 @@ def report_in(workspace: Workspace, ledger: Ledger, period: str, progress: Progr
     deadline = dt.date(year, month, config.deadline_day)
     consolidation = consolidate(plan, spec, registry.units, period, deadline, submissions, answers, findings,
                                 collected, period_tasks)
-    out = workspace.period_output(period)
-    feedback = out / FEEDBACK_FOLDER
-    building = out / f".{FEEDBACK_FOLDER}.tmp"  # written whole, then put in place of the old folder
-    shutil.rmtree(building, ignore_errors=True)
     batch = ReportBatch(consolidation, spec, f"{config.city}{plan.title}",
                         f"{config.city}{plan.title}落实情况汇总报告（{year}年{month}月）", chinese_date(deadline),
-                        out / REPORT_NAME, building, dt.datetime(year, month, 1))
+                        stage.file(REPORT_NAME), stage.folder_for(FEEDBACK_FOLDER), dt.datetime(year, month, 1))
     progress.start(batch.jobs)
-    try:
-        run_jobs(write_report_job, batch, batch.jobs, progress)
-    except BaseException:
-        shutil.rmtree(building, ignore_errors=True)  # no half-written folder or workbook is left behind
-        remove_unfinished(out)
-        raise
-    building.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(feedback, ignore_errors=True)
-    building.rename(feedback)
+    run_jobs(write_report_job, batch, batch.jobs, progress)
     write_bulletin(consolidation, spec, letterhead(workspace, plan, period), document(workspace, BULLETIN_TEMPLATE, period),
-                   out / BULLETIN_NAME)
-    return ReportRun(consolidation, out / REPORT_NAME, feedback, len(consolidation.units), out / BULLETIN_NAME)
+                   stage.file(BULLETIN_NAME))
+    out = stage.target
+    return ReportRun(consolidation, out / REPORT_NAME, out / FEEDBACK_FOLDER, len(consolidation.units),
+                     out / BULLETIN_NAME)
 
 
 @dataclass(frozen=True)
@@ -337,27 +341,28 @@ def remind_period(workspace: Workspace, period: str) -> RemindRun:
     and a mail draft (the notice and the unit's workbook) to each unit with an address."""
     period = check_period(period)
     out = workspace.period_output(period)
-    if not (out / TEMPLATE_FOLDER).is_dir():
-        raise PeriodError(f"还没有下发报送期 {period} 的填报表（{out / TEMPLATE_FOLDER} 不存在），无从催报。"
-                          f"请先运行 pipeline templates {period}。")
-    with Ledger(workspace.ledger_path) as ledger:
-        plan = plan_for(ledger, period)
-        registry = ledger.registry()
-        submissions = ledger.submissions(period)
-    reminders = tuple(units_to_remind(plan, registry.units, submissions, period))
-    head = letterhead(workspace, plan, period)
-    folder, roster = out / REMIND_FOLDER, out / REMIND_LIST_NAME
-    names = {r.unit.code: notice_name(r.unit.code, r.unit.name, "催报通知") for r in reminders}
-    write_documents(folder, document(workspace, REMIND_TEMPLATE, period),
-                    {names[r.unit.code]: remind_context(head, r, template_name(r.unit, period)) for r in reminders},
-                    head.created)
-    gongwen.render_template(document(workspace, REMIND_LIST_TEMPLATE, period), roster_context(head, plan, reminders),
-                            roster, head.created)
-    drafts = [remind_mail(head, r.unit, remind_state(r), existing(folder / names[r.unit.code],
-                                                                  out / TEMPLATE_FOLDER / template_name(r.unit, period)))
-              for r in reminders]
-    mails, no_address = send_drafts(workspace, head, "催报", drafts)
-    return RemindRun(period, reminders, folder, roster, mails, no_address)
+    with holding(workspace, f"remind {period}"), Staging(out, "remind") as stage:
+        if not (out / TEMPLATE_FOLDER).is_dir():
+            raise PeriodError(f"还没有下发报送期 {period} 的填报表（{out / TEMPLATE_FOLDER} 不存在），无从催报。"
+                              f"请先运行 pipeline templates {period}。")
+        with Ledger(workspace.ledger_path) as ledger:
+            plan = plan_for(ledger, period)
+            registry = ledger.registry()
+            submissions = ledger.submissions(period)
+        reminders = tuple(units_to_remind(plan, registry.units, submissions, period))
+        head = letterhead(workspace, plan, period)
+        folder = stage.folder_for(REMIND_FOLDER)
+        names = {r.unit.code: notice_name(r.unit.code, r.unit.name, "催报通知") for r in reminders}
+        write_documents(folder, document(workspace, REMIND_TEMPLATE, period),
+                        {names[r.unit.code]: remind_context(head, r, template_name(r.unit, period)) for r in reminders},
+                        head.created)
+        gongwen.render_template(document(workspace, REMIND_LIST_TEMPLATE, period), roster_context(head, plan, reminders),
+                                stage.file(REMIND_LIST_NAME), head.created)
+        drafts = [remind_mail(head, r.unit, remind_state(r),
+                              existing(folder / names[r.unit.code], out / TEMPLATE_FOLDER / template_name(r.unit, period)))
+                  for r in reminders]
+        mails, no_address = send_drafts(stage, head, "催报", drafts)
+    return RemindRun(period, reminders, out / REMIND_FOLDER, out / REMIND_LIST_NAME, mails, no_address)
 
 
 def existing(*paths: Path) -> tuple[Path, ...]:
@@ -378,9 +383,10 @@ def merge_period(workspace: Workspace, period: str, folder: Path | None = None,
     """The monthly merge: collect the period's returned files, then write its report, in one
     ledger transaction (a merge whose report fails leaves the ledger as it was)."""
     period = check_period(period)
-    with Ledger(workspace.ledger_path) as ledger:
-        collected = collect_in(workspace, ledger, period, folder, progress)
-        return MergeRun(collected, report_in(workspace, ledger, period, progress))
+    with (holding(workspace, f"merge {period}", writes_ledger=True),
+          Staging(workspace.period_output(period), "merge") as stage, Ledger(workspace.ledger_path) as ledger):
+        collected = collect_in(workspace, ledger, stage, period, folder, progress)
+        return MergeRun(collected, report_in(workspace, ledger, stage, period, progress))
 
 
 class DemoMonth(NamedTuple):

@@ -14,7 +14,6 @@ from pathlib import Path
 import pandas as pd
 
 from . import gongwen
-from .atomic import prune
 from .gongwen import SIGNATURE, Loop, Para, head, heading, subheading
 from .form import FormSpec
 from .parallel import run_jobs
@@ -250,9 +249,7 @@ def write_document_job(batch: DocumentBatch, number: int) -> str:
 
 
 def write_documents(folder: Path, template: Path, contexts: dict[str, dict], created: dt.datetime) -> list[Path]:
-    """One document per ``contexts`` entry (file name -> placeholders) into ``folder``; documents
-    of an earlier run not made again are removed (a unit that has since reported gets none)."""
-    prune(folder, "*.docx", contexts)
+    """One document per ``contexts`` entry (file name -> placeholders) into ``folder``."""
     if not contexts:
         return []
     items = tuple((folder / name, contexts[name]) for name in sorted(contexts))

@@ -15,7 +15,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 
-from .atomic import prune, replacing
+from .atomic import replacing
 from .documents import Letterhead
 from .units import Unit
 from .workspace import unit_file_name
@@ -59,13 +59,12 @@ def message(draft: Draft, sender: str, sender_name: str, date: dt.datetime) -> E
 
 def write_drafts(folder: Path, kind: str, drafts: list[Draft], sender: str, sender_name: str,
                  date: dt.datetime) -> list[Draft]:
-    """One ``.eml`` per draft with an address into ``folder`` (replaced whole: a unit that no
-    longer needs a mail has none); returns the drafts that have no address, for the clerk."""
+    """One ``.eml`` per draft with an address into ``folder``; returns the drafts that have no
+    address, for the clerk."""
     written = {}
     for draft in drafts:
         if draft.to:
             written[unit_file_name(draft.unit_code, draft.unit_name, f"{kind}.eml")] = draft
-    prune(folder, "*.eml", written)
     folder.mkdir(parents=True, exist_ok=True)
     for name, draft in written.items():
         with replacing(folder / name, "邮件程序") as temp:

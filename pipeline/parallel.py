@@ -2,15 +2,18 @@
 
 Sending a unit's inputs with every chunk costs more than writing them (a unit's tasks carry
 the whole plan's assignments), so the workers receive everything when they start and then
-take chunks of job numbers.
+take chunks of job numbers. No worker outlives the command that started it.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 from .errors import OutputError
 from .progress import SILENT, Progress
@@ -33,7 +36,8 @@ def run_jobs(work: Callable[[object, int], str], shared: object, count: int,
     workers = max(1, min(workers or os.cpu_count() or 1, count))
     size = max(1, min(CHUNK, count // (workers * 4)))
     try:
-        with ProcessPoolExecutor(workers, initializer=_receive, initargs=(work, shared)) as pool:
+        with ProcessPoolExecutor(workers, initializer=_receive, initargs=(work, shared)) as pool, \
+                cancelling(pool):
             futures = [pool.submit(_run, start, min(start + size, count)) for start in range(0, count, size)]
             for future in as_completed(futures):
                 for name in future.result():
@@ -43,8 +47,33 @@ def run_jobs(work: Callable[[object, int], str], shared: object, count: int,
                           "请重新运行。") from exc
 
 
+@contextmanager
+def cancelling(pool: ProcessPoolExecutor) -> Iterator[None]:
+    """Jobs not yet started are dropped when the block fails (Ctrl-C, a worker's error): the
+    command ends with the jobs in hand, not after all of them."""
+    try:
+        yield
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+
+
+def end_with_parent() -> None:
+    """In a worker: end this process as soon as the command that started it has ended, however
+    it ended (killed included), so that no worker goes on writing or waits for work for good."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_after, args=(parent,), daemon=True, name="end-with-parent").start()
+
+
+def _exit_after(parent) -> None:
+    parent.join()  # returns when the parent process is gone
+    os._exit(1)
+
+
 def _receive(work: Callable[[object, int], str], shared: object) -> None:
     global _SHARED
+    end_with_parent()
     _SHARED = work, shared
 
 

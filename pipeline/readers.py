@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable, Generator, Iterable, Iterator
 
 from .findings import Finding, finding
+from .parallel import cancelling, end_with_parent
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
@@ -184,6 +185,7 @@ def _xml_text(raw: bytes) -> str:
 
 
 def _init_worker(memory: int, markers: str, then: Callable[[ReadResult], object] | None) -> None:
+    end_with_parent()
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     # A reader that aborts prints its own backtrace; the clerk's terminal gets the finding instead.
     faulthandler.disable()
@@ -283,6 +285,7 @@ def read_files(
     fallback: bool = True,
     then: Callable[[ReadResult], object] | None = None,
     expected: int | None = None,
+    scratch: Path | None = None,
 ) -> Iterator[tuple[str, object]]:
     """Read many files in worker processes, yielding ``(path, result)`` as each is done, in no
     set order; a file that kills its worker gets a refusal.
@@ -291,20 +294,23 @@ def read_files(
     worker, so a caller that only needs a verdict per file never holds the workbooks.
     ``paths`` may be a generator: files are handed to the workers as it produces them, so the
     caller's own work on the next files (archiving them) overlaps the reading; ``expected``
-    (how many it will produce, at most) then sizes the hand-overs.
+    (how many it will produce, at most) then sizes the hand-overs. The workers' notes go in a
+    temporary folder in ``scratch`` (the system's by default).
     When a worker dies, the files it was reading (known from a marker each worker writes) are
     retried one at a time in a pool of their own; the rest go on in a fresh pool.
     """
     if expected is None:
         paths = list(paths)
         expected = len(paths)
+    if scratch is not None:
+        Path(scratch).mkdir(parents=True, exist_ok=True)
     workers = max(1, min(workers or os.cpu_count() or 1, expected or 1))
     # Chunks small enough that every worker gets several: the last ones finish close together.
     size = max(1, min(CHUNK_FILES, expected // (workers * 4)))
     todo: Iterable[str] = (str(p) for p in paths)
     suspects: list[str] = []
     while True:
-        crash = yield from _run_pool(todo, size, wanted, fallback, limits, workers, then)
+        crash = yield from _run_pool(todo, size, wanted, fallback, limits, workers, then, scratch)
         if crash is None:
             break
         unfinished, reading = crash
@@ -312,21 +318,21 @@ def read_files(
         suspects += crashed
         todo = [p for p in unfinished if p not in crashed]
     for path in suspects:
-        if (yield from _run_pool([path], 1, wanted, fallback, limits, 1, then)) is not None:
+        if (yield from _run_pool([path], 1, wanted, fallback, limits, 1, then, scratch)) is not None:
             refusal = ReadResult(refusal=finding("file-reader-crashed", detail="异常终止（崩溃、超时或内存超限）"))
             yield path, refusal if then is None else then(refusal)
 
 
-def _run_pool(todo: Iterable[str], size: int, wanted, fallback, limits, workers,
-              then) -> Generator[tuple[str, object], None, tuple[list[str], list[str]] | None]:
+def _run_pool(todo: Iterable[str], size: int, wanted, fallback, limits, workers, then,
+              scratch) -> Generator[tuple[str, object], None, tuple[list[str], list[str]] | None]:
     """Read ``todo`` in a pool, yielding results; returns None when all finished, else (the files
     not finished, the files being read at the crash)."""
     submitted: list[str] = []
     finished: set[str] = set()
     pending = iter(todo)
-    with tempfile.TemporaryDirectory(prefix="pipeline-readers-") as markers:
+    with tempfile.TemporaryDirectory(prefix="readers-", dir=scratch) as markers:
         with ProcessPoolExecutor(workers, initializer=_init_worker,
-                                 initargs=(limits.worker_memory, markers, then)) as pool:
+                                 initargs=(limits.worker_memory, markers, then)) as pool, cancelling(pool):
             futures = []
             broken = False
             try:

@@ -117,6 +117,8 @@ class Workspace:
         self.input_dir = root / "input"
         self.output_dir = root / "output"
         self.archive_dir = root / "archive"
+        # A command's temporary files (removed by the next command at the latest).
+        self.scratch_dir = root / ".~工作中"
 
     def period_output(self, period: str) -> Path:
         return self.output_dir / check_period(period)
@@ -173,7 +175,8 @@ class Workspace:
         Returns (sha256, archived path). The same bytes twice are stored once.
         """
         self.archive_dir.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=".receiving-", dir=self.archive_dir)
+        self.scratch_dir.mkdir(exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix="归档中-", dir=self.scratch_dir)
         with os.fdopen(handle, "wb") as out:
             sha256, _ = file_hash(path, out)
         target = self.archive_dir / sha256[:2] / (sha256 + path.suffix.lower())

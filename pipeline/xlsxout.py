@@ -18,7 +18,7 @@ import xlsxwriter
 import xlsxwriter.worksheet
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from .atomic import TEMP_PREFIX, replacing
+from .atomic import replacing
 from .errors import OutputError
 
 FONT = "宋体"
@@ -167,12 +167,6 @@ def new_workbook(path: Path, created: dt.datetime) -> Workbook:
     return workbook
 
 
-
-
-def remove_unfinished(folder: Path) -> None:
-    """Delete workbooks left half-written in ``folder`` by a writer that was killed."""
-    for temp in Path(folder).glob(f"{TEMP_PREFIX}*.xlsx"):
-        temp.unlink(missing_ok=True)
 
 
 @contextmanager

@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline import cycle
+from pipeline.atomic import Staging
 from pipeline.cli import cli
 from pipeline.collect import CollectResult, FileOutcome
 from pipeline.fill import Filling, fill_template, sample_answer
@@ -130,8 +131,9 @@ def test_a_rejected_file_a_unit_can_be_named_for_gets_a_notice_too(workspace):
     registry = units(workspace)
     encrypted = FileOutcome("加密.xlsx", "a" * 64, FileStatus.REJECTED, "S009", [finding("file-encrypted")])
     unknown = FileOutcome("图片.png", "b" * 64, FileStatus.REJECTED, None, [finding("file-not-workbook", kind="图片")])
-    sent = cycle.send_back(workspace, cycle.letterhead(workspace, plan, PERIOD),
-                           CollectResult(PERIOD, [], [], [encrypted, unknown]), registry)
+    with Staging(workspace.period_output(PERIOD), "collect") as stage:
+        sent = cycle.send_back(workspace, stage, cycle.letterhead(workspace, plan, PERIOD),
+                               CollectResult(PERIOD, [], [], [encrypted, unknown]), registry)
     assert sent.count == 1
     text = text_of(sent.folder / "S009_市财政局_退回修改通知.docx")
     assert "文件设置了打开密码，无法读取。" in text and "（文件：加密.xlsx）" in text

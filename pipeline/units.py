@@ -197,10 +197,16 @@ def _parse_units(rows: list[tuple], problems: list[str]) -> list[tuple[int, Unit
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 
+def email_address(text: str) -> str | None:
+    """``text`` as one e-mail address (full-width forms folded, spaces dropped), or None when it is none."""
+    address = fold(text)
+    return address if _EMAIL.fullmatch(address) else None
+
+
 def _addresses(cell: str) -> tuple[str, str | None]:
     """The 邮箱 cell as ``a@x.cn; b@y.cn`` (full-width forms folded), and the first part that is no address."""
     parts = split_list(cell)
-    bad = next((part for part in parts if not _EMAIL.fullmatch(part)), None)
+    bad = next((part for part in parts if not email_address(part)), None)
     return "; ".join(parts), bad
 
 

@@ -4,6 +4,7 @@ line, every key checked against the table of keys and every problem listed at on
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,9 @@ import pytest
 from helpers import SEED_PLAN
 from pipeline.cli import cli
 from pipeline.config import Config
-from pipeline.errors import WorkspaceError
-from pipeline.workspace import Workspace
+from pipeline.errors import SpecError, WorkspaceError
+from pipeline.form import load_spec
+from pipeline.workspace import BUNDLED_SPEC, Workspace
 
 SAMPLE = Config(city="示例市", office="示例市人民政府办公室", contact="示例联系人", phone="0000-5550000",
                 email="office@example.gov.cn", year=2018, deadline_day=25, resubmit_days=3)
@@ -95,6 +97,17 @@ def test_each_slip_is_told_by_its_line(ws, old, new, line, slip):
     assert head.startswith(f"配置文件 {ws.config_path} 第 {line} 行写错了：{slip}")
     assert shown == f"  第 {line} 行：{ws.config_path.read_text(encoding='utf-8').splitlines()[line - 1].rstrip()}"
     assert hint == HINT and "line" not in head and "Invalid" not in head
+
+
+def test_the_form_spec_is_read_the_same_way(tmp_path):
+    spec = tmp_path / "表单.toml"
+    spec.write_bytes(codecs.BOM_UTF8 + BUNDLED_SPEC.read_bytes())
+    assert load_spec(spec) == load_spec(BUNDLED_SPEC)
+    spec.write_text(BUNDLED_SPEC.read_text(encoding="utf-8").replace('title = "', "title = “", 1), encoding="utf-8")
+    with pytest.raises(SpecError, match=rf"^表单配置文件 {re.escape(str(spec))} 第 \d+ 行写错了：值的写法不对"):
+        load_spec(spec)
+    with pytest.raises(SpecError, match=rf"^无法读取表单配置文件 {re.escape(str(tmp_path / '无.toml'))}。"):
+        load_spec(tmp_path / "无.toml")
 
 
 # ---------------------------------------------------------------------------- keys and values

@@ -65,7 +65,8 @@ def unit_file_name(code: str, name: str, tail: str) -> str:
 
 
 def safe_file_name(name: str) -> str:
-    """A unit name usable as a file name on every system."""
+    """``name`` as one file name on every system: path separators and what Windows forbids become
+    ``_``, and leading or trailing dots and spaces go, so it is never ``.``, ``..`` or empty."""
     return _UNSAFE_FILE_CHARS.sub("_", name).strip(" .") or "_"
 
 

@@ -13,6 +13,24 @@ from .errors import OutputError
 TEMP_PREFIX = ".~"  # a file being written, beside where it goes
 
 
+def _umask() -> int:
+    """The process's umask: reading it means setting it, so it is put straight back."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# The mode an ordinary new file gets. mkstemp makes its file 0600, which colleagues sharing the
+# folder could not open; read once, at import, before any worker thread runs.
+FILE_MODE = 0o666 & ~_umask()
+
+
+def put_in_place(temp: Path, path: Path) -> None:
+    """Move a finished temporary file to ``path``, with the mode of an ordinary new file."""
+    os.chmod(temp, FILE_MODE)
+    os.replace(temp, path)
+
+
 def prune(folder: Path, pattern: str, keep) -> None:
     """Remove the files of ``folder`` matching ``pattern`` whose names are not in ``keep``: the
     outputs of an earlier run that this run does not make again."""
@@ -38,7 +56,7 @@ def replacing(path: Path, application: str) -> Iterator[Path]:
         raise OutputError(f"无法写入 {path}：{exc.strerror}。请检查文件夹是否存在、是否有写权限。") from exc
     try:
         yield Path(temp)
-        os.replace(temp, path)
+        put_in_place(temp, path)
     except PermissionError as exc:
         raise OutputError(f"无法写入 {path}：文件可能正在 {application} 中打开。请关闭后重试。") from exc
     finally:

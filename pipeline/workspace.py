@@ -13,6 +13,7 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
+from .atomic import put_in_place
 from .config import CONFIG_NAME, Config, config_text, read_config
 from .errors import PeriodError, WorkspaceError
 from .form import BUNDLED_SPEC, SPEC_NAME, FormSpec, load_spec
@@ -128,7 +129,7 @@ class Workspace:
         if target.exists():
             os.unlink(temp)
         else:
-            os.replace(temp, target)
+            put_in_place(temp, target)
         return sha256, target
 
     # -- creating

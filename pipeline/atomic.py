@@ -25,6 +25,24 @@ READY_NAME = "完成.json"  # in a staging folder: every output is written, the 
 _OLD = ".被替换"  # in a staging folder: the folders its outputs replaced, until they are removed
 
 
+def _umask() -> int:
+    """The process's umask: reading it means setting it, so it is put straight back."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# The mode an ordinary new file gets. mkstemp makes its file 0600, which colleagues sharing the
+# folder could not open; read once, at import, before any worker thread runs.
+FILE_MODE = 0o666 & ~_umask()
+
+
+def move_into_place(temp: Path, path: Path) -> None:
+    """Move a finished temporary file to ``path``, with the mode of an ordinary new file."""
+    os.chmod(temp, FILE_MODE)
+    os.replace(temp, path)
+
+
 @contextmanager
 def replacing(path: Path, application: str) -> Iterator[Path]:
     """A temporary path beside ``path`` to write to; on success it replaces ``path``.
@@ -38,7 +56,7 @@ def replacing(path: Path, application: str) -> Iterator[Path]:
     os.close(handle)
     try:
         yield Path(temp)
-        os.replace(temp, path)
+        move_into_place(temp, path)
     except PermissionError as exc:
         raise OutputError(f"无法写入 {path}：文件可能正在 {application} 中打开。请关闭后重试。") from exc
     finally:

@@ -7,6 +7,12 @@ from pathlib import Path
 
 from .fill import Filling, fill_template, make_mistake, sample_answer, sample_header
 from .form import FormSpec
+from .workspace import UNIT_NAME_CHARS, safe_file_name
+
+
+def sent_name(unit_name: str, period: str, note: str = "") -> str:
+    """What a unit calls the file it sends back: its name and the month, not the template's name."""
+    return safe_file_name(f"{unit_name[:UNIT_NAME_CHARS]}{period}进展报送{note}.xlsx")
 
 
 def simulate_returns(template_folder: Path, target: Path, spec: FormSpec, plan, units, period: str,
@@ -44,11 +50,11 @@ def simulate_returns(template_folder: Path, target: Path, spec: FormSpec, plan, 
         if index in wrong:  # the first mistypes a status; the others leave out a reason and 填报人
             for mistake in ["status-typo"] if index == wrong[0] else ["lagging-without-reason", "no-reporter"]:
                 make_mistake(filling, spec, mistake)
-        path = target / f"{name}{period}进展报送.xlsx"
+        path = target / sent_name(name, period)
         fill_template(template_folder / file_name, path, spec, filling)
         sent.append(path)
         if index in (resend, duplicate):
-            again = target / f"{name}{period}进展报送（再次发送）.xlsx"
+            again = target / sent_name(name, period, "（再次发送）")
             if index == resend:
                 filling.header[spec.role("report_date").label] = f"{period}-{day + 1:02d}"
                 next(iter(answers.values()))[spec.role("remarks").label] = "更正：补充了本月的公开网址。"
@@ -56,5 +62,5 @@ def simulate_returns(template_folder: Path, target: Path, spec: FormSpec, plan, 
             else:
                 again.write_bytes(path.read_bytes())
             sent.append(again)
-    (target / f"~${units[0][1]}{period}进展报送.xlsx").write_bytes(b"\x00" * 165)
+    (target / f"~${sent_name(units[0][1], period)}").write_bytes(b"\x00" * 165)
     return sent

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from .config import read_toml
 from .errors import SpecError
 
 BUNDLED_SPEC = Path(__file__).resolve().parent.parent / "templates" / "表单.toml"
@@ -180,14 +180,7 @@ def _condition(raw: object, where: str, keys: dict[str, str]) -> Condition | Non
 
 def load_spec(path: Path | None = None) -> FormSpec:
     """Read and check a form spec; raise SpecError naming the key that is wrong."""
-    path = Path(path or BUNDLED_SPEC)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SpecError(f"找不到表单配置文件 {path}。")
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SpecError(f"表单配置 {path.name} 格式有误：{exc}。请按 TOML 格式修改（可对照原始 {SPEC_NAME}）。") from exc
-    return parse_spec(data)
+    return parse_spec(read_toml(path or BUNDLED_SPEC, "表单配置文件", SpecError))
 
 
 def parse_spec(data: dict) -> FormSpec:

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .errors import PlanError
-from .text import clean_cell, fold, split_outside_brackets
+from .text import clean_cell, decode_text, fold, split_outside_brackets
 from .units import Registry
 
 ROLES = ("牵头", "负责", "分别负责", "配合")  # strongest first
@@ -237,12 +237,9 @@ _CONTINUED_NOTE = re.compile(rf"(?:\(?续上?表?[{_CN_NUM}\d-]*(?:\([{_CN_NUM}\
 
 
 def _decode(path: Path) -> str:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    text = decode_text(path.read_bytes())
+    if text is not None:
+        return text
     raise PlanError(f"计划表 {path.name} 的文字编码无法识别。请另存为 UTF-8 编码。")
 
 

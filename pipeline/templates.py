@@ -22,6 +22,7 @@ from typing import Callable
 
 from xlsxwriter.utility import quote_sheetname, xl_range, xl_range_abs, xl_rowcol_to_cell
 
+from .config import Config
 from .form import FormColumn, FormSpec, HeaderField
 from .identity import IDENTITY_SHEET, Identity, defined_name
 from .parallel import run_jobs
@@ -29,7 +30,7 @@ from .periods import split_period
 from .plan import Plan, Task
 from .progress import SILENT, Progress
 from .units import Registry, Unit
-from .workspace import Config, unit_file_name
+from .workspace import unit_file_name
 from .xlsxout import (
     Styles,
     atomic_workbook,

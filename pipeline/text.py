@@ -1,7 +1,8 @@
-"""Pure text helpers shared by the readers: width folding, cell cleaning, bracket-aware splits."""
+"""Pure text helpers shared by the readers: decoding, width folding, cell cleaning, bracket-aware splits."""
 
 from __future__ import annotations
 
+import codecs
 import functools
 import re
 import unicodedata
@@ -10,6 +11,19 @@ _OPEN = "(["
 _CLOSE = ")]"
 _SPACE = re.compile(r"[ \t\u3000\xa0]+")
 _LINE_BREAK = re.compile(r"[ \t\u3000\xa0]*(?:\r\n|\r|\n)[ \t\u3000\xa0]*")
+
+
+def decode_text(raw: bytes) -> str | None:
+    """A text file's bytes as Windows tools save them: UTF-16 after its byte order mark (Notepad's
+    "Unicode"), UTF-8 with or without the mark, else GBK (read as GB 18030, which contains it);
+    None when none of them fits."""
+    utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    for encoding in ("utf-16",) if utf16 else ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 @functools.lru_cache(maxsize=4096)

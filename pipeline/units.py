@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,8 @@ UNIT_COLUMNS = {
 REQUIRED_UNIT_COLUMNS = ("code", "name")
 GROUP_COLUMNS = {"name": "分组名称", "refs": "引用写法"}
 
+# A unit code: it names the unit's files and folders, so only what every file system keeps as typed.
+_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 # A bracketed note in a plan reference: (见附件1,下同), (附件2), (下同).
 _NOTE = re.compile(r"\((?:见|详见|附件|下同|略)[^()]*\)")
 
@@ -156,7 +159,7 @@ def _parse_units(rows: list[tuple], problems: list[str]) -> list[tuple[int, Unit
             col = cols.get(key)
             return cell_string(row[col]) if col is not None and col < len(row) else ""
 
-        code, name = get("code"), clean_cell(get("name"))
+        code, name = unicodedata.normalize("NFKC", get("code")).strip(), clean_cell(get("name"))
         if not code and not name:
             continue
         where = f"{UNIT_SHEET}!第{line}行"
@@ -164,7 +167,7 @@ def _parse_units(rows: list[tuple], problems: list[str]) -> list[tuple[int, Unit
         if problem:
             problems.append(f"{where}：{problem}")
             continue
-        codes[code] = line
+        codes[code.casefold()] = (line, code)
         aliases = tuple(alias for alias in split_list(get("aliases")) if alias != fold(name))
         for spelling in (name, *aliases):
             key = fold(spelling)
@@ -197,21 +200,34 @@ def _parse_units(rows: list[tuple], problems: list[str]) -> list[tuple[int, Unit
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 
+def email_address(text: str) -> str | None:
+    """``text`` as one e-mail address (full-width forms folded, spaces dropped), or None when it is none."""
+    address = fold(text)
+    return address if _EMAIL.fullmatch(address) else None
+
+
 def _addresses(cell: str) -> tuple[str, str | None]:
     """The 邮箱 cell as ``a@x.cn; b@y.cn`` (full-width forms folded), and the first part that is no address."""
     parts = split_list(cell)
-    bad = next((part for part in parts if not _EMAIL.fullmatch(part)), None)
+    bad = next((part for part in parts if not email_address(part)), None)
     return "; ".join(parts), bad
 
 
-def _unit_row_problem(code: str, name: str, codes: dict[str, int]) -> str | None:
-    """What keeps a registry row from being a unit: a missing code or name, a code used before."""
+def _unit_row_problem(code: str, name: str, codes: dict[str, tuple[int, str]]) -> str | None:
+    """What keeps a registry row from being a unit: a missing or malformed code, a missing name, a
+    code used before (``codes``: case-folded code -> row and code as written)."""
     if not code:
         return f"单位“{name}”没有单位编码。请填写唯一的单位编码。"
+    if not _CODE.fullmatch(code):
+        return (f"单位编码“{code}”不能使用。单位编码只能由英文字母、数字、“-”和“_”组成，最多 32 个字符，"
+                "例如 S001。请改写。")
     if not name:
         return f"单位编码“{code}”没有单位名称。请填写计划中使用的单位名称。"
-    if code in codes:
-        return f"单位编码“{code}”重复（第{codes[code]}行已使用）。请改为唯一编码。"
+    if code.casefold() in codes:
+        # Windows and macOS file names ignore case: S001's files and s001's would be one.
+        line, used = codes[code.casefold()]
+        same = "" if used == code else f"“{used}”，大小写不同也算同一编码"
+        return f"单位编码“{code}”重复（第{line}行已使用{same}）。请改为唯一编码。"
     return None
 
 

@@ -1,4 +1,4 @@
-"""The workspace: its folders, configuration, file naming and the bundled sample data."""
+"""The workspace: its folders, file naming, the archive and the bundled sample data."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import re
 import secrets
 import shutil
 import tempfile
-import tomllib
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import move_into_place
+from .config import CONFIG_NAME, Config, config_text, read_config
 from .errors import PeriodError, WorkspaceError
 from .form import BUNDLED_SPEC, SPEC_NAME, FormSpec, load_spec
 from .xlsxout import Column, Styles, atomic_workbook, write_table
@@ -24,45 +24,11 @@ BUNDLED_INPUT = BUNDLE / "input"
 SAMPLE_PLAN = BUNDLED_INPUT / "2018年政务公开工作要点.txt"
 SAMPLE_REGISTRY = BUNDLED_INPUT / "示例单位名录"
 
-CONFIG_NAME = "配置.toml"
 REGISTRY_NAME = "单位名录.xlsx"
 LEDGER_NAME = "ledger.sqlite"
 SECRET_NAME = ".secret_key"
 # Excel and Windows: these characters cannot appear in a file name.
 _UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
-
-CONFIG_TEMPLATE = """\
-# 报送系统工作区配置。可以用记事本修改，保存为 UTF-8。
-
-[office]
-city = "{city}"                  # 城市名称，出现在模板和报告标题中
-name = "{city}人民政府办公室"      # 收集单位
-contact = "示例联系人"             # 办公室联系人（示例，请修改）
-phone = "0000-5550000"
-email = "office@example.gov.cn"
-
-[plan]
-year = {year}                    # 计划年度：没有写年份的完成时限按这一年理解
-
-[submission]
-deadline_day = 25                # 每月几日前报送当月进展
-resubmit_days = 3                # 退回修改后几日内重新报送
-"""
-
-
-@dataclass(frozen=True)
-class Config:
-    """The office's settings from the workspace configuration file."""
-
-    city: str
-    office: str
-    contact: str
-    phone: str
-    email: str
-    year: int
-    deadline_day: int
-    resubmit_days: int = 3
-
 
 _PERIOD = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*月?")
 
@@ -100,7 +66,8 @@ def unit_file_name(code: str, name: str, tail: str) -> str:
 
 
 def safe_file_name(name: str) -> str:
-    """A unit name usable as a file name on every system."""
+    """``name`` as one file name on every system: path separators and what Windows forbids become
+    ``_``, and leading or trailing dots and spaces go, so it is never ``.``, ``..`` or empty."""
     return _UNSAFE_FILE_CHARS.sub("_", name).strip(" .") or "_"
 
 
@@ -136,26 +103,7 @@ class Workspace:
         return workspace
 
     def config(self) -> Config:
-        try:
-            data = tomllib.loads(self.config_path.read_text(encoding="utf-8"))
-            office, plan, submission = data["office"], data["plan"], data["submission"]
-            config = Config(
-                city=str(office["city"]),
-                office=str(office.get("name", "")),
-                contact=str(office.get("contact", "")),
-                phone=str(office.get("phone", "")),
-                email=str(office.get("email", "")),
-                year=int(plan["year"]),
-                deadline_day=int(submission["deadline_day"]),
-                resubmit_days=int(submission.get("resubmit_days", 3)),
-            )
-        except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
-            raise WorkspaceError(
-                f"配置文件 {self.config_path} 有误（{exc}）。请对照 pipeline init 生成的样式修改。"
-            ) from exc
-        if not 1 <= config.deadline_day <= 28:
-            raise WorkspaceError(f"配置文件 {CONFIG_NAME} 中 deadline_day 应为 1 到 28 之间的日期。")
-        return config
+        return read_config(self.config_path)
 
     def spec(self) -> FormSpec:
         """The office's form spec: the workspace's own copy, else the bundled default."""
@@ -184,7 +132,7 @@ class Workspace:
         if target.exists():
             os.unlink(temp)
         else:
-            os.replace(temp, target)
+            move_into_place(temp, target)
         return sha256, target
 
     # -- creating
@@ -195,11 +143,12 @@ class Workspace:
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
             raise WorkspaceError(f"{root} 已存在且不是空目录，为避免覆盖，未创建工作区。请换一个新目录。")
         workspace = cls(root)
+        config = config_text(city, year, workspace.config_path)
         for folder in (root, workspace.input_dir, workspace.output_dir, workspace.archive_dir,
                        workspace.spec_path.parent):
             folder.mkdir(parents=True, exist_ok=True)
         shutil.copy2(BUNDLED_SPEC, workspace.spec_path)
-        workspace.config_path.write_text(CONFIG_TEMPLATE.format(city=city, year=year), encoding="utf-8")
+        workspace.config_path.write_text(config, encoding="utf-8")
         root.joinpath(SECRET_NAME).write_text(secrets.token_hex(32) + "\n")
         write_sample_registry(workspace.registry_path)
         shutil.copy2(SAMPLE_PLAN, workspace.input_dir / SAMPLE_PLAN.name)

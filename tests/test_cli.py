@@ -32,11 +32,12 @@ from helpers import (
 )
 from pipeline.cli import cli
 from pipeline.errors import PeriodError
+from pipeline.fill import Filling, fill_template
 from pipeline import ledger as ledger_module
 from pipeline.ledger import Ledger
 from pipeline.plan import read_plan
 from pipeline.units import read_registry
-from pipeline.workspace import check_period
+from pipeline.workspace import Workspace, check_period, safe_file_name
 
 ROLES = {"牵头", "负责", "分别负责", "配合"}
 ADVICE = "请在单位名录中补充该单位、别名或分组的引用写法，或改正计划表中的写法。"
@@ -386,6 +387,54 @@ def test_demo_defaults_to_a_folder_in_the_current_directory(tmp_path, runner, mo
     monkeypatch.chdir(tmp_path)
     run(runner, "demo")
     assert Path(tmp_path, "示例工作区", "output", "任务分解表.xlsx").is_file()
+
+
+# ---------------------------------------------------------------------------- file names from units
+
+ODD_NAME = "../..\\甲/局.."
+LONG_NAME = "很长的单位名称" * 40 + "局"
+
+
+def test_files_named_for_units_stay_in_their_folders_whatever_the_names(tmp_path, runner):
+    root = tmp_path / "ws"
+    run(runner, "init", root)
+    write_registry(root / "单位名录.xlsx", groups=[], units=[["D1", ODD_NAME, "", "", "张一", "1", "a@example.gov.cn"],
+                                                        ["D2", LONG_NAME, "", "", "张二", "2", "b@example.gov.cn"]])
+    plan = root / "input" / "计划.csv"
+    plan.write_text(f'工作任务,具体要求,责任单位\n(一)公开,1.甲。,"{ODD_NAME}、{LONG_NAME}负责"\n,2.乙。,{ODD_NAME}负责\n',
+                    encoding="utf-8")
+    run(runner, "-w", root, "plan", "load", plan)
+    run(runner, "-w", root, "templates", "2018-06")
+    workspace = Workspace.open(root)
+    spec, out = workspace.spec(), root / "output" / "2018-06"
+    for code, status, tasks in (("D1", "完成", ("1-1", "1-2")), ("D2", "已完成", ("1-1",))):  # D1 mistypes its status
+        [template] = (out / "填报模板").glob(f"{code}_*")
+        answers = {task: {"完成状态": status, "完成进度(%)": 100, "工作进展情况": "已公开。"} for task in tasks}
+        fill_template(template, root / "input" / "2018-06" / f"{status}.xlsx", spec,
+                      Filling({"填报人": "张三", "联系电话": "0000-5550000", "报送日期": "2018-06-20"}, answers))
+    run(runner, "-w", root, "collect", "2018-06")
+    run(runner, "-w", root, "remind", "2018-06")
+    run(runner, "-w", root, "report", "2018-06")
+
+    assert [p.name for p in tmp_path.iterdir()] == ["ws"]
+    named = [p for p in tmp_path.rglob("*") if p.is_file() and ("甲" in p.name or "很长" in p.name)]
+    unit_files = [Path(os.path.relpath(p, out)) for p in named]
+    assert sorted((p.parent.as_posix(), p.name[:3]) for p in unit_files) == [
+        ("催报通知", "D1_"), ("反馈", "D1_"), ("反馈", "D2_"), ("填报模板", "D1_"), ("填报模板", "D2_"),
+        ("退回通知", "D1_"), ("邮件/下发", "D1_"), ("邮件/下发", "D2_"), ("邮件/催报", "D1_"), ("邮件/退回", "D1_")]
+    odd = [p.name for p in unit_files if p.name.startswith("D1_")]
+    assert all(name.startswith("D1_.._.._甲_局.._") for name in odd)
+    long = [p.name for p in unit_files if p.name.startswith("D2_")]
+    assert all(name.startswith(f"D2_{LONG_NAME[:50]}_") and len(name.encode()) < 200 for name in long)
+
+
+
+@pytest.mark.parametrize("name, safe", [
+    (".", "_"), ("..", "_"), (" .. ", "_"), ("", "_"), ("../..", "_"), ("..\\..\\x", "_.._x"),
+    ("a/b:c*?<>|\"d", "a_b_c______d"), ("单位. ", "单位"),
+])
+def test_a_file_name_made_from_a_name_is_never_a_path(name, safe):
+    assert safe_file_name(name) == safe
 
 
 # ---------------------------------------------------------------------------- help

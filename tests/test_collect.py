@@ -8,7 +8,9 @@ from contextlib import contextmanager
 import random
 import shutil
 import sqlite3
+import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import docx
@@ -29,7 +31,7 @@ from pipeline.xlsxout import formula_text
 from pipeline.ledger import Ledger
 from pipeline.workspace import SAMPLE_PLAN, Workspace, file_hash
 
-from helpers import Counting
+from helpers import REPO, Counting
 from test_readers import hostile_files
 
 PERIOD = "2018-06"
@@ -100,6 +102,19 @@ def test_a_correct_file_is_accepted_and_its_answers_recorded(workspace):
     sha, _ = file_hash(path)
     assert (workspace.archive_dir / sha[:2] / f"{sha}.xlsx").read_bytes() == path.read_bytes()
     assert (workspace.period_output(PERIOD) / "校验结果.xlsx").is_file()
+
+
+def test_what_is_written_and_archived_has_the_mode_of_an_ordinary_file(workspace):
+    """Not mkstemp's 0600, which colleagues sharing the folder could not open: under umask 027, 0640."""
+    path = send(workspace, good_filling(workspace), "财政局6月.xlsx")
+    script = ("import os, sys; os.umask(0o027); from pipeline import cycle; from pipeline.workspace import Workspace; "
+              "cycle.collect_period(Workspace.open(sys.argv[1]), sys.argv[2]); print(oct(os.umask(0)))")
+    done = subprocess.run([sys.executable, "-c", script, str(workspace.root), PERIOD], cwd=REPO,
+                          capture_output=True, encoding="utf-8")
+    assert done.stdout == "0o27\n", done.stderr  # the umask was read and left as it was
+    sha, _ = file_hash(path)
+    written = [workspace.archive_dir / sha[:2] / f"{sha}.xlsx", workspace.period_output(PERIOD) / "校验结果.xlsx"]
+    assert [stat.S_IMODE(p.stat().st_mode) for p in written] == [0o640, 0o640]
 
 
 def test_unit_mistakes_are_findings_with_places_and_fixes(workspace):

@@ -298,6 +298,14 @@ def test_a_header_repeated_on_a_new_page_and_a_gbk_csv(tmp_path, registry):
     assert [(t.id, t.category, t.requirement) for t in plan.tasks] == [("1-1", "公开", "甲。"), ("1-2", "公开", "乙。")]
 
 
+def test_a_csv_saved_as_unicode_text_by_excel_or_notepad(tmp_path, registry):
+    table = Table(3)
+    table.add_row(["工作任务", "具体要求", "责任单位"])
+    table.add_row(["（一）公开", "1.甲。", "市财政局负责"])
+    plan = read_plan(write_csv(tmp_path / "p.csv", table, encoding="utf-16"), registry)
+    assert [(t.id, t.requirement, t.units[0].name) for t in plan.tasks] == [("1-1", "甲。", "市财政局")]
+
+
 def test_a_csv_cell_typed_on_several_lines_stays_one_cell_and_rows_count_as_records(tmp_path, registry):
     table = Table(3)
     table.add_row(["工作任务", "具体要求", "责任单位"])

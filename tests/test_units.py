@@ -123,6 +123,38 @@ def test_every_problem_is_listed_with_its_row(tmp_path):
     ]
 
 
+def test_codes_are_folded_to_half_width_and_stripped(tmp_path):
+    path = write_registry(tmp_path / "r.xlsx", units=[["Ｓ００１ ", "市甲局"], [" s-0_2\u3000", "市乙局"]], groups=[])
+    assert [unit.code for unit in read_registry(path).units] == ["S001", "s-0_2"]
+
+
+def test_a_code_that_could_not_name_a_file_is_refused_with_its_row(tmp_path):
+    path = write_registry(tmp_path / "r.xlsx", units=[
+        ["S001", "市甲局"],
+        ["../../../../tmp/x", "市乙局"],  # row 3
+        ["S/009", "市丙局"],
+        ["S 001", "市丁局"],
+        ["S00１.", "市戊局"],
+        ["甲局01", "市己局"],
+        ["S" * 33, "市庚局"],
+        ["S" * 32, "市辛局"],  # the longest allowed
+    ], groups=[])
+    rule = "单位编码只能由英文字母、数字、“-”和“_”组成，最多 32 个字符，例如 S001。请改写。"
+    assert registry_problems(path) == [
+        f"单位名录!第{row}行：单位编码“{code}”不能使用。{rule}"
+        for row, code in [(3, "../../../../tmp/x"), (4, "S/009"), (5, "S 001"), (6, "S001."), (7, "甲局01"), (8, "S" * 33)]
+    ]
+
+
+def test_codes_differing_only_in_case_or_width_are_duplicates(tmp_path):
+    path = write_registry(tmp_path / "r.xlsx", units=[["S001", "市甲局"], ["s001", "市乙局"], ["Ｓ００１", "市丙局"]],
+                          groups=[])
+    assert registry_problems(path) == [
+        "单位名录!第3行：单位编码“s001”重复（第2行已使用“S001”，大小写不同也算同一编码）。请改为唯一编码。",
+        "单位名录!第4行：单位编码“S001”重复（第2行已使用）。请改为唯一编码。",
+    ]
+
+
 def test_duplicate_names_match_across_widths_and_spaces(tmp_path):
     path = write_registry(
         tmp_path / "r.xlsx",

@@ -39,7 +39,7 @@ class PipelineGroup(click.Group):
             return super().invoke(ctx)
         except PipelineError as exc:
             raise UserError(str(exc)) from exc
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
             raise
         except Exception as exc:
             if ctx.meta.get("debug") or os.environ.get(DEBUG_VARIABLE):
@@ -451,3 +451,16 @@ def ledger_restore(backup: Path | None) -> None:
     if restored.kept:
         click.echo(f"原来的台账已改名保留为 {restored.kept.name}。")
     click.echo("该备份之后收集过的报送期，请重新运行 pipeline collect 报送期（收到的文件仍在 input/ 和 archive/ 中）。")
+
+
+def main() -> None:
+    """The ``pipeline`` program."""
+    if not os.environ.get(DEBUG_VARIABLE) and "--debug" not in sys.argv[1:]:
+        # After a fault (a full disk), a half-written file that Python closes later must not print
+        # its traceback on the clerk's screen: the command has already said what happened.
+        sys.unraisablehook = lambda _unraisable: None
+    try:
+        cli(prog_name="pipeline")
+    except BrokenPipeError:  # what reads the output stopped reading (``| more``): nothing to tell
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)

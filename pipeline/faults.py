@@ -16,18 +16,24 @@ from .ledger import BUSY
 from .workspace import Workspace
 
 _FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
-_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
+_READ_ONLY = (errno.EACCES, errno.EPERM)
 _UNDONE = "本次运行的改动已全部撤销，问题解决后重新运行即可。"
 
 
 def cause(exc: BaseException) -> BaseException:
-    """The OSError or SQLite error behind ``exc`` (a writer's own error wraps the system's), else ``exc``."""
-    seen = exc
-    while seen is not None:
-        if isinstance(seen, (OSError, sqlite3.Error)):
-            return seen
-        inner = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
-        seen = seen.__cause__ or seen.__context__ or inner
+    """The OSError or SQLite error behind ``exc``, else ``exc``. A library's own error may carry
+    the system's as its argument (XlsxWriter's FileCreateError, also when it comes back from a
+    worker process) or as its cause."""
+    todo, seen = [exc], set()
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, (OSError, sqlite3.Error)):
+            return current
+        todo += [inner for inner in (*current.args[:1], current.__cause__, current.__context__)
+                 if isinstance(inner, BaseException)]
     return exc
 
 
@@ -51,6 +57,8 @@ def _file_fault(fault: OSError, root: Path) -> str:
                 + _UNDONE)
     if fault.errno == errno.ENAMETOOLONG:
         return f"文件名或路径太长，无法写入 {where}。请把工作区放在较短的路径下（如 D:\\报送）。" + _UNDONE
+    if fault.errno == errno.EROFS:
+        return f"无法写入 {where}：所在的磁盘是只读的。请把工作区放在可以写入的磁盘上。" + _UNDONE
     if isinstance(fault, PermissionError) or fault.errno in _READ_ONLY:
         return (f"没有权限写入 {where}：文件夹是只读的，或文件正在 Excel/WPS 等程序中打开。"
                 "请关闭该文件，或把工作区放在可以写入的文件夹中。" + _UNDONE)

@@ -229,10 +229,18 @@ def test_a_full_disk_while_writing_the_ledger(received, clean, tmp_path, monkeyp
 
 
 @pytest.mark.parametrize("name", COMMANDS)
-def test_a_read_only_workspace(received, clean, tmp_path, monkeypatch, name):
+def test_a_workspace_on_a_read_only_disk(received, clean, tmp_path, monkeypatch, name):
     root, command = prepared(received, tmp_path, name)
     refuse_writes(monkeypatch, root, errno.EROFS)
     ledger_connections(monkeypatch, root, ledger_is_read_only)
+    fault_then_clean_run(root, command, clean[name], f"无法写入 {root / guard.LOCK_NAME}：所在的磁盘是只读的",
+                         monkeypatch)
+
+
+@pytest.mark.parametrize("name", ["templates", "merge"])
+def test_a_workspace_folder_without_write_permission(received, clean, tmp_path, monkeypatch, name):
+    root, command = prepared(received, tmp_path, name)
+    refuse_writes(monkeypatch, root, errno.EACCES)
     fault_then_clean_run(root, command, clean[name], f"没有权限写入 {root / guard.LOCK_NAME}", monkeypatch)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -58,9 +59,12 @@ def cancelling(pool: ProcessPoolExecutor) -> Iterator[None]:
         raise
 
 
-def end_with_parent() -> None:
-    """In a worker: end this process as soon as the command that started it has ended, however
-    it ended (killed included), so that no worker goes on writing or waits for work for good."""
+def worker_started() -> None:
+    """In a worker, first: end this process as soon as the command that started it has ended,
+    however it ended (killed included), so that no worker goes on writing or waits for work for
+    good; and keep Python's notes about objects it could not close (after a full disk) off the
+    clerk's screen: the worker's error reaches the command, which tells it."""
+    sys.unraisablehook = lambda _unraisable: None
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_after, args=(parent,), daemon=True, name="end-with-parent").start()
@@ -73,7 +77,7 @@ def _exit_after(parent) -> None:
 
 def _receive(work: Callable[[object, int], str], shared: object) -> None:
     global _SHARED
-    end_with_parent()
+    worker_started()
     _SHARED = work, shared
 
 

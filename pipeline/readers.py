@@ -5,6 +5,10 @@ a workbook we can read is refused with a finding. What passes is parsed by pytho
 a worker process with a memory cap and a CPU-time budget, because a crafted file can break
 the reader itself (a cell at XFD1048576 made calamine abort the whole process). A file that
 kills its worker is refused; the other files go on.
+
+The limits are the kernel's where the system has them (``setrlimit``); elsewhere (Windows) a
+watchdog in the command ends a worker past them. Workers may be started by ``fork`` or
+``spawn``: everything they get is picklable and nothing is inherited.
 """
 
 from __future__ import annotations
@@ -14,9 +18,9 @@ import io
 import itertools
 import os
 import re
-import resource
 import struct
 import tempfile
+import threading
 import zipfile
 import zlib
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -26,7 +30,12 @@ from pathlib import Path
 from typing import Callable, Generator, Iterable, Iterator
 
 from .findings import Finding, finding
-from .parallel import cancelling, end_with_parent
+from .parallel import cancelling, worker_started
+
+try:
+    import resource  # POSIX: the kernel holds each worker to its limits
+except ImportError:  # Windows: the pool's Watchdog does
+    resource = None
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
@@ -184,27 +193,31 @@ def _xml_text(raw: bytes) -> str:
 # ---------------------------------------------------------------------------- the worker
 
 
-def _init_worker(memory: int, markers: str, then: Callable[[ReadResult], object] | None) -> None:
-    end_with_parent()
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+def _init_worker(memory: int, markers: str, then: Callable[[ReadResult], object] | None, kernel: bool) -> None:
+    """Start a reader: ``kernel``, the limits are set here (else the pool's Watchdog keeps them)."""
+    worker_started()
+    if kernel:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     # A reader that aborts prints its own backtrace; the clerk's terminal gets the finding instead.
     faulthandler.disable()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
-    global _MARKER, _THEN
+    global _MARKER, _THEN, _KERNEL
     _MARKER = os.open(os.path.join(markers, str(os.getpid())), os.O_WRONLY | os.O_CREAT, 0o600)
-    _THEN = then
+    _THEN, _KERNEL = then, kernel
 
 
 _MARKER: int | None = None  # this worker's marker file, kept open: it is rewritten for every file
 _THEN: Callable[[ReadResult], object] | None = None
+_KERNEL = False  # whether this worker's CPU budget is the kernel's
 
 
 def _mark(path: str) -> None:
     """Note the file this worker reads ("": none), for the pool to find should the worker die."""
     os.ftruncate(_MARKER, 0)
-    os.pwrite(_MARKER, path.encode("utf-8"), 0)
+    os.lseek(_MARKER, 0, os.SEEK_SET)
+    os.write(_MARKER, path.encode("utf-8"))
 
 
 def _cpu_budget(seconds: int) -> None:
@@ -222,7 +235,8 @@ def read_workbook(path: str, wanted: tuple[str, ...], fallback: bool, limits: Li
     data sheet)."""
     if _MARKER is not None:
         _mark(path)
-        _cpu_budget(limits.cpu_seconds)
+        if _KERNEL:
+            _cpu_budget(limits.cpu_seconds)
     return _read(Path(path), wanted, fallback, limits)
 
 
@@ -332,7 +346,8 @@ def _run_pool(todo: Iterable[str], size: int, wanted, fallback, limits, workers,
     pending = iter(todo)
     with tempfile.TemporaryDirectory(prefix="readers-", dir=scratch) as markers:
         with ProcessPoolExecutor(workers, initializer=_init_worker,
-                                 initargs=(limits.worker_memory, markers, then)) as pool, cancelling(pool):
+                                 initargs=(limits.worker_memory, markers, then, resource is not None)) as pool, \
+                cancelling(pool), Watchdog(markers, limits, on=resource is None):
             futures = []
             broken = False
             try:
@@ -355,3 +370,48 @@ def _run_pool(todo: Iterable[str], size: int, wanted, fallback, limits, workers,
         reading = [m.read_text(encoding="utf-8") for m in Path(markers).iterdir()]
         unfinished = [p for p in submitted if p not in finished] + list(pending)
         return unfinished, [p for p in reading if p and p not in finished]
+
+
+class Watchdog:
+    """The readers' limits where the kernel does not keep them: several times a second, each
+    worker's memory and the CPU time it has spent on the file it reads now (from its marker) are
+    looked at, and a worker past a limit is ended, as the kernel would end it; the pool then
+    treats the file as one that killed its worker. With ``on`` false it does nothing."""
+
+    PERIOD = 0.1  # seconds between looks
+
+    def __init__(self, markers: str, limits: Limits, on: bool = True):
+        self.markers, self.limits, self.on = Path(markers), limits, on
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True, name="readers-watchdog")
+
+    def __enter__(self) -> "Watchdog":
+        if self.on:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        if self.on:
+            self.stopped.set()
+            self.thread.join()
+
+    def _watch(self) -> None:
+        import psutil
+
+        workers: dict[int, psutil.Process] = {}
+        started: dict[int, tuple[str, float]] = {}  # pid -> (file, CPU seconds used before it)
+        while not self.stopped.wait(self.PERIOD):
+            for marker in self.markers.iterdir():
+                try:
+                    pid = int(marker.name)
+                    reading = marker.read_text(encoding="utf-8")
+                    worker = workers.setdefault(pid, psutil.Process(pid))
+                    times = worker.cpu_times()
+                    used = times.user + times.system
+                    if started.get(pid, ("",))[0] != reading:
+                        started[pid] = (reading, used)
+                    if reading and (used - started[pid][1] > self.limits.cpu_seconds
+                                    or worker.memory_info().rss > self.limits.worker_memory):
+                        worker.kill()
+                except (ValueError, OSError, psutil.Error):  # a worker starting or gone
+                    continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 import re
 import sqlite3
 from dataclasses import dataclass, field
@@ -370,3 +371,12 @@ class Counting(Progress):
 
     def step(self, name: str) -> None:
         self.steps.append(name)
+
+
+# Faults put into worker processes by the ``in_workers`` fixture.
+def fail(*_args, **_kwargs):
+    raise RuntimeError("disk full")
+
+
+def die(*_args, **_kwargs):
+    os._exit(9)  # as the system ends a process out of memory

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -146,16 +145,13 @@ def test_the_report_takes_keys_labels_and_status_words_from_the_spec(ledger_work
     assert {"滞后", "其中滞后 0 项，逾期 1 项。", "状态由落后到领先依次为：未启动、滞后、序时推进、已完成。"} <= texts
 
 
-def test_rerun_gives_the_same_report_and_a_crash_leaves_the_old_one(ledger_workspace, monkeypatch):
+def test_rerun_gives_the_same_report_and_a_crash_leaves_the_old_one(ledger_workspace, in_workers):
     first = cycle.report_period(ledger_workspace, PERIOD).report.read_bytes()
     assert cycle.report_period(ledger_workspace, PERIOD).report.read_bytes() == first
     feedback = sorted(p.name for p in (ledger_workspace.period_output(PERIOD) / report.FEEDBACK_FOLDER).iterdir())
     assert feedback
 
-    def crash(*args, **kwargs):
-        raise RuntimeError("disk full")
-
-    monkeypatch.setattr(report, "write_summary_sheet", crash)
+    in_workers("pipeline.report", "write_summary_sheet", "fail")
     with pytest.raises(RuntimeError):
         cycle.report_period(ledger_workspace, PERIOD)
     out = ledger_workspace.period_output(PERIOD)
@@ -164,7 +160,7 @@ def test_rerun_gives_the_same_report_and_a_crash_leaves_the_old_one(ledger_works
     assert sorted(p.name for p in (out / report.FEEDBACK_FOLDER).iterdir()) == feedback  # the old feedback stays whole
 
     # The process writing the report killed halfway (out of memory, say): a message, nothing left over.
-    monkeypatch.setattr(report, "write_summary_sheet", lambda *args, **kwargs: os._exit(9))
+    in_workers("pipeline.report", "write_summary_sheet", "die")
     with pytest.raises(OutputError, match="写文件的工作进程异常终止"):
         cycle.report_period(ledger_workspace, PERIOD)
     assert (out / report.REPORT_NAME).read_bytes() == first

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tomllib
 import zipfile
 from dataclasses import replace
@@ -15,7 +14,6 @@ from openpyxl.worksheet.cell_range import CellRange
 from click.testing import CliRunner
 
 from pipeline import cycle
-from pipeline import templates as templates_module
 from pipeline.cli import cli
 from pipeline.errors import OutputError, SpecError
 from pipeline.form import BUNDLED_SPEC, load_spec, parse_spec
@@ -452,11 +450,11 @@ def test_cli_templates_prints_the_summary_and_refuses_a_bad_period(tmp_path):
     assert "错误：报送期“2018-13”格式不对。请写成 年-月，例如 2018-06。" in bad.output
 
 
-def test_a_writer_killed_halfway_leaves_no_half_written_template(tmp_path, monkeypatch):
+def test_a_writer_killed_halfway_leaves_no_half_written_template(tmp_path, in_workers):
     workspace = new_workspace(tmp_path / "ws")
     first = cycle.issue_templates(workspace, PERIOD)
     before = {path.name: path.read_bytes() for path in first.files}
-    monkeypatch.setattr(templates_module, "_write_instructions", lambda *args, **kwargs: os._exit(9))
+    in_workers("pipeline.templates", "_write_instructions", "die")
     with pytest.raises(OutputError, match="写文件的工作进程异常终止"):
         cycle.issue_templates(workspace, PERIOD)
     assert {path.name: path.read_bytes() for path in first.folder.iterdir()} == before  # nothing half-written

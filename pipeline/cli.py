@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -11,12 +12,25 @@ from pathlib import Path
 
 import click
 
-from . import cycle, guard
 from .errors import PipelineError
-from .faults import explain
 from .findings import FileStatus, describe
 from .progress import Progress
-from .workspace import Workspace, check_period
+
+
+def lazy(name: str):
+    """The module ``name``, imported when first used: ``pipeline --help`` and a mistyped command
+    line answer at once, without waiting for pandas and the writers."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+cycle, faults, guard, workspaces = (lazy(f"pipeline.{name}") for name in ("cycle", "faults", "guard", "workspace"))
 
 
 class UserError(click.ClickException):
@@ -44,7 +58,7 @@ class PipelineGroup(click.Group):
         except Exception as exc:
             if ctx.meta.get("debug") or os.environ.get(DEBUG_VARIABLE):
                 raise
-            raise UserError(explain(exc, ctx.meta.get("workspace", Path(".")))) from exc
+            raise UserError(faults.explain(exc, ctx.meta.get("workspace", Path(".")))) from exc
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
@@ -114,7 +128,7 @@ def workspace_option(command):
 
 def period_argument(command):
     """``PERIOD``: a month, ``2018-06``, ``2018-6`` or ``2018年6月``, passed on as ``2018-06``."""
-    return click.argument("period", callback=lambda _ctx, _param, value: check_period(value))(command)
+    return click.argument("period", callback=lambda _ctx, _param, value: workspaces.check_period(value))(command)
 
 
 def json_option(command):
@@ -126,8 +140,8 @@ def echo_json(document: dict) -> None:
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))
 
 
-def open_workspace() -> Workspace:
-    return Workspace.open(click.get_current_context().meta.get("workspace", Path(".")))
+def open_workspace() -> "workspaces.Workspace":
+    return workspaces.Workspace.open(click.get_current_context().meta.get("workspace", Path(".")))
 
 
 @click.group(cls=PipelineGroup, name="pipeline")

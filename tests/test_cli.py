@@ -574,3 +574,16 @@ def test_while_another_command_writes_a_reader_runs_and_a_writer_is_told_to_wait
         other.rollback()
         other.close()
     assert run(runner, "-w", loaded, "plan", "load", SEED_PLAN).stdout.startswith("计划内容未变")
+
+
+def test_help_and_a_mistyped_command_do_not_wait_for_pandas():
+    """The command line answers before the heavy stages are imported: they load when a command
+    runs (cli.lazy)."""
+    script = ("import sys\nfrom pipeline.cli import cli\n"
+              "for args in (['--help'], ['colect']):\n"
+              "    try:\n        cli(args)\n    except SystemExit:\n        pass\n"
+              "print(sorted(m for m in ('pandas', 'xlsxwriter', 'docxtpl', 'openpyxl') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert "没有“colect”这个命令" in done.stderr

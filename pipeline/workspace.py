@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import itertools
 import os
 import re
 import secrets
@@ -27,8 +28,12 @@ SAMPLE_REGISTRY = BUNDLED_INPUT / "示例单位名录"
 REGISTRY_NAME = "单位名录.xlsx"
 LEDGER_NAME = "ledger.sqlite"
 SECRET_NAME = ".secret_key"
-# Excel and Windows: these characters cannot appear in a file name.
+# Windows: these characters cannot appear in a file name (nor control characters).
 _UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+# Windows: names kept for devices, in any case, also with an extension or before spaces
+# (``nul.txt``, ``Com1 .xlsx``). Microsoft's list also names COM0, LPT0 and the superscript
+# digits, which not every Windows keeps; avoiding them costs a ``_``.
+_DEVICE_NAME = re.compile(r"CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|(?:COM|LPT)[0-9\u00b9\u00b2\u00b3]", re.IGNORECASE)
 
 _PERIOD = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*月?")
 
@@ -54,21 +59,53 @@ def file_hash(path: Path, copy_to=None) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-# A unit's name is cut to this many characters in file names: paths stay well within what
-# Windows accepts however long the name.
-UNIT_NAME_CHARS = 50
+# How long a file name the product makes may be, in UTF-16 code units (how Windows counts).
+# Windows refuses a path of 260 units or more (MAX_PATH, unless long paths are enabled) and
+# Linux a single name of more than 255 bytes. The longest path written below a workspace folder
+# is a unit's file among the outputs a staging folder replaced (atomic.Staging), e.g.
+# ``output/2018-06/.~写入中-templates/.被替换/邮件/下发/NAME``: 42 units and NAME. With NAME at
+# most 78 units that part is at most 120, leaving up to 138 for the workspace folder itself
+# (``C:\Users\张三\Documents\报送工作区`` is 27). A unit of the basic plane is at most 3 bytes
+# in UTF-8 and a character beyond it is 4 bytes for 2 units, so 78 units are at most 234 bytes.
+NAME_UNITS = 78
 
 
-def unit_file_name(code: str, name: str, tail: str) -> str:
-    """``S009_市财政局_2018-06.xlsx``: the code keeps names unique, the (cut) name tells the
-    clerk, ``tail`` says what the file is (``2018-06.xlsx``, ``退回修改通知.docx``)."""
-    return safe_file_name(f"{code}_{name[:UNIT_NAME_CHARS]}_{tail}")
+def _utf16_length(text: str) -> int:
+    """``text``'s length as Windows counts it: a character beyond the basic plane is two units."""
+    return sum(map(_utf16_units, text))
+
+
+def _utf16_units(char: str) -> int:
+    return 2 if ord(char) > 0xFFFF else 1
+
+
+def _cut(text: str, units: int) -> str:
+    """The longest start of ``text`` at most ``units`` UTF-16 code units long."""
+    return text[:sum(end <= units for end in itertools.accumulate(map(_utf16_units, text)))]
 
 
 def safe_file_name(name: str) -> str:
-    """``name`` as one file name on every system: path separators and what Windows forbids become
-    ``_``, and leading or trailing dots and spaces go, so it is never ``.``, ``..`` or empty."""
-    return _UNSAFE_FILE_CHARS.sub("_", name).strip(" .") or "_"
+    """``name`` as one file name on every system: path separators, control characters and what
+    Windows forbids become ``_``; leading and trailing dots and spaces go, so it is never ``.``,
+    ``..`` or empty; a name Windows keeps for a device (``CON``, ``nul.txt``) gets ``_`` in front;
+    and it is cut to NAME_UNITS (``fitted_file_name`` cuts the middle instead, keeping the end)."""
+    name = _cut(_UNSAFE_FILE_CHARS.sub("_", name).strip(" ."), NAME_UNITS).rstrip(" .") or "_"
+    if _DEVICE_NAME.fullmatch(name.partition(".")[0].rstrip(" ")):
+        name = _cut("_" + name, NAME_UNITS).rstrip(" .")
+    return name
+
+
+def fitted_file_name(head: str, name: str, tail: str) -> str:
+    """``safe_file_name(head + name + tail)``, ``name`` cut so that the whole fits NAME_UNITS:
+    ``head`` and ``tail`` (a unit code, a month, an extension) stay whole."""
+    return safe_file_name(head + _cut(name, NAME_UNITS - _utf16_length(head + tail)) + tail)
+
+
+def unit_file_name(code: str, name: str, tail: str) -> str:
+    """``S009_市财政局_2018-06.xlsx``: the code keeps names unique (unit codes differ also when
+    case is ignored, as Windows compares names), the name (cut to fit) tells the clerk, ``tail``
+    says what the file is (``2018-06.xlsx``, ``退回修改通知.docx``)."""
+    return fitted_file_name(f"{code}_", name, f"_{tail}")
 
 
 class Workspace:
@@ -127,7 +164,8 @@ class Workspace:
         handle, temp = tempfile.mkstemp(prefix="归档中-", dir=self.scratch_dir)
         with os.fdopen(handle, "wb") as out:
             sha256, _ = file_hash(path, out)
-        target = self.archive_dir / sha256[:2] / (sha256 + path.suffix.lower())
+        # The suffix is the sender's: made safe and short like any name.
+        target = self.archive_dir / sha256[:2] / safe_file_name(sha256 + path.suffix.lower())
         target.parent.mkdir(exist_ok=True)
         if target.exists():
             os.unlink(temp)

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import unicodedata
 from pathlib import Path
+from typing import BinaryIO, Callable, NamedTuple, TypeVar
 
 from .atomic import move_into_place
 from .config import CONFIG_NAME, Config, config_text, read_config
@@ -35,6 +36,8 @@ _UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 # digits, which not every Windows keeps; avoiding them costs a ``_``.
 _DEVICE_NAME = re.compile(r"CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|(?:COM|LPT)[0-9\u00b9\u00b2\u00b3]", re.IGNORECASE)
 
+_T = TypeVar("_T")
+
 _PERIOD = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*月?")
 
 
@@ -47,16 +50,36 @@ def check_period(period: str) -> str:
     return f"{match.group(1)}-{int(match.group(2)):02d}"
 
 
-def file_hash(path: Path, copy_to=None) -> tuple[str, int]:
-    """SHA-256 and size of a file, streaming it (and copying it to ``copy_to`` if given)."""
-    digest, size = hashlib.sha256(), 0
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
+class UnreadableFile(Exception):
+    """A received file the system would not let be read: held open by another program (Windows
+    refuses to share a file a mail program or Excel is writing), or moved away since it was listed."""
+
+    def __init__(self, path: Path, cause: OSError):
+        super().__init__(str(path))
+        self.path = Path(path)
+        self.gone = isinstance(cause, FileNotFoundError)
+
+
+def _reading(path: Path, read: Callable[[], _T]) -> _T:
+    """``read()``, the system's refusal to read ``path`` raised as UnreadableFile."""
+    try:
+        return read()
+    except (PermissionError, FileNotFoundError) as exc:
+        raise UnreadableFile(path, exc) from exc
+
+
+def file_hash(path: Path, copy_to: BinaryIO | None = None) -> tuple[str, os.stat_result]:
+    """SHA-256 of a file and its ``os.stat`` as opened, streaming it (and copying it to ``copy_to`` if
+    given). The system refusing the file raises UnreadableFile; a fault writing ``copy_to`` is
+    raised as it is."""
+    digest = hashlib.sha256()
+    with _reading(path, lambda: Path(path).open("rb")) as handle:
+        stat = os.fstat(handle.fileno())
+        while block := _reading(path, lambda: handle.read(1 << 20)):
             digest.update(block)
-            size += len(block)
             if copy_to is not None:
                 copy_to.write(block)
-    return digest.hexdigest(), size
+    return digest.hexdigest(), stat
 
 
 # How long a file name the product makes may be, in UTF-16 code units (how Windows counts).
@@ -108,6 +131,15 @@ def unit_file_name(code: str, name: str, tail: str) -> str:
     return fitted_file_name(f"{code}_", name, f"_{tail}")
 
 
+class Archived(NamedTuple):
+    """A received file as archived: its hash, the copy, and the file's modification time and size."""
+
+    sha256: str
+    path: Path
+    mtime: float
+    size: int
+
+
 class Workspace:
     """A folder holding the office's configuration, registry, inputs, outputs, archive and ledger."""
 
@@ -153,17 +185,22 @@ class Workspace:
         except (OSError, ValueError) as exc:
             raise WorkspaceError(f"工作区缺少签名密钥文件 {SECRET_NAME} 或其内容损坏。") from exc
 
-    def archive(self, path: Path) -> tuple[str, Path]:
+    def archive(self, path: Path) -> Archived:
         """Copy a received file, bytes unchanged, into the archive under its SHA-256.
 
-        The copy is hashed as it is written, so the hash is that of the archived bytes.
-        Returns (sha256, archived path). The same bytes twice are stored once.
+        The copy is hashed as it is written, so the hash is that of the archived bytes. The same
+        bytes twice are stored once. A file the system will not let be read raises UnreadableFile
+        and leaves the archive as it was.
         """
         self.archive_dir.mkdir(parents=True, exist_ok=True)
         self.scratch_dir.mkdir(exist_ok=True)
         handle, temp = tempfile.mkstemp(prefix="归档中-", dir=self.scratch_dir)
-        with os.fdopen(handle, "wb") as out:
-            sha256, _ = file_hash(path, out)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                sha256, stat = file_hash(path, out)
+        except UnreadableFile:
+            os.unlink(temp)
+            raise
         # The suffix is the sender's: made safe and short like any name.
         target = self.archive_dir / sha256[:2] / safe_file_name(sha256 + path.suffix.lower())
         target.parent.mkdir(exist_ok=True)
@@ -171,7 +208,7 @@ class Workspace:
             os.unlink(temp)
         else:
             move_into_place(temp, target)
-        return sha256, target
+        return Archived(sha256, target, stat.st_mtime, stat.st_size)
 
     # -- creating
     @classmethod

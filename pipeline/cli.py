@@ -292,6 +292,10 @@ def collect(period: str, folder: Path | None, as_json: bool) -> None:
 
 
 def _echo_collect(run) -> None:
+    if run.result.unread:
+        click.echo(f"有 {len(run.result.unread)} 份文件未能读取，本次没有收取：")
+        for unread in run.result.unread:
+            click.echo(f"  {unread.message}{unread.fix}")
     click.echo(f"校验结果：{run.validation.resolve()}")
     if run.returned.count:
         click.echo(f"退回通知（{run.returned.count} 份）：{run.returned.folder.resolve()}")

@@ -24,7 +24,7 @@ from .readers import ReadResult, read_files
 from .submissions import parse_submission
 from .units import Unit
 from .validate import Verdict, judge
-from .workspace import Workspace, check_period
+from .workspace import UnreadableFile, Workspace, check_period
 
 TEMP_PREFIX = "~$"
 
@@ -56,12 +56,35 @@ class FileOutcome:
                 "status": self.status, "findings": [f.to_json() for f in self.findings]}
 
 
+@dataclass(frozen=True)
+class Unread:
+    """A file of the folder the system would not let be read this run: not archived, not recorded,
+    so the next run takes it. ``message`` names it and says why; ``fix``, what to do."""
+
+    file: str
+    message: str
+    fix: str
+
+    @classmethod
+    def of(cls, error: UnreadableFile, period: str) -> "Unread":
+        name, again = error.path.name, f"重新运行 pipeline collect {period}（或 merge）"
+        if error.gone:
+            return cls(name, f"{name} 在读取前被移走或删除了，本次没有收取。",
+                       f"如仍要收取，请把它放回 {error.path.parent} 后{again}。")
+        return cls(name, f"{name} 无法读取：文件正被其他程序（如邮件程序、Excel/WPS）打开，或没有读取权限；本次没有收取。",
+                   f"请关闭该文件后{again}。")
+
+    def to_json(self) -> dict:
+        return {"file": self.file, "message": self.message, "fix": self.fix}
+
+
 @dataclass
 class CollectResult:
     period: str
     expected: list[str]
     missing: list[str]
     files: list[FileOutcome]
+    unread: list[Unread] = field(default_factory=list)
 
     def sent_back(self, known: set[str]) -> dict[str, FileOutcome]:
         """Per unit, the file a 退回通知 is about: its standing returned file, else a rejected file
@@ -72,8 +95,12 @@ class CollectResult:
         return {code: o for code, o in sorted(back.items()) if code not in accepted}
 
     def to_json(self) -> dict:
-        return {"period": self.period, "expected": self.expected, "missing": self.missing,
-                "files": [f.to_json() for f in self.files]}
+        """The ``collect --json`` document; ``unread`` only when a file could not be read."""
+        document = {"period": self.period, "expected": self.expected, "missing": self.missing,
+                    "files": [f.to_json() for f in self.files]}
+        if self.unread:
+            document["unread"] = [u.to_json() for u in self.unread]
+        return document
 
     def count(self, status: FileStatus) -> int:
         return sum(f.status == status for f in self.files)
@@ -114,21 +141,29 @@ class Intake:
             raise PeriodError(f"找不到报送期 {period} 的文件夹 {folder}。请把收到的文件放进该文件夹，或在命令后写明文件夹。")
         self.paths = sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
         self.arrived: list[Receipt] = []
+        self.unread: list[Unread] = []
 
     @property
     def count(self) -> int:
         """How many receipts ``receive`` gives."""
         return len(self.paths) + len(self.earlier)
 
-    def receive(self) -> Iterator[Receipt]:
-        """Each file of the folder, archived before it is given; then each file received earlier."""
+    def receive(self, progress: Progress = SILENT) -> Iterator[Receipt]:
+        """Each file of the folder, archived before it is given; then each file received earlier.
+
+        A file the system will not let be read is noted in ``unread`` and stepped past; the others go on.
+        """
         now = dt.datetime.now().isoformat(timespec="seconds")
         for path in self.paths:
-            sha256, archived = self.workspace.archive(path)
-            stat = path.stat()
-            mtime = dt.datetime.fromtimestamp(stat.st_mtime).isoformat(timespec="seconds")
-            receipt = Receipt(sha256, path.name, mtime, now, str(archived.relative_to(self.workspace.root)),
-                              stat.st_size)
+            try:
+                archived = self.workspace.archive(path)
+            except UnreadableFile as error:
+                self.unread.append(Unread.of(error, self.period))
+                progress.step(path.name)
+                continue
+            mtime = dt.datetime.fromtimestamp(archived.mtime).isoformat(timespec="seconds")
+            receipt = Receipt(archived.sha256, path.name, mtime, now,
+                              str(archived.path.relative_to(self.workspace.root)), archived.size)
             self.arrived.append(receipt)
             yield receipt
         yield from self.earlier.values()
@@ -175,7 +210,7 @@ def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable
     chosen: set[str] = set()  # their hashes
 
     def to_read() -> Iterator[Path]:
-        for receipt in intake.receive():
+        for receipt in intake.receive(progress):
             archived = intake.archived(receipt)
             if receipt.sha256 in chosen or is_temp(receipt):
                 progress.step(archived.name)
@@ -256,4 +291,4 @@ def collect(workspace: Workspace, ledger: Ledger, period: str, folder: Path | No
     expected = sorted({a.code for t in plan.tasks for a in t.units})
     reported = {o.unit_code for o in files
                 if o.status in (FileStatus.ACCEPTED, FileStatus.RETURNED) and o.period == period}
-    return CollectResult(period, expected, [c for c in expected if c not in reported], files)
+    return CollectResult(period, expected, [c for c in expected if c not in reported], files, intake.unread)

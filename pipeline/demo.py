@@ -7,12 +7,12 @@ from pathlib import Path
 
 from .fill import Filling, fill_template, make_mistake, sample_answer, sample_header
 from .form import FormSpec
-from .workspace import UNIT_NAME_CHARS, safe_file_name
+from .workspace import fitted_file_name
 
 
 def sent_name(unit_name: str, period: str, note: str = "") -> str:
     """What a unit calls the file it sends back: its name and the month, not the template's name."""
-    return safe_file_name(f"{unit_name[:UNIT_NAME_CHARS]}{period}进展报送{note}.xlsx")
+    return fitted_file_name("", unit_name, f"{period}进展报送{note}.xlsx")
 
 
 def simulate_returns(template_folder: Path, target: Path, spec: FormSpec, plan, units, period: str,

@@ -51,6 +51,7 @@ LIGHTS = {"done": ("#C6EFCE", "#006100"), "on_track": ("#DDEBF7", "#1F4E78"),
           "lagging": ("#FFC7CE", "#9C0006"), "not_started": ("#FFEB9C", "#9C5700"),
           "not_reported": ("#E7E6E6", "#3A3838")}
 YES, NO = "是", "否"
+NOT_READ = "未读取"  # 校验结果: the status of a file that could not be read (held open, or gone)
 TASK_ID = Column("任务编号", 8, "center")
 OVERALL_STATUS = Column("总体状态", 10, "center")
 
@@ -159,24 +160,28 @@ def unit_tasks_sheet(plan: Plan, registry: Registry) -> Sheet:
 # ---------------------------------------------------------------------------- 校验结果
 
 def write_validation(result, units: dict, path: Path, created: dt.datetime) -> None:
-    """校验结果.xlsx: one row per file, one per finding, and the units that have not reported."""
+    """校验结果.xlsx: one row per file (and per file that could not be read), one per finding, and
+    the units that have not reported."""
     def unit_name(code):
         return units[code].name if code in units else "（无法识别）"
 
+    unread = f"，未能读取 {len(result.unread)} 份" if result.unread else ""
     subtitle = (f"报送期 {result.period}：应报 {len(result.expected)} 个单位，收到文件 {len(result.files)} 份，"
                 f"通过 {result.count(FileStatus.ACCEPTED)}，退回 {result.count(FileStatus.RETURNED)}，"
-                f"拒收 {result.count(FileStatus.REJECTED)}，"
+                f"拒收 {result.count(FileStatus.REJECTED)}{unread}，"
                 f"未报送 {len(result.missing)} 个单位")
     files = Sheet(FILES_SHEET, "报送文件校验结果", [
         Column("单位", 24, "wrap"), Column("文件", 40, "wrap"), Column("状态", 10, "center"),
         Column("错误数", 8, "number"), Column("提醒数", 8, "number"), Column("SHA-256", 20),
     ], [[unit_name(f.unit_code), f.file, f.status.word, sum(x.severity == Severity.ERROR for x in f.findings),
-         sum(x.severity == Severity.WARNING for x in f.findings), f.sha256[:16]] for f in result.files])
+         sum(x.severity == Severity.WARNING for x in f.findings), f.sha256[:16]] for f in result.files]
+       + [[None, u.file, NOT_READ, None, None, None] for u in result.unread])
     findings = Sheet(FINDINGS_SHEET, "问题清单", [
         Column("单位", 20, "wrap"), Column("文件", 30, "wrap"), Column("位置", 18, "wrap"),
         Column("问题", 50, "wrap"), Column("级别", 8, "center"), Column("处理建议", 40, "wrap"),
-    ], [[unit_name(f.unit_code), f.file, d.place, d.message, d.level, d.fix]
-        for f in result.files for d in map(describe, f.findings)])
+    ], [[None, u.file, place(""), u.message, Severity.ERROR.word, u.fix] for u in result.unread]
+       + [[unit_name(f.unit_code), f.file, d.place, d.message, d.level, d.fix]
+          for f in result.files for d in map(describe, f.findings)])
     missing = Sheet(MISSING_SHEET, "未报送单位", [
         Column("单位编码", 10, "center"), Column("单位名称", 24), Column("联系人", 14), Column("联系电话", 16),
         Column("邮箱", 26),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import itertools
 import os
 import re
 import secrets
@@ -12,6 +13,7 @@ import shutil
 import tempfile
 import unicodedata
 from pathlib import Path
+from typing import BinaryIO, Callable, NamedTuple, TypeVar
 
 from .atomic import move_into_place
 from .config import CONFIG_NAME, Config, config_text, read_config
@@ -27,8 +29,14 @@ SAMPLE_REGISTRY = BUNDLED_INPUT / "示例单位名录"
 REGISTRY_NAME = "单位名录.xlsx"
 LEDGER_NAME = "ledger.sqlite"
 SECRET_NAME = ".secret_key"
-# Excel and Windows: these characters cannot appear in a file name.
+# Windows: these characters cannot appear in a file name (nor control characters).
 _UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+# Windows: names kept for devices, in any case, also with an extension or before spaces
+# (``nul.txt``, ``Com1 .xlsx``). Microsoft's list also names COM0, LPT0 and the superscript
+# digits, which not every Windows keeps; avoiding them costs a ``_``.
+_DEVICE_NAME = re.compile(r"CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|(?:COM|LPT)[0-9\u00b9\u00b2\u00b3]", re.IGNORECASE)
+
+_T = TypeVar("_T")
 
 _PERIOD = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*月?")
 
@@ -42,33 +50,94 @@ def check_period(period: str) -> str:
     return f"{match.group(1)}-{int(match.group(2)):02d}"
 
 
-def file_hash(path: Path, copy_to=None) -> tuple[str, int]:
-    """SHA-256 and size of a file, streaming it (and copying it to ``copy_to`` if given)."""
-    digest, size = hashlib.sha256(), 0
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
+class UnreadableFile(Exception):
+    """A received file the system would not let be read: held open by another program (Windows
+    refuses to share a file a mail program or Excel is writing), or moved away since it was listed."""
+
+    def __init__(self, path: Path, cause: OSError):
+        super().__init__(str(path))
+        self.path = Path(path)
+        self.gone = isinstance(cause, FileNotFoundError)
+
+
+def _reading(path: Path, read: Callable[[], _T]) -> _T:
+    """``read()``, the system's refusal to read ``path`` raised as UnreadableFile."""
+    try:
+        return read()
+    except (PermissionError, FileNotFoundError) as exc:
+        raise UnreadableFile(path, exc) from exc
+
+
+def file_hash(path: Path, copy_to: BinaryIO | None = None) -> tuple[str, os.stat_result]:
+    """SHA-256 of a file and its ``os.stat`` as opened, streaming it (and copying it to ``copy_to`` if
+    given). The system refusing the file raises UnreadableFile; a fault writing ``copy_to`` is
+    raised as it is."""
+    digest = hashlib.sha256()
+    with _reading(path, lambda: Path(path).open("rb")) as handle:
+        stat = os.fstat(handle.fileno())
+        while block := _reading(path, lambda: handle.read(1 << 20)):
             digest.update(block)
-            size += len(block)
             if copy_to is not None:
                 copy_to.write(block)
-    return digest.hexdigest(), size
+    return digest.hexdigest(), stat
 
 
-# A unit's name is cut to this many characters in file names: paths stay well within what
-# Windows accepts however long the name.
-UNIT_NAME_CHARS = 50
+# How long a file name the product makes may be, in UTF-16 code units (how Windows counts).
+# Windows refuses a path of 260 units or more (MAX_PATH, unless long paths are enabled) and
+# Linux a single name of more than 255 bytes. The longest path written below a workspace folder
+# is a unit's file among the outputs a staging folder replaced (atomic.Staging), e.g.
+# ``output/2018-06/.~写入中-templates/.被替换/邮件/下发/NAME``: 42 units and NAME. With NAME at
+# most 78 units that part is at most 120, leaving up to 138 for the workspace folder itself
+# (``C:\Users\张三\Documents\报送工作区`` is 27). A unit of the basic plane is at most 3 bytes
+# in UTF-8 and a character beyond it is 4 bytes for 2 units, so 78 units are at most 234 bytes.
+NAME_UNITS = 78
 
 
-def unit_file_name(code: str, name: str, tail: str) -> str:
-    """``S009_市财政局_2018-06.xlsx``: the code keeps names unique, the (cut) name tells the
-    clerk, ``tail`` says what the file is (``2018-06.xlsx``, ``退回修改通知.docx``)."""
-    return safe_file_name(f"{code}_{name[:UNIT_NAME_CHARS]}_{tail}")
+def _utf16_length(text: str) -> int:
+    """``text``'s length as Windows counts it: a character beyond the basic plane is two units."""
+    return sum(map(_utf16_units, text))
+
+
+def _utf16_units(char: str) -> int:
+    return 2 if ord(char) > 0xFFFF else 1
+
+
+def _cut(text: str, units: int) -> str:
+    """The longest start of ``text`` at most ``units`` UTF-16 code units long."""
+    return text[:sum(end <= units for end in itertools.accumulate(map(_utf16_units, text)))]
 
 
 def safe_file_name(name: str) -> str:
-    """``name`` as one file name on every system: path separators and what Windows forbids become
-    ``_``, and leading or trailing dots and spaces go, so it is never ``.``, ``..`` or empty."""
-    return _UNSAFE_FILE_CHARS.sub("_", name).strip(" .") or "_"
+    """``name`` as one file name on every system: path separators, control characters and what
+    Windows forbids become ``_``; leading and trailing dots and spaces go, so it is never ``.``,
+    ``..`` or empty; a name Windows keeps for a device (``CON``, ``nul.txt``) gets ``_`` in front;
+    and it is cut to NAME_UNITS (``fitted_file_name`` cuts the middle instead, keeping the end)."""
+    name = _cut(_UNSAFE_FILE_CHARS.sub("_", name).strip(" ."), NAME_UNITS).rstrip(" .") or "_"
+    if _DEVICE_NAME.fullmatch(name.partition(".")[0].rstrip(" ")):
+        name = _cut("_" + name, NAME_UNITS).rstrip(" .")
+    return name
+
+
+def fitted_file_name(head: str, name: str, tail: str) -> str:
+    """``safe_file_name(head + name + tail)``, ``name`` cut so that the whole fits NAME_UNITS:
+    ``head`` and ``tail`` (a unit code, a month, an extension) stay whole."""
+    return safe_file_name(head + _cut(name, NAME_UNITS - _utf16_length(head + tail)) + tail)
+
+
+def unit_file_name(code: str, name: str, tail: str) -> str:
+    """``S009_市财政局_2018-06.xlsx``: the code keeps names unique (unit codes differ also when
+    case is ignored, as Windows compares names), the name (cut to fit) tells the clerk, ``tail``
+    says what the file is (``2018-06.xlsx``, ``退回修改通知.docx``)."""
+    return fitted_file_name(f"{code}_", name, f"_{tail}")
+
+
+class Archived(NamedTuple):
+    """A received file as archived: its hash, the copy, and the file's modification time and size."""
+
+    sha256: str
+    path: Path
+    mtime: float
+    size: int
 
 
 class Workspace:
@@ -116,24 +185,30 @@ class Workspace:
         except (OSError, ValueError) as exc:
             raise WorkspaceError(f"工作区缺少签名密钥文件 {SECRET_NAME} 或其内容损坏。") from exc
 
-    def archive(self, path: Path) -> tuple[str, Path]:
+    def archive(self, path: Path) -> Archived:
         """Copy a received file, bytes unchanged, into the archive under its SHA-256.
 
-        The copy is hashed as it is written, so the hash is that of the archived bytes.
-        Returns (sha256, archived path). The same bytes twice are stored once.
+        The copy is hashed as it is written, so the hash is that of the archived bytes. The same
+        bytes twice are stored once. A file the system will not let be read raises UnreadableFile
+        and leaves the archive as it was.
         """
         self.archive_dir.mkdir(parents=True, exist_ok=True)
         self.scratch_dir.mkdir(exist_ok=True)
         handle, temp = tempfile.mkstemp(prefix="归档中-", dir=self.scratch_dir)
-        with os.fdopen(handle, "wb") as out:
-            sha256, _ = file_hash(path, out)
-        target = self.archive_dir / sha256[:2] / (sha256 + path.suffix.lower())
+        try:
+            with os.fdopen(handle, "wb") as out:
+                sha256, stat = file_hash(path, out)
+        except UnreadableFile:
+            os.unlink(temp)
+            raise
+        # The suffix is the sender's: made safe and short like any name.
+        target = self.archive_dir / sha256[:2] / safe_file_name(sha256 + path.suffix.lower())
         target.parent.mkdir(exist_ok=True)
         if target.exists():
             os.unlink(temp)
         else:
             move_into_place(temp, target)
-        return sha256, target
+        return Archived(sha256, target, stat.st_mtime, stat.st_size)
 
     # -- creating
     @classmethod

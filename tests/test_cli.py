@@ -37,7 +37,7 @@ from pipeline import ledger as ledger_module
 from pipeline.ledger import Ledger
 from pipeline.plan import read_plan
 from pipeline.units import read_registry
-from pipeline.workspace import Workspace, check_period, safe_file_name
+from pipeline.workspace import NAME_UNITS, Workspace, check_period, safe_file_name, unit_file_name
 
 ROLES = {"牵头", "负责", "分别负责", "配合"}
 ADVICE = "请在单位名录中补充该单位、别名或分组的引用写法，或改正计划表中的写法。"
@@ -393,48 +393,108 @@ def test_demo_defaults_to_a_folder_in_the_current_directory(tmp_path, runner, mo
 
 ODD_NAME = "../..\\甲/局.."
 LONG_NAME = "很长的单位名称" * 40 + "局"
+RARE_NAME = "𠀀𪚥" * 150  # beyond the basic plane: 4 bytes in UTF-8, 2 UTF-16 code units each
+RARE_CODE = "D3-" + "x" * 29  # as long as a code may be
+# Each unit: code, name, the status its file gives (a mistyped one is returned), the file's name.
+NAMED_UNITS = [("D1", ODD_NAME, "完成", "D1.xlsx"), ("D2", LONG_NAME, "已完成", "D2.xlsx"),
+               (RARE_CODE, RARE_NAME, "完成", "D3.xlsx"), ("D4", "ABC", "已完成", "ABC.xlsx"),
+               ("D5", "abc", "已完成", "abc.xlsx")]
+RETURNED_FOLDERS = ["催报通知", "反馈", "填报模板", "退回通知", "邮件/下发", "邮件/催报", "邮件/退回"]
+ACCEPTED_FOLDERS = ["反馈", "填报模板", "邮件/下发"]
 
 
-def test_files_named_for_units_stay_in_their_folders_whatever_the_names(tmp_path, runner):
+def utf16_units(text: str) -> int:
+    """How Windows counts a path's length."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def test_files_named_for_units_stay_in_their_folders_whatever_the_names(tmp_path, runner, monkeypatch):
+    """Odd, very long, rare-character and case-only-different unit names: every file stays in its
+    folder, every path below the workspace (staging folders too) is at most 120 UTF-16 units, every
+    name at most 255 bytes, and no two names in a folder differ only in case."""
     root = tmp_path / "ws"
     run(runner, "init", root)
-    write_registry(root / "单位名录.xlsx", groups=[], units=[["D1", ODD_NAME, "", "", "张一", "1", "a@example.gov.cn"],
-                                                        ["D2", LONG_NAME, "", "", "张二", "2", "b@example.gov.cn"]])
+    write_registry(root / "单位名录.xlsx", groups=[], units=[
+        [code, name, "", "", "张三", "1", f"u{n}@example.gov.cn"] for n, (code, name, _, _) in enumerate(NAMED_UNITS)])
+    everyone = "、".join(name for _, name, _, _ in NAMED_UNITS)
     plan = root / "input" / "计划.csv"
-    plan.write_text(f'工作任务,具体要求,责任单位\n(一)公开,1.甲。,"{ODD_NAME}、{LONG_NAME}负责"\n,2.乙。,{ODD_NAME}负责\n',
+    plan.write_text(f'工作任务,具体要求,责任单位\n(一)公开,1.甲。,"{everyone}负责"\n,2.乙。,{ODD_NAME}负责\n',
                     encoding="utf-8")
     run(runner, "-w", root, "plan", "load", plan)
-    run(runner, "-w", root, "templates", "2018-06")
+    seen: set[Path] = set()  # every path in a folder the product removes: staging folders, replaced outputs
+    real_rmtree = shutil.rmtree
+
+    def rmtree(path, *args, **kwargs):
+        seen.update(Path(path).rglob("*"))
+        real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "rmtree", rmtree)
+    for _ in range(2):  # the second time, each output replaces the first's
+        run(runner, "-w", root, "templates", "2018-06")
     workspace = Workspace.open(root)
     spec, out = workspace.spec(), root / "output" / "2018-06"
-    for code, status, tasks in (("D1", "完成", ("1-1", "1-2")), ("D2", "已完成", ("1-1",))):  # D1 mistypes its status
+    for code, _name, status, sent_as in NAMED_UNITS:
         [template] = (out / "填报模板").glob(f"{code}_*")
-        answers = {task: {"完成状态": status, "完成进度(%)": 100, "工作进展情况": "已公开。"} for task in tasks}
-        fill_template(template, root / "input" / "2018-06" / f"{status}.xlsx", spec,
+        answers = {task: {"完成状态": status, "完成进度(%)": 100, "工作进展情况": "已公开。"}
+                   for task in (("1-1", "1-2") if code == "D1" else ("1-1",))}
+        fill_template(template, root / "input" / "2018-06" / sent_as, spec,
                       Filling({"填报人": "张三", "联系电话": "0000-5550000", "报送日期": "2018-06-20"}, answers))
-    run(runner, "-w", root, "collect", "2018-06")
-    run(runner, "-w", root, "remind", "2018-06")
-    run(runner, "-w", root, "report", "2018-06")
+    for _ in range(2):
+        collected = run(runner, "-w", root, "collect", "2018-06", "--json")
+        run(runner, "-w", root, "remind", "2018-06")
+        run(runner, "-w", root, "report", "2018-06")
+    assert {f["file"]: f["status"] for f in json.loads(collected.stdout)["files"]} == {
+        sent_as: "returned" if status == "完成" else "accepted" for _, _, status, sent_as in NAMED_UNITS}
 
     assert [p.name for p in tmp_path.iterdir()] == ["ws"]
-    named = [p for p in tmp_path.rglob("*") if p.is_file() and ("甲" in p.name or "很长" in p.name)]
-    unit_files = [Path(os.path.relpath(p, out)) for p in named]
-    assert sorted((p.parent.as_posix(), p.name[:3]) for p in unit_files) == [
-        ("催报通知", "D1_"), ("反馈", "D1_"), ("反馈", "D2_"), ("填报模板", "D1_"), ("填报模板", "D2_"),
-        ("退回通知", "D1_"), ("邮件/下发", "D1_"), ("邮件/下发", "D2_"), ("邮件/催报", "D1_"), ("邮件/退回", "D1_")]
-    odd = [p.name for p in unit_files if p.name.startswith("D1_")]
-    assert all(name.startswith("D1_.._.._甲_局.._") for name in odd)
-    long = [p.name for p in unit_files if p.name.startswith("D2_")]
-    assert all(name.startswith(f"D2_{LONG_NAME[:50]}_") and len(name.encode()) < 200 for name in long)
-
+    files = [p for p in out.rglob("*") if p.is_file()]
+    by_unit = sorted((p.parent.relative_to(out).as_posix(), code) for p in files for code, *_ in NAMED_UNITS
+                     if p.name.startswith(f"{code}_"))
+    assert by_unit == sorted((folder, code) for code, _, status, _ in NAMED_UNITS
+                             for folder in (RETURNED_FOLDERS if status == "完成" else ACCEPTED_FOLDERS))
+    assert all(p.name.startswith("D1_.._.._甲_局.._") for p in files if p.name.startswith("D1_"))
+    long = [p.name for p in files if p.name.startswith(("D2_", RARE_CODE))]
+    assert long and all(re.fullmatch(r"(D2_很长的单位名称[很长的单位名称]+|D3-x+_(𠀀𪚥)+𠀀?)_"
+                                     r"(2018-06\.xlsx|2018-06反馈\.xlsx|(退回修改通知|催报通知)\.docx|(下发|退回|催报)\.eml)",
+                                     name) for name in long), long
+    paths = [p.relative_to(root).as_posix() for p in {*seen, *root.rglob("*")} if p.is_relative_to(root)]
+    assert any(".~写入中-templates" in path and "邮件/下发/D" in path for path in paths)  # the longest kind
+    assert max(map(utf16_units, paths)) <= 120
+    assert max(len(part.encode()) for path in paths for part in path.split("/")) <= 255
+    for folder in {p.parent for p in files}:
+        names = [p.name.casefold() for p in folder.iterdir()]
+        assert len(set(names)) == len(names), folder  # Windows compares names ignoring case
 
 
 @pytest.mark.parametrize("name, safe", [
     (".", "_"), ("..", "_"), (" .. ", "_"), ("", "_"), ("../..", "_"), ("..\\..\\x", "_.._x"),
-    ("a/b:c*?<>|\"d", "a_b_c______d"), ("单位. ", "单位"),
+    ("a/b:c*?<>|\"d", "a_b_c______d"), ("单位. ", "单位"), ("单\t位\x00\x1f", "单_位__"),
+    # Windows keeps these names for devices, in any case, with any extension, before spaces and dots
+    ("CON", "_CON"), ("con.xlsx", "_con.xlsx"), ("Nul.txt", "_Nul.txt"), ("aux . ", "_aux"),
+    ("PRN .tar.gz", "_PRN .tar.gz"), ("com1", "_com1"), ("LPT9.docx", "_LPT9.docx"), ("COM¹.eml", "_COM¹.eml"),
+    ("CONOUT$", "_CONOUT$"), ("NUL:", "NUL_"),
+    ("CONTRACT.xlsx", "CONTRACT.xlsx"), ("COM10", "COM10"), ("nul_2018-06.xlsx", "nul_2018-06.xlsx"),
 ])
 def test_a_file_name_made_from_a_name_is_never_a_path(name, safe):
     assert safe_file_name(name) == safe
+
+
+@pytest.mark.parametrize("name", ["长" * 300, "长" * 300 + ".xlsx", "𠀀" * 300, "a" + "𠀀" * 300, "a" * 77 + " . x",
+                                  "CON." + "长" * 300])
+def test_a_long_name_is_cut_to_fit_windows_and_linux(name):
+    safe = safe_file_name(name)
+    assert utf16_units(safe) <= NAME_UNITS == 78 and len(safe.encode()) <= 255
+    assert name.startswith(safe.removeprefix("_")) and not safe.endswith((" ", "."))
+
+
+@pytest.mark.parametrize("code, name", [("S009", "长" * 300), ("X" * 32, "长" * 300), ("X" * 32, "𠀀" * 300),
+                                        ("S1", "abc" + "𠀀" * 300)])
+def test_a_unit_file_name_keeps_the_code_and_what_the_file_is(code, name):
+    for tail in ("2018-06.xlsx", "2018-06反馈.xlsx", "退回修改通知.docx", "催报.eml"):
+        made = unit_file_name(code, name, tail)
+        assert made.startswith(f"{code}_{name[:10]}") and made.endswith(f"_{tail}")
+        assert name.startswith(made[len(code) + 1:-len(tail) - 1])
+        assert NAME_UNITS - 1 <= utf16_units(made) <= NAME_UNITS and len(made.encode()) <= 255
 
 
 # ---------------------------------------------------------------------------- help

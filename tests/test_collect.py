@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
+import errno
+import io
 import json
 import os
 from contextlib import contextmanager
@@ -322,6 +325,80 @@ def test_rerun_is_stable_and_picks_up_late_files_and_forgets_nothing(workspace):
     db = sqlite3.connect(workspace.ledger_path)
     assert db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 2
     assert len(list(workspace.archive_dir.glob("*/*.xlsx"))) == 2
+
+
+def refuse_reading(monkeypatch, path: Path, fault: str) -> None:
+    """``path`` cannot be read: held open by another program (Windows refuses to open it), or
+    ``gone`` (deleted between collect listing the folder and reading it)."""
+    if fault == "held open":
+        real_open = io.open
+
+        def held_open(file, *args, **kwargs):
+            if isinstance(file, (str, os.PathLike)) and Path(file) == path:
+                raise PermissionError(errno.EACCES, "Permission denied", str(file))
+            return real_open(file, *args, **kwargs)
+
+        monkeypatch.setattr(io, "open", held_open)
+        monkeypatch.setattr(builtins, "open", held_open)
+    else:
+        real_archive = Workspace.archive
+
+        def vanishing(self, received: Path):
+            if received == path:
+                received.unlink()
+            return real_archive(self, received)
+
+        monkeypatch.setattr(Workspace, "archive", vanishing)
+
+
+UNREAD = {
+    "held open": ("held.xlsx 无法读取：文件正被其他程序（如邮件程序、Excel/WPS）打开，或没有读取权限；本次没有收取。",
+                  "请关闭该文件后重新运行 pipeline collect 2018-06（或 merge）。"),
+    "gone": ("held.xlsx 在读取前被移走或删除了，本次没有收取。",
+             "如仍要收取，请把它放回 {folder} 后重新运行 pipeline collect 2018-06（或 merge）。"),
+}
+
+
+@pytest.mark.parametrize("fault", UNREAD)
+def test_a_file_that_cannot_be_read_is_left_for_the_next_run_and_the_others_go_through(workspace, monkeypatch, fault):
+    send(workspace, good_filling(workspace), "good.xlsx")
+    held = send(workspace, good_filling(workspace, "市民政局"), "held.xlsx", unit="市民政局")
+    sent = held.read_bytes()
+    message, fix = UNREAD[fault]
+    fix = fix.format(folder=held.parent)
+    refuse_reading(monkeypatch, held, fault)
+    runner = CliRunner()
+
+    collected = runner.invoke(cli, ["-w", str(workspace.root), "collect", PERIOD, "--json"])
+    assert collected.exit_code == 0, collected.output
+    document = json.loads(collected.stdout)
+    assert document["unread"] == [{"file": "held.xlsx", "message": message, "fix": fix}]
+    assert [(f["file"], f["status"]) for f in document["files"]] == [("good.xlsx", "accepted")]
+    assert "S007" in document["missing"]
+    if not held.exists():  # gone: put back, to go again
+        held.write_bytes(sent)
+    told = runner.invoke(cli, ["-w", str(workspace.root), "collect", PERIOD])
+    assert told.exit_code == 0, told.output
+    assert f"有 1 份文件未能读取，本次没有收取：\n  {message}{fix}\n" in told.stdout
+    # Not archived, not in the ledger, no copy left half-made: the next run takes it as new.
+    archived = [p.read_bytes() for p in workspace.archive_dir.rglob("*") if p.is_file()]
+    assert sent not in archived and len(archived) == 1
+    assert [r.file_name for r in Ledger(workspace.ledger_path).receipts(PERIOD)] == ["good.xlsx"]
+    assert not list(workspace.scratch_dir.glob("归档中-*"))
+    book = openpyxl.load_workbook(workspace.period_output(PERIOD) / "校验结果.xlsx", read_only=True)
+    assert ["held.xlsx", "未读取"] in [list(row[1:3]) for row in book["文件"].values]
+    assert [None, "held.xlsx", "（整个文件）", message, "错误", fix] in [list(row) for row in book["问题"].values]
+    assert "未能读取 1 份" in book["文件"]["A2"].value
+    book.close()
+
+    monkeypatch.undo()
+    if not held.exists():
+        held.write_bytes(sent)
+    collected = runner.invoke(cli, ["-w", str(workspace.root), "collect", PERIOD, "--json"])
+    document = json.loads(collected.stdout)
+    assert "unread" not in document
+    assert [(f["file"], f["status"]) for f in document["files"]] == [("good.xlsx", "accepted"), ("held.xlsx", "accepted")]
+    assert "S007" not in document["missing"]
 
 
 def test_a_findings_fields_survive_the_ledger(workspace):

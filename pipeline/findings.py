@@ -67,6 +67,8 @@ KINDS: dict[str, Kind] = {
     "not-template": Kind(Severity.ERROR, "不是本系统下发的填报表（找不到标识信息）。", "请使用办公室下发的本单位填报表填写，不要自行新建表格或复制内容到新文件。"),
     "signature-invalid": Kind(Severity.ERROR, "填报表的标识信息被改动过，签名不符（标识为 {unit}、{period}）。", "请使用办公室下发的原始填报表重新填写。"),
     "unknown-unit": Kind(Severity.ERROR, "标识中的单位编码 {unit_code} 不在单位名录中。", "请联系办公室确认单位名录。"),
+    "unit-mismatch": Kind(Severity.ERROR, "“{label}”写的是“{written}”{other}，但这份填报表是发给{unit}的（表内标识），不能确定是哪个单位的报送。",
+                          "如是{unit}的报送，请把“{label}”改回“{unit}”；如是其他单位的报送，请使用办公室发给该单位的填报表重新填写。"),
     "wrong-period": Kind(Severity.ERROR, "这是 {found} 的填报表，不是本期（{expected}）的。", "请使用本期下发的填报表填写后重新报送。"),
     "wrong-plan": Kind(Severity.ERROR, "填报表来自另一版计划（{found}），当前计划版本为 {expected}。", "请使用本期下发的填报表重新填写。"),
     "wrong-form": Kind(Severity.ERROR, "填报表的表单版本为 {found}，当前为 {expected}。", "请使用本期下发的填报表重新填写。"),

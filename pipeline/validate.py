@@ -62,6 +62,7 @@ def judge(submission: Submission, spec: FormSpec, key: bytes, period: str, plan:
     if submission.sheet is None:
         verdict.findings.append(finding("sheet-missing", sheet=spec.data_sheet))
         return verdict
+    verdict.findings += check_unit(submission, spec, units[identity.unit_code], units)
     verdict.findings += [finding("column-missing", f"{submission.sheet}!第{submission.header_row}行", label=label)
                          for label in submission.missing_columns]
     verdict.findings += check_header(submission, spec)
@@ -72,6 +73,30 @@ def judge(submission: Submission, spec: FormSpec, key: bytes, period: str, plan:
     verdict.report_date = parse_date(report_date.text) if report_date else None
     verdict.status = FileStatus.RETURNED if has_errors(verdict.findings) else FileStatus.ACCEPTED
     return verdict
+
+
+def check_unit(submission: Submission, spec: FormSpec, unit: Unit, units: dict[str, Unit]) -> list[Finding]:
+    """The 填报单位 a unit wrote must be the unit the template was issued to (its name or an alias,
+    also shortened or within a longer text, as ``东湖区人民政府`` for 东湖区): a file naming another
+    unit is never taken as the signed one's."""
+    if not spec.has_role("unit"):
+        return []
+    cell = submission.header.get(spec.role("unit").key)
+    written = fold(cell.text) if cell else ""
+    if not written or _names(unit, written):
+        return []
+    others = sorted((u for u in units.values() if u.code != unit.code and _names(u, written)),
+                    key=lambda u: -len(u.name))
+    other = f"（即单位名录中的{others[0].name}）" if others and others[0].name != cell.text else ""
+    return [finding("unit-mismatch", cell.location, label=spec.role("unit").label, written=cell.text,
+                    other=other, unit=unit.name)]
+
+
+def _names(unit: Unit, written: str) -> bool:
+    """Whether ``written`` (folded) is the unit's name or an alias, within a longer text (``市财政局
+    （盖章）``) or shortened (``财政局``)."""
+    return any(name and (name in written or (len(written) >= 2 and written in name))
+               for name in map(fold, (unit.name, *unit.aliases)))
 
 
 def parse_date(text: str) -> str | None:

@@ -590,3 +590,29 @@ def test_an_earlier_month_collected_again_after_a_plan_change_keeps_its_plan(wor
 def run_period(workspace: Workspace, period: str) -> dict:
     result = cycle.collect_period(workspace, period).result
     return {f.file: f for f in result.files}
+
+
+@pytest.mark.parametrize("written, other", [("市审计局", ""), ("审计局", "（即单位名录中的市审计局）"),
+                                            ("西山区人民政府", "")])
+def test_a_file_naming_another_unit_is_never_taken_as_the_signed_ones(workspace, written, other):
+    filling = good_filling(workspace)
+    filling.header["填报单位"] = written
+    send(workspace, filling, "财政局6月.xlsx")
+    _, files = run(workspace)
+    outcome = files["财政局6月.xlsx"]
+    assert outcome.status == "returned" and codes(outcome) == ["unit-mismatch"]
+    [mismatch] = outcome.findings
+    assert mismatch.location == "进展填报!D2"  # the 填报单位 cell
+    assert mismatch.message == (f"“填报单位”写的是“{written}”{other}，但这份填报表是发给市财政局的（表内标识），"
+                                "不能确定是哪个单位的报送。")
+    with Ledger(workspace.ledger_path) as ledger:
+        assert ledger.answers("S009", PERIOD) == {}  # nothing of it counts for 市财政局
+
+
+@pytest.mark.parametrize("written", ["市财政局", "市财政局（盖章）", "财政局", " 市财政局 "])
+def test_the_signed_units_own_name_in_any_usual_form_is_accepted(workspace, written):
+    filling = good_filling(workspace)
+    filling.header["填报单位"] = written
+    send(workspace, filling, "财政局6月.xlsx")
+    _, files = run(workspace)
+    assert files["财政局6月.xlsx"].status == "accepted", files["财政局6月.xlsx"].findings

@@ -18,6 +18,7 @@ from .findings import FileStatus, Finding, finding
 from .form import FormSpec
 from .identity import IDENTITY_SHEET
 from .ledger import Ledger, Receipt
+from .periods import period_start
 from .plan import Plan
 from .progress import SILENT, Progress
 from .readers import ReadResult, read_files
@@ -253,21 +254,41 @@ def decide(receipts: list[Receipt], verdicts: dict[str, Verdict], period: str, d
 def _supersede(outcomes: list[FileOutcome], period: str, date_label: str) -> None:
     """Of a unit's files for this period, the newest stands; the older ones are superseded.
 
-    Newer is decided by the report date (the header field ``date_label``), then the file's
-    modification time, then when it was first seen.
+    Newer is decided by the report date (the header field ``date_label``) when every one of the
+    unit's files has a plausible one (from the period's first day to the day the file arrived),
+    else by when the files arrived, then by their modification time: a mistyped date never
+    decides. A file's implausible date is a warning.
     """
     by_unit: dict[str, list[FileOutcome]] = {}
     for o in outcomes:
         if o.status in (FileStatus.ACCEPTED, FileStatus.RETURNED) and o.unit_code and o.period == period:
             by_unit.setdefault(o.unit_code, []).append(o)
+            why = _implausible(o.report_date, period, o.first_seen)
+            if why:
+                o.findings.append(finding("report-date-implausible", label=date_label, value=o.report_date, why=why))
     for files in by_unit.values():
-        files.sort(key=lambda o: (o.report_date or "", o.mtime, o.first_seen, o.file))
+        dated = all(o.report_date and not _implausible(o.report_date, period, o.first_seen) for o in files)
+        keys = ((("report_date", date_label), ("mtime", "文件修改时间"), ("first_seen", "收到时间")) if dated
+                else (("first_seen", "收到时间"), ("mtime", "文件修改时间")))
+        files.sort(key=lambda o: (*(getattr(o, name) for name, _ in keys), o.file))
         newest = files[-1]
         for older in files[:-1]:
-            basis = (date_label if (older.report_date or "") != (newest.report_date or "")
-                     else "文件修改时间" if older.mtime != newest.mtime else "收到时间")
+            basis = next((word for name, word in keys if getattr(older, name) != getattr(newest, name)), "文件名")
+            if not dated:
+                basis += f"；有的文件{date_label}空白或不可信，未按它判断"
             older.status = FileStatus.SUPERSEDED
             older.findings.append(finding("superseded", newer=newest.file, basis=basis))
+
+
+def _implausible(report_date: str | None, period: str, arrived: str) -> str:
+    """Why a report date cannot be right ("" when it can, or is not given)."""
+    if not report_date:
+        return ""
+    if report_date < period_start(period).isoformat():
+        return f"早于本报送期开始的日期（{period_start(period).isoformat()}）"
+    if arrived and report_date > arrived[:10]:
+        return f"晚于收到文件的日期（{arrived[:10]}）"
+    return ""
 
 
 def collect(workspace: Workspace, ledger: Ledger, period: str, folder: Path | None, plan: Plan,

@@ -6,6 +6,7 @@ import builtins
 import errno
 import io
 import json
+import datetime as dt
 import os
 from contextlib import contextmanager
 import random
@@ -616,3 +617,44 @@ def test_the_signed_units_own_name_in_any_usual_form_is_accepted(workspace, writ
     send(workspace, filling, "财政局6月.xlsx")
     _, files = run(workspace)
     assert files["财政局6月.xlsx"].status == "accepted", files["财政局6月.xlsx"].findings
+
+
+def dated_filling(workspace: Workspace, date: str, seed: int = 1) -> Filling:
+    filling = good_filling(workspace, seed=seed)
+    filling.header["报送日期"] = date
+    return filling
+
+
+def sent_at(path: Path, when: str) -> Path:
+    stamp = dt.datetime.fromisoformat(when).timestamp()
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_a_mistyped_report_date_never_decides_which_file_stands(workspace):
+    """A first file dated 2081 (a typo for 2018) does not beat the one sent after it."""
+    sent_at(send(workspace, dated_filling(workspace, "2081-06-10"), "第一次.xlsx"), "2018-06-10 09:00")
+    sent_at(send(workspace, dated_filling(workspace, "2018-06-12", seed=2), "更正.xlsx"), "2018-06-12 09:00")
+    _, files = run(workspace)
+    assert files["更正.xlsx"].status == "accepted"
+    first = files["第一次.xlsx"]
+    assert first.status == "superseded"
+    typo, superseded = first.findings[-2:]
+    assert typo.code == "report-date-implausible" and "晚于收到文件的日期" in typo.message
+    assert superseded.message.startswith("本单位后来又报送了 更正.xlsx（按文件修改时间；有的文件报送日期空白或不可信")
+
+
+def test_an_unreadable_report_date_leaves_the_order_to_when_files_came(workspace):
+    sent_at(send(workspace, dated_filling(workspace, "2018-06-20"), "第一次.xlsx"), "2018-06-20 09:00")
+    sent_at(send(workspace, dated_filling(workspace, "7月25日", seed=2), "更正.xlsx"), "2018-06-25 09:00")
+    _, files = run(workspace)
+    assert files["更正.xlsx"].status == "accepted" and "date-invalid" in codes(files["更正.xlsx"])
+    assert files["第一次.xlsx"].status == "superseded"
+
+
+def test_plausible_report_dates_decide_even_against_modification_times(workspace):
+    sent_at(send(workspace, dated_filling(workspace, "2018-06-24"), "晚.xlsx"), "2018-06-20 09:00")
+    sent_at(send(workspace, dated_filling(workspace, "2018-06-20", seed=2), "早.xlsx"), "2018-06-24 09:00")
+    _, files = run(workspace)
+    assert (files["晚.xlsx"].status, files["早.xlsx"].status) == ("accepted", "superseded")
+    assert "按报送日期判断更新" in files["早.xlsx"].findings[-1].message

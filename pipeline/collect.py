@@ -8,6 +8,8 @@ what is left in the folder.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -27,7 +29,9 @@ from .units import Unit
 from .validate import Verdict, judge
 from .workspace import UnreadableFile, Workspace, check_period
 
-TEMP_PREFIX = "~$"
+# What lies in a folder of received files without being one: Office/WPS lock files, files the
+# system keeps (hidden ones, Thumbs.db, desktop.ini). Skipped, not counted.
+_NOT_RECEIVED = re.compile(r"~\$.*|\..*|thumbs\.db|desktop\.ini", re.IGNORECASE)
 
 
 @dataclass
@@ -67,8 +71,12 @@ class Unread:
     fix: str
 
     @classmethod
-    def of(cls, error: UnreadableFile, period: str) -> "Unread":
-        name, again = error.path.name, f"重新运行 pipeline collect {period}（或 merge）"
+    def of(cls, error: UnreadableFile, name: str, period: str) -> "Unread":
+        """Why the file ``name`` (as the folder holds it) was not read, and what to do."""
+        again = f"重新运行 pipeline collect {period}（或 merge）"
+        if error.link:
+            return cls(name, f"{name} 是快捷方式（链接），不是文件本身，没有读取。",
+                       f"请把文件本身放进文件夹后{again}。")
         if error.gone:
             return cls(name, f"{name} 在读取前被移走或删除了，本次没有收取。",
                        f"如仍要收取，请把它放回 {error.path.parent} 后{again}。")
@@ -119,9 +127,9 @@ def verdict_of(read: ReadResult, spec: FormSpec, key: bytes, period: str | None,
     return verdict
 
 
-def is_temp(receipt: Receipt) -> bool:
-    """A temporary file Office or WPS keeps beside an open workbook (``~$…``): never read."""
-    return receipt.file_name.startswith(TEMP_PREFIX)
+def received(name: str) -> bool:
+    """Whether a file of that name (the last part of its path) is one a unit sent."""
+    return not _NOT_RECEIVED.fullmatch(name)
 
 
 class Intake:
@@ -129,20 +137,42 @@ class Intake:
     the files received earlier (read again from the archive, so a run never depends on what is
     left in the folder)."""
 
-    def __init__(self, workspace: Workspace, ledger: Ledger, period: str, folder: Path):
+    def __init__(self, workspace: Workspace, ledger: Ledger, period: str, folder: Path, named: bool = False):
+        """``named``: the folder was named on the command line, so it must exist."""
         if folder.exists() and not folder.is_dir():
             raise InputError(f"{folder} 是一个文件，不是文件夹。请写收到的文件所在的文件夹。")
-        self.workspace, self.ledger, self.period = workspace, ledger, period
-        # Each distinct file received earlier once, under a name not of a temporary file when it has one.
+        if named and not folder.exists():
+            raise InputError(f"找不到文件夹 {folder}。请确认文件夹名和所在位置。")
+        self.workspace, self.ledger, self.period, self.folder = workspace, ledger, period, folder
+        # Each distinct file received earlier once.
         self.earlier: dict[str, Receipt] = {}
         for receipt in ledger.receipts(period):
-            if receipt.sha256 not in self.earlier or is_temp(self.earlier[receipt.sha256]):
-                self.earlier[receipt.sha256] = receipt
+            if received(Path(receipt.file_name).name):
+                self.earlier.setdefault(receipt.sha256, receipt)
         if not folder.is_dir() and not self.earlier:
             raise PeriodError(f"找不到报送期 {period} 的文件夹 {folder}。请把收到的文件放进该文件夹，或在命令后写明文件夹。")
-        self.paths = sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
         self.arrived: list[Receipt] = []
         self.unread: list[Unread] = []
+        self.paths = self._listed() if folder.is_dir() else []
+
+    def _listed(self) -> list[Path]:
+        """The files of the folder and of its sub-folders (offices keep each mail's files in one),
+        by path. A link is never followed: it is noted in ``unread``."""
+        paths = []
+        for top, folders, files in os.walk(self.folder):
+            folders.sort()
+            for name in sorted(folders + files):
+                path = Path(top, name)
+                if path.is_symlink():
+                    self.unread.append(Unread.of(UnreadableFile(path, link=True), self.name(path), self.period))
+                elif name in files and received(name) and path.is_file():
+                    paths.append(path)
+            folders[:] = [name for name in folders if received(name) and not Path(top, name).is_symlink()]
+        return paths
+
+    def name(self, path: Path) -> str:
+        """A received file's name as the results show it: its path within the folder."""
+        return path.relative_to(self.folder).as_posix()
 
     @property
     def count(self) -> int:
@@ -159,11 +189,11 @@ class Intake:
             try:
                 archived = self.workspace.archive(path)
             except UnreadableFile as error:
-                self.unread.append(Unread.of(error, self.period))
+                self.unread.append(Unread.of(error, self.name(path), self.period))
                 progress.step(path.name)
                 continue
             mtime = dt.datetime.fromtimestamp(archived.mtime).isoformat(timespec="seconds")
-            receipt = Receipt(archived.sha256, path.name, mtime, now,
+            receipt = Receipt(archived.sha256, self.name(path), mtime, now,
                               str(archived.path.relative_to(self.workspace.root)), archived.size)
             self.arrived.append(receipt)
             yield receipt
@@ -173,9 +203,10 @@ class Intake:
         return self.workspace.root / receipt.archived_as
 
     def record(self) -> list[Receipt]:
-        """Note the files that arrived in the ledger; every receipt of the period, by name."""
+        """Note the files that arrived in the ledger; every receipt of the period, by name (but
+        for lock files an earlier version took as received)."""
         self.ledger.record_files(self.period, self.arrived)
-        return self.ledger.receipts(self.period)
+        return [r for r in self.ledger.receipts(self.period) if received(Path(r.file_name).name)]
 
 
 class StandingAnswers:
@@ -213,7 +244,7 @@ def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable
     def to_read() -> Iterator[Path]:
         for receipt in intake.receive(progress):
             archived = intake.archived(receipt)
-            if receipt.sha256 in chosen or is_temp(receipt):
+            if receipt.sha256 in chosen:
                 progress.step(archived.name)
                 continue
             chosen.add(receipt.sha256)
@@ -234,18 +265,16 @@ def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable
 def decide(receipts: list[Receipt], verdicts: dict[str, Verdict], period: str, date_label: str) -> list[FileOutcome]:
     """One outcome per distinct file, by name, then the newest of each unit's files standing.
 
-    A file's first name names its outcome, a name not of a temporary file when it has one; its
-    other names are duplicates. A file only ever received as a temporary file was never read.
+    A file's first name names its outcome; its other names are duplicates.
     """
     outcomes: dict[str, FileOutcome] = {}
-    for receipt in sorted(receipts, key=is_temp):
+    for receipt in receipts:
         known = outcomes.get(receipt.sha256)
         if known:
             known.findings.append(finding("file-duplicate", other=known.file))
             continue
-        verdict = verdicts.get(receipt.sha256) or Verdict(FileStatus.REJECTED, findings=[finding("file-temp")])
-        outcomes[receipt.sha256] = FileOutcome.judged(receipt.file_name, receipt.sha256, verdict, receipt.mtime,
-                                                      receipt.first_seen)
+        outcomes[receipt.sha256] = FileOutcome.judged(receipt.file_name, receipt.sha256, verdicts[receipt.sha256],
+                                                      receipt.mtime, receipt.first_seen)
     files = sorted(outcomes.values(), key=lambda o: (o.file, o.sha256))
     _supersede(files, period, date_label)
     return files
@@ -299,7 +328,8 @@ def collect(workspace: Workspace, ledger: Ledger, period: str, folder: Path | No
     steps as each is done with.
     """
     period = check_period(period)
-    intake = Intake(workspace, ledger, period, Path(folder) if folder else workspace.input_dir / period)
+    intake = Intake(workspace, ledger, period, Path(folder) if folder else workspace.input_dir / period,
+                    named=folder is not None)
     progress.start(intake.count)
     ledger.clear_outcomes(period, plan.version)
     answers = StandingAnswers(ledger, period)

@@ -60,7 +60,6 @@ KINDS: dict[str, Kind] = {
     "file-xml-entity": Kind(Severity.ERROR, "文件含有不允许的 XML 实体声明（{part}），已按安全规定拒绝读取。", "请重新使用下发的填报表填写后发送。"),
     "file-reader-failed": Kind(Severity.ERROR, "读取文件时出错：{detail}。", "请在 Excel/WPS 中打开确认无误，重新保存为 .xlsx 后再发送。"),
     "file-reader-crashed": Kind(Severity.ERROR, "读取文件时程序{detail}，文件可能是恶意构造或严重损坏的。", "请重新使用下发的填报表填写后发送。"),
-    "file-temp": Kind(Severity.WARNING, "这是 Office/WPS 打开文件时生成的临时文件（~$ 开头），已跳过。", "无需处理；请确认正式文件已一并发送。"),
     "file-macros": Kind(Severity.WARNING, "文件含有宏（VBA），宏不会被运行，只读取数据。", "今后请保存为 .xlsx（不含宏）格式。"),
     "file-duplicate": Kind(Severity.WARNING, "与 {other} 内容完全相同，只按一份处理。", "无需处理。"),
     # -- whose file is it

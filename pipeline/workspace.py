@@ -51,13 +51,14 @@ def check_period(period: str) -> str:
 
 
 class UnreadableFile(Exception):
-    """A received file the system would not let be read: held open by another program (Windows
-    refuses to share a file a mail program or Excel is writing), or moved away since it was listed."""
+    """A received file that is not read: held open by another program (Windows refuses to share a
+    file a mail program or Excel is writing), moved away since it was listed, or a link."""
 
-    def __init__(self, path: Path, cause: OSError):
+    def __init__(self, path: Path, cause: OSError | None = None, link: bool = False):
         super().__init__(str(path))
         self.path = Path(path)
         self.gone = isinstance(cause, FileNotFoundError)
+        self.link = link  # a link to a file elsewhere: never followed
 
 
 def _reading(path: Path, read: Callable[[], _T]) -> _T:

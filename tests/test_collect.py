@@ -258,7 +258,7 @@ def test_resubmission_supersedes_by_report_date_and_duplicates_are_one_file(work
     assert "报送日期" in files["a_first.xlsx"].findings[-1].message
     assert files["b_second.xlsx"].status == "accepted"
     assert "a_first_copy.xlsx" not in files and "file-duplicate" in codes(files["a_first.xlsx"])
-    assert files["~$a_first.xlsx"].status == "rejected" and codes(files["~$a_first.xlsx"]) == ["file-temp"]
+    assert "~$a_first.xlsx" not in files  # Office's lock file is not a file received
     # Whichever of the two accepted files was judged first, the ledger keeps the standing one's answers.
     db = sqlite3.connect(workspace.ledger_path)
     stored = db.execute("SELECT DISTINCT sha256 FROM answers WHERE period = ? AND unit_code = 'S009'", (PERIOD,))
@@ -273,7 +273,8 @@ def test_progress_counts_every_received_file_once(workspace):
     path = send(workspace, good_filling(workspace), "a.xlsx")
     shutil.copy(path, workspace.input_dir / PERIOD / "a_copy.xlsx")
     (workspace.input_dir / PERIOD / "~$a.xlsx").write_bytes(b"\x00" * 165)
-    for expected in (3, 3 + 2):  # again: the folder's three files and the two distinct files received before
+    # The lock file is not counted; again: the folder's two files and the one distinct file received before.
+    for expected in (2, 2 + 1):
         counting = Counting()
         cycle.collect_period(workspace, PERIOD, progress=counting)
         assert counting.totals == [expected] and len(counting.steps) == expected
@@ -658,3 +659,43 @@ def test_plausible_report_dates_decide_even_against_modification_times(workspace
     _, files = run(workspace)
     assert (files["晚.xlsx"].status, files["早.xlsx"].status) == ("accepted", "superseded")
     assert "按报送日期判断更新" in files["早.xlsx"].findings[-1].message
+
+
+def test_files_in_sub_folders_are_read_and_named_by_their_path(workspace):
+    send(workspace, good_filling(workspace), "张三的邮件/附件/财政局.xlsx")
+    result, files = run(workspace)
+    assert files["张三的邮件/附件/财政局.xlsx"].status == "accepted"
+    assert "S009" not in result.missing
+
+
+def test_links_are_never_followed_and_files_the_system_keeps_are_not_received(workspace, tmp_path):
+    send(workspace, good_filling(workspace), "财政局.xlsx")
+    folder = workspace.input_dir / PERIOD
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the archive", encoding="utf-8")
+    (folder / "链接.xlsx").symlink_to(secret)
+    (folder / "链接文件夹").symlink_to(tmp_path, target_is_directory=True)
+    for name in ("~$财政局.xlsx", ".DS_Store", "Thumbs.db", "desktop.ini"):
+        (folder / name).write_bytes(b"\x00" * 165)
+    result, files = run(workspace)
+    assert sorted(files) == ["财政局.xlsx"] and files["财政局.xlsx"].status == "accepted"
+    assert [(u.file, u.message) for u in result.unread] == [
+        ("链接.xlsx", "链接.xlsx 是快捷方式（链接），不是文件本身，没有读取。"),
+        ("链接文件夹", "链接文件夹 是快捷方式（链接），不是文件本身，没有读取。")]
+    archived = [p.read_bytes() for p in workspace.archive_dir.rglob("*") if p.is_file()]
+    assert len(archived) == 1 and b"not for the archive" not in archived[0]
+
+
+def test_a_very_long_file_name_is_received_like_any_other(workspace):
+    name = "单位名." + "关于报送二〇一八年政务公开工作要点落实情况月度进展的函件附件填报表" * 2 + ".xlsx"
+    send(workspace, good_filling(workspace), name)
+    _, files = run(workspace)
+    assert files[name].status == "accepted"
+
+
+def test_a_folder_named_on_the_command_line_must_exist_even_after_earlier_files(workspace):
+    send(workspace, good_filling(workspace), "财政局.xlsx")
+    run(workspace)
+    missing = workspace.root / "没有这个文件夹"
+    result = CliRunner().invoke(cli, ["-w", str(workspace.root), "collect", PERIOD, str(missing)])
+    assert result.exit_code == 1 and f"找不到文件夹 {missing}" in result.output

@@ -24,7 +24,7 @@ def test_each_month_issues_collects_and_reports(demo):
         assert month.merge.report.report.is_file() and month.merge.collect.validation.is_file()
         assert len(list(month.merge.report.feedback.glob("*.xlsx"))) == month.merge.report.feedback_files == 48
         rejected = [f.findings[0].code for f in month.merge.collect.result.files if f.status == "rejected"]
-        assert rejected == ["file-temp"]
+        assert rejected == []  # the Office lock file among the returns is not taken for one
         superseded = [f for f in month.merge.collect.result.files if f.status == "superseded"]
         assert len(superseded) == 1 and "报送日期" in superseded[0].findings[-1].message
         assert any(f.code == "file-duplicate" for o in month.merge.collect.result.files for f in o.findings)

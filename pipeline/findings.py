@@ -53,7 +53,7 @@ KINDS: dict[str, Kind] = {
     "file-empty": Kind(Severity.ERROR, "文件是空的（0 字节）。", "请重新保存填报表后再发送。"),
     "file-too-large": Kind(Severity.ERROR, "文件过大（{size}），超过 {limit} 的上限。", "请确认发送的是本单位的填报表，删除插入的图片后再发送。"),
     "file-truncated": Kind(Severity.ERROR, "文件不完整或已损坏，无法打开。", "请在 Excel/WPS 中打开确认无误，重新保存为 .xlsx 后再发送。"),
-    "file-old-format": Kind(Severity.ERROR, "文件是 {kind} 格式，系统只接收 .xlsx 格式。", "请在 Excel 或 WPS 中打开，选择“另存为”→“Excel 工作簿(*.xlsx)”后再发送。"),
+    "file-old-format": Kind(Severity.ERROR, "文件是{kind}，无法读取。", "请在 Excel 或 WPS 中打开，选择“另存为”→“Excel 工作簿(*.xlsx)”后再发送。"),
     "file-encrypted": Kind(Severity.ERROR, "文件设置了打开密码，无法读取。", "请取消文件密码（文件→加密/保护工作簿），保存后再发送。"),
     "file-not-workbook": Kind(Severity.ERROR, "文件不是 Excel 表格，而是{kind}。", "请发送下发的 .xlsx 填报表，不要发送截图、PDF 或其他文件。"),
     "file-zip-bomb": Kind(Severity.ERROR, "文件解压后异常庞大（{detail}），已按安全规定拒绝读取。", "请重新使用下发的填报表填写后发送。"),
@@ -64,7 +64,7 @@ KINDS: dict[str, Kind] = {
     "file-duplicate": Kind(Severity.WARNING, "与 {other} 内容完全相同，只按一份处理。", "无需处理。"),
     # -- whose file is it
     "not-template": Kind(Severity.ERROR, "不是本系统下发的填报表（找不到标识信息）。", "请使用办公室下发的本单位填报表填写，不要自行新建表格或复制内容到新文件。"),
-    "signature-invalid": Kind(Severity.ERROR, "填报表的标识信息被改动过，签名不符（标识为 {unit}、{period}）。", "请使用办公室下发的原始填报表重新填写。"),
+    "signature-invalid": Kind(Severity.ERROR, "填报表的标识信息与本办公室下发的不符（标识为 {unit}、{period}）：标识被改动过，或这是另一个报送系统（其他年度、其他办公室）下发的表。", "请使用本办公室本期下发的原始填报表重新填写。"),
     "unknown-unit": Kind(Severity.ERROR, "标识中的单位编码 {unit_code} 不在单位名录中。", "请联系办公室确认单位名录。"),
     "unit-mismatch": Kind(Severity.ERROR, "“{label}”写的是“{written}”{other}，但这份填报表是发给{unit}的（表内标识），不能确定是哪个单位的报送。",
                           "如是{unit}的报送，请把“{label}”改回“{unit}”；如是其他单位的报送，请使用办公室发给该单位的填报表重新填写。"),
@@ -72,6 +72,7 @@ KINDS: dict[str, Kind] = {
     "wrong-plan": Kind(Severity.ERROR, "填报表来自另一版计划（{found}），当前计划版本为 {expected}。", "请使用本期下发的填报表重新填写。"),
     "wrong-form": Kind(Severity.ERROR, "填报表的表单版本为 {found}，当前为 {expected}。", "请使用本期下发的填报表重新填写。"),
     # -- layout
+    "template-blank": Kind(Severity.ERROR, "填报表是空白的：各项任务都没有填写。", "请填写本单位各项任务的进展后再报送（发错文件的，请发送填好的那一份）。"),
     "sheet-missing": Kind(Severity.ERROR, "找不到工作表“{sheet}”。", "请不要删除或改名工作表；使用下发的填报表重新填写。"),
     "header-row-missing": Kind(Severity.ERROR, "找不到表头行（含“{labels}”的一行）。", "请不要删除或修改表头；使用下发的填报表重新填写。"),
     "column-missing": Kind(Severity.ERROR, "表头中缺少“{label}”列。", "请恢复该列（可从下发的填报表复制）。"),

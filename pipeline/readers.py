@@ -49,6 +49,8 @@ NOT_WORKBOOK_MAGIC = (
     (b"7z\xbc\xaf", "7z 压缩包"),
 )
 ZIP_KINDS = (("word/", "Word 文档"), ("ppt/", "PowerPoint 演示文稿"))
+# An OpenDocument spreadsheet's first member: "mimetype", stored, holding this.
+ODS_TYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 # XML parts: the prolog (everything before the root element) is where a DOCTYPE with
 # entity declarations would sit; we refuse any, and any prolog longer than this.
 PROLOG_LIMIT = 64 * 1024
@@ -98,10 +100,10 @@ def check_container(path: Path, limits: Limits) -> tuple[Finding | None, dict[st
     if size > limits.max_bytes:
         return finding("file-too-large", size=_size_words(size), limit=_size_words(limits.max_bytes)), {}, False
     data = path.read_bytes()
-    if data.startswith(OLE2_MAGIC):
+    if data.startswith(OLE2_MAGIC):  # .xls (Excel 97-2003), .et (WPS): read if the reader can
         if ENCRYPTED_STREAM in data:
             return finding("file-encrypted"), {}, False
-        return finding("file-old-format", kind=".xls/.et（旧版 Excel/WPS）"), {}, False
+        return None, {}, b"_VBA_PROJECT" in data.replace(b"\x00", b"")
     for magic, kind in NOT_WORKBOOK_MAGIC:
         if data.startswith(magic):
             return finding("file-not-workbook", kind=kind), {}, False
@@ -129,12 +131,15 @@ def _check_zip(archive: zipfile.ZipFile, data: bytes,
         if member.flag_bits & 0x1:
             return finding("file-encrypted"), {}, False
     names = {m.filename for m in members}
-    if "xl/workbook.xml" not in names:
+    ods = "content.xml" in names and data[30:38] == b"mimetype" and ODS_TYPE in data[:200]
+    if "xl/workbook.xml" not in names and not ods:
         kind = next((k for prefix, k in ZIP_KINDS if any(n.startswith(prefix) for n in names)), "ZIP 压缩包")
         return finding("file-not-workbook", kind=kind), {}, False
     for member in members:
         if member.filename.endswith((".xml", ".rels", ".vml")) and not _prolog_is_safe(data, member):
             return finding("file-xml-entity", part=member.filename), {}, False
+    if ods:  # an OpenDocument spreadsheet (WPS, LibreOffice): macros live under Basic/
+        return None, {}, any(name.startswith("Basic/") for name in names)
     workbook = archive.getinfo("xl/workbook.xml")
     workbook_xml = _member_start(data, workbook, workbook.file_size)
     defined = {
@@ -265,8 +270,15 @@ def _read(path: Path, wanted: tuple[str, ...], fallback: bool, limits: Limits) -
     except MemoryError:
         return ReadResult(refusal=finding("file-reader-crashed", detail="内存超限"))
     except (calamine.CalamineError, OSError, ValueError) as exc:  # a damaged file, whatever the kind
+        if _is_ole(path):  # an old format the reader does not know (.et, .doc): the unit can save it anew
+            return ReadResult(refusal=finding("file-old-format", kind="旧版 Office/WPS 格式（如 .et、.doc）"))
         return _failed(exc)
     return ReadResult(RawWorkbook(sheets, states, defined), notes=notes)
+
+
+def _is_ole(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(len(OLE2_MAGIC)) == OLE2_MAGIC
 
 
 def _failed(exc: Exception) -> ReadResult:

@@ -62,6 +62,9 @@ def judge(submission: Submission, spec: FormSpec, key: bytes, period: str, plan:
     if submission.sheet is None:
         verdict.findings.append(finding("sheet-missing", sheet=spec.data_sheet))
         return verdict
+    if not any(row.cells[c.key].text for row in submission.rows for c in spec.input_columns if c.key in row.cells):
+        verdict.findings.append(finding("template-blank", submission.sheet))  # one finding, not one per cell
+        return verdict
     verdict.findings += check_unit(submission, spec, units[identity.unit_code], units)
     verdict.findings += [finding("column-missing", f"{submission.sheet}!第{submission.header_row}行", label=label)
                          for label in submission.missing_columns]

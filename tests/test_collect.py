@@ -36,6 +36,7 @@ from pipeline.ledger import Ledger
 from pipeline.workspace import SAMPLE_PLAN, Workspace, file_hash
 
 from helpers import REPO, Counting
+from test_libreoffice import convert
 from test_readers import hostile_files
 
 PERIOD = "2018-06"
@@ -699,3 +700,40 @@ def test_a_folder_named_on_the_command_line_must_exist_even_after_earlier_files(
     missing = workspace.root / "没有这个文件夹"
     result = CliRunner().invoke(cli, ["-w", str(workspace.root), "collect", PERIOD, str(missing)])
     assert result.exit_code == 1 and f"找不到文件夹 {missing}" in result.output
+
+
+def test_a_blank_template_sent_back_is_one_finding(workspace):
+    (workspace.input_dir / PERIOD).mkdir(parents=True)
+    shutil.copy(template(workspace), workspace.input_dir / PERIOD / "财政局.xlsx")
+    _, files = run(workspace)
+    outcome = files["财政局.xlsx"]
+    assert outcome.status == "returned" and codes(outcome) == ["template-blank"]
+    assert outcome.findings[0].message == "填报表是空白的：各项任务都没有填写。"
+
+
+def test_a_template_from_another_workspace_says_it_may_be_one(workspace, tmp_path):
+    other = Workspace.init(tmp_path / "另一个工作区")  # its own signing key
+    cycle.load_plan(other, other.input_dir / SAMPLE_PLAN.name)
+    cycle.issue_templates(other, PERIOD)
+    send_from = workspace.input_dir / PERIOD / "财政局.xlsx"
+    send_from.parent.mkdir(parents=True)
+    fill_template(template(other), send_from, workspace.spec(), good_filling(workspace))
+    _, files = run(workspace)
+    outcome = files["财政局.xlsx"]
+    assert outcome.status == "rejected" and codes(outcome) == ["signature-invalid"]
+    assert "另一个报送系统（其他年度、其他办公室）下发的表" in outcome.findings[0].message
+
+
+@pytest.mark.parametrize("kind", ["xls", "ods"])
+def test_a_filled_template_saved_as_xls_or_ods_is_read_like_the_xlsx(workspace, tmp_path, kind):
+    """Excel's 97-2003 format and WPS/LibreOffice's OpenDocument keep the hidden identity sheet."""
+    filled = tmp_path / "财政局.xlsx"
+    fill_template(template(workspace), filled, workspace.spec(), good_filling(workspace))
+    saved = convert(filled, kind, tmp_path)
+    (workspace.input_dir / PERIOD).mkdir(parents=True)
+    shutil.copy(saved, workspace.input_dir / PERIOD / saved.name)
+    _, files = run(workspace)
+    outcome = files[saved.name]
+    assert outcome.status == "accepted" and outcome.unit_code == "S009", outcome.findings
+    with Ledger(workspace.ledger_path) as ledger:
+        assert len(ledger.answers("S009", PERIOD)) == len(task_ids(workspace))

@@ -72,6 +72,8 @@ KINDS: dict[str, Kind] = {
     "wrong-plan": Kind(Severity.ERROR, "填报表来自另一版计划（{found}），当前计划版本为 {expected}。", "请使用本期下发的填报表重新填写。"),
     "wrong-form": Kind(Severity.ERROR, "填报表的表单版本为 {found}，当前为 {expected}。", "请使用本期下发的填报表重新填写。"),
     # -- layout
+    "formula-value": Kind(Severity.WARNING, "任务 {task_id} 的“{label}”是公式（={formula}），按它保存的计算结果“{value}”读取。", "请直接填写内容，不要使用公式。"),
+    "formula-no-value": Kind(Severity.ERROR, "任务 {task_id} 的“{label}”是公式（={formula}），文件中没有保存计算结果，无法读取。", "请直接填写内容；或在 Excel/WPS 中打开、保存一次后再报送。"),
     "template-blank": Kind(Severity.ERROR, "填报表是空白的：各项任务都没有填写。", "请填写本单位各项任务的进展后再报送（发错文件的，请发送填好的那一份）。"),
     "sheet-missing": Kind(Severity.ERROR, "找不到工作表“{sheet}”。", "请不要删除或改名工作表；使用下发的填报表重新填写。"),
     "header-row-missing": Kind(Severity.ERROR, "找不到表头行（含“{labels}”的一行）。", "请不要删除或修改表头；使用下发的填报表重新填写。"),

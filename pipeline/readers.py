@@ -14,6 +14,7 @@ watchdog in the command ends a worker past them. Workers may be started by ``for
 from __future__ import annotations
 
 import faulthandler
+import html
 import io
 import itertools
 import os
@@ -77,6 +78,11 @@ class RawWorkbook:
     sheets: dict[str, list[list[object]]]
     states: dict[str, str]
     defined_names: dict[str, str] = field(default_factory=dict)
+    # What the values alone do not tell, by sheet and (row, column) from 0 (.xlsx only): cells shown
+    # as a percentage (Excel keeps 100% as 1), and cells holding a formula (its text, and whether
+    # a value was calculated and saved).
+    percent: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
+    formulas: dict[str, dict[tuple[int, int], tuple[str, bool]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -189,10 +195,8 @@ def _prolog_is_safe(data: bytes, member: zipfile.ZipInfo) -> bool:
 
 
 def _xml_text(raw: bytes) -> str:
-    text = raw.decode("utf-8", "replace")
-    for entity, char in (("&quot;", '"'), ("&apos;", "'"), ("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&")):
-        text = text.replace(entity, char)
-    return text
+    """XML text with its entities and character references (``&amp;``, ``&#26410;``) resolved."""
+    return html.unescape(raw.decode("utf-8", "replace"))
 
 
 # ---------------------------------------------------------------------------- the worker
@@ -273,7 +277,71 @@ def _read(path: Path, wanted: tuple[str, ...], fallback: bool, limits: Limits) -
         if _is_ole(path):  # an old format the reader does not know (.et, .doc): the unit can save it anew
             return ReadResult(refusal=finding("file-old-format", kind="旧版 Office/WPS 格式（如 .et、.doc）"))
         return _failed(exc)
-    return ReadResult(RawWorkbook(sheets, states, defined), notes=notes)
+    workbook = RawWorkbook(sheets, states, defined)
+    if not _is_ole(path):
+        try:
+            workbook.percent, workbook.formulas = cell_details(path, list(sheets))
+        except (zipfile.BadZipFile, KeyError, ValueError, NotImplementedError, zlib.error, struct.error):
+            pass  # not an .xlsx (an .ods) or parts named otherwise: the values stand as read
+    return ReadResult(workbook, notes=notes)
+
+
+_ELEMENT = {tag: re.compile(rb"<" + tag + rb"\b[^>]*>") for tag in (b"sheet", b"Relationship", b"numFmt", b"xf")}
+_ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
+_CELL_FORMATS = re.compile(rb"<cellXfs\b.*?</cellXfs>", re.S)
+_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
+PERCENT_FORMATS = {9, 10}  # Excel's built-in 0% and 0.00%
+
+
+def _elements(tag: bytes, xml: bytes) -> list[dict[bytes, bytes]]:
+    """The attributes of every ``<tag …>`` element, whatever their order."""
+    return [dict(_ATTRIBUTE.findall(element)) for element in _ELEMENT[tag].findall(xml)]
+
+
+def cell_details(path: Path, names: list[str]) -> tuple[dict, dict]:
+    """Percent-formatted cells and formula cells of the sheets ``names`` of an .xlsx file."""
+    data = path.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = {m.filename: m for m in archive.infolist()}
+
+    def part(name: str) -> bytes:
+        return _member_start(data, members[name], members[name].file_size)
+
+    targets = {r[b"Id"]: r[b"Target"] for r in _elements(b"Relationship", part("xl/_rels/workbook.xml.rels"))}
+    styles = part("xl/styles.xml") if "xl/styles.xml" in members else b""
+    custom = {int(f[b"numFmtId"]) for f in _elements(b"numFmt", styles)
+              if b"%" in re.sub(rb"&quot;.*?&quot;", b"", f.get(b"formatCode", b""))}
+    formats = _CELL_FORMATS.search(styles)
+    percent_styles = {str(n).encode() for n, xf in enumerate(_elements(b"xf", formats.group(0) if formats else b""))
+                      if int(xf.get(b"numFmtId", b"0")) in PERCENT_FORMATS | custom}
+    percent, formulas = {}, {}
+    for entry in _elements(b"sheet", part("xl/workbook.xml")):
+        sheet = _xml_text(entry.get(b"name", b""))
+        target = targets.get(entry.get(b"r:id"), b"").decode("utf-8").lstrip("/").removeprefix("xl/")
+        if sheet not in names or f"xl/{target}" not in members:
+            continue
+        for attributes, inner in _CELL.findall(part(f"xl/{target}")):
+            found = dict(_ATTRIBUTE.findall(attributes))
+            if b"r" not in found:
+                continue
+            place = _cell_place(found[b"r"].decode("ascii"))
+            if found.get(b"s") in percent_styles:
+                percent.setdefault(sheet, set()).add(place)
+            formula = _FORMULA.search(inner)
+            if formula:
+                formulas.setdefault(sheet, {})[place] = (_xml_text(formula.group(1) or b""),
+                                                         re.search(rb"<v>[^<]", inner) is not None)
+    return percent, formulas
+
+
+def _cell_place(reference: str) -> tuple[int, int]:
+    """``F7`` -> (6, 5)."""
+    letters = reference.rstrip("0123456789")
+    column = 0
+    for letter in letters:
+        column = column * 26 + ord(letter) - 64
+    return int(reference[len(letters):]) - 1, column - 1
 
 
 def _is_ole(path: Path) -> bool:

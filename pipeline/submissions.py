@@ -52,6 +52,7 @@ class Submission:
     header_row: int | None = None
     missing_columns: list[str] = field(default_factory=list)
     rows: list[DataRow] = field(default_factory=list)
+    formulas: dict[tuple[int, int], tuple[str, bool]] = field(default_factory=dict)  # of the data sheet
 
 
 def cell_text(value: object) -> str:
@@ -130,7 +131,12 @@ def _data_sheet(raw: RawWorkbook, spec: FormSpec) -> tuple[str, list[list[str]],
         texts = sheet_texts(rows[:HEADER_SEARCH_ROWS])
         found = _find_header(texts, spec)
         if found:
-            return name, texts + sheet_texts(rows[HEADER_SEARCH_ROWS:]), *found
+            texts += sheet_texts(rows[HEADER_SEARCH_ROWS:])
+            for r, c in raw.percent.get(name, ()):  # Excel keeps 100% as 1: the text is what the unit sees
+                value = rows[r][c] if r < len(rows) and c < len(rows[r]) else None
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    texts[r][c] = f"{value * 100:g}%"
+            return name, texts, *found
     return None
 
 
@@ -142,6 +148,7 @@ def parse_submission(raw: RawWorkbook, spec: FormSpec) -> Submission:
         return submission
     sheet, texts, header_index, cols = located
     submission.sheet = sheet
+    submission.formulas = raw.formulas.get(sheet, {})
     submission.header_row = header_index + 1
     submission.missing_columns = [c.label for c in spec.columns if c.key not in cols]
     labels = {fold(f.label): f.key for f in spec.header}

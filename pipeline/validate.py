@@ -165,7 +165,7 @@ def check_rows(submission: Submission, spec: FormSpec, expected: tuple[str, ...]
         current = row.task_id
         task, role = tasks[row.task_id]
         findings += _check_task_text(row, spec, task, role)
-        values, row_findings = check_values(row, spec)
+        values, row_findings = check_values(row, spec, submission.formulas)
         findings += row_findings
         answers[row.task_id] = values
     for target, row in inserted:
@@ -202,8 +202,10 @@ def _check_task_text(row: DataRow, spec: FormSpec, task: Task, role: str) -> lis
     return findings
 
 
-def check_values(row: DataRow, spec: FormSpec) -> tuple[dict[str, str], list[Finding]]:
-    """The input values of a task row (normalised) and the findings on them."""
+def check_values(row: DataRow, spec: FormSpec,
+                 formulas: dict[tuple[int, int], tuple[str, bool]] | None = None) -> tuple[dict[str, str], list[Finding]]:
+    """The input values of a task row (normalised) and the findings on them. ``formulas``: the
+    data sheet's formula cells (their text, and whether a calculated value was saved)."""
     values = {c.key: row.cells[c.key].text for c in spec.input_columns if c.key in row.cells}
     findings: list[Finding] = []
     status = values.get(spec.status_column, "")
@@ -213,6 +215,13 @@ def check_values(row: DataRow, spec: FormSpec) -> tuple[dict[str, str], list[Fin
         if cell is None:
             continue
         text = values[column.key]
+        formula, calculated = (formulas or {}).get((cell.row, cell.col), (None, False))
+        if formula is not None:
+            code = "formula-value" if calculated else "formula-no-value"
+            findings.append(finding(code, cell.location, task_id=task_id, label=column.label, formula=formula,
+                                    value=text))
+            if not calculated:
+                continue
         if not text:
             if column.is_required(values):
                 code = "conditional-missing" if column.conditional else "required-missing"

@@ -737,3 +737,48 @@ def test_a_filled_template_saved_as_xls_or_ods_is_read_like_the_xlsx(workspace, 
     assert outcome.status == "accepted" and outcome.unit_code == "S009", outcome.findings
     with Ledger(workspace.ledger_path) as ledger:
         assert len(ledger.answers("S009", PERIOD)) == len(task_ids(workspace))
+
+
+def edit_answer(path: Path, spec, task_id: str, role: str, value, number_format: str | None = None) -> str:
+    """Change one answer cell of a filled file as a unit would in Excel; its address."""
+    book = openpyxl.load_workbook(path)
+    sheet = book[spec.data_sheet]
+    label = spec.role(role).label
+    header = next(c for row in sheet.iter_rows() for c in row if c.value == label)
+    id_column = next(c.column for c in sheet[header.row] if c.value == spec.column_of_source("id").label)
+    row = next(r for r in range(header.row + 1, sheet.max_row + 1) if sheet.cell(r, id_column).value == task_id)
+    cell = sheet.cell(row, header.column, value)
+    if number_format:
+        cell.number_format = number_format
+    book.save(path)
+    return cell.coordinate
+
+
+def test_100_percent_typed_in_excel_is_read_as_100_not_1(workspace):
+    spec, task = workspace.spec(), task_ids(workspace)[0]
+    filling = good_filling(workspace)
+    filling.answers[task][spec.role("status").label] = spec.done
+    path = send(workspace, filling, "财政局.xlsx")
+    edit_answer(path, spec, task, "percent", 1, "0%")  # Excel keeps "100%" as 1 shown as a percentage
+    _, files = run(workspace)
+    assert files["财政局.xlsx"].status == "accepted" and "done-not-100" not in codes(files["财政局.xlsx"])
+    with Ledger(workspace.ledger_path) as ledger:
+        assert ledger.answers("S009", PERIOD)[task][spec.role("percent").key] == "100"
+
+
+def test_a_formula_with_no_saved_value_is_named_and_one_with_a_value_is_read_with_a_warning(workspace, tmp_path):
+    spec, task = workspace.spec(), task_ids(workspace)[0]
+    path = send(workspace, good_filling(workspace), "财政局.xlsx")
+    where = edit_answer(path, spec, task, "progress", '="已公开"&"12条"')  # openpyxl saves no calculated value
+    _, files = run(workspace)
+    [formula] = [f for f in files["财政局.xlsx"].findings if f.code == "formula-no-value"]
+    assert formula.location == f"进展填报!{where}" and '="已公开"&"12条"' in formula.message
+    assert files["财政局.xlsx"].status == "returned"
+    resaved = convert(path, "xlsx", tmp_path)  # LibreOffice calculates and saves the value, as Excel does
+    path.unlink()
+    shutil.copy(resaved, path.with_name("财政局（另存）.xlsx"))
+    _, files = run(workspace)
+    outcome = files["财政局（另存）.xlsx"]
+    assert outcome.status == "accepted" and "formula-value" in codes(outcome), outcome.findings
+    with Ledger(workspace.ledger_path) as ledger:
+        assert ledger.answers("S009", PERIOD)[task][spec.role("progress").key] == "已公开12条"

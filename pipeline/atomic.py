@@ -20,6 +20,7 @@ from typing import Iterator
 from .errors import OutputError
 
 TEMP_PREFIX = ".~"  # a file being written, beside where it goes
+OTHERS_LOCK = ".~lock."  # LibreOffice's and WPS's note that a file is open: theirs, never removed
 STAGING_PREFIX = f"{TEMP_PREFIX}写入中-"  # a command's outputs being written, in the folder they go to
 READY_NAME = "完成.json"  # in a staging folder: every output is written, the entries to put in place
 _OLD = ".被替换"  # in a staging folder: the folders its outputs replaced, until they are removed
@@ -139,6 +140,8 @@ def recover(folder: Path) -> None:
     """Put right what a killed run left in ``folder``: finish putting a complete staging folder in
     place, remove an incomplete one, and remove half-written files."""
     for left in sorted(Path(folder).glob(f"{TEMP_PREFIX}*")):
+        if left.name.startswith(OTHERS_LOCK):
+            continue
         if left.is_dir() and left.name.startswith(STAGING_PREFIX) and (left / READY_NAME).is_file():
             put_in_place(left)
         elif left.is_dir():

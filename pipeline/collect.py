@@ -290,23 +290,33 @@ def _supersede(outcomes: list[FileOutcome], period: str, date_label: str) -> Non
     """
     by_unit: dict[str, list[FileOutcome]] = {}
     for o in outcomes:
-        if o.status in (FileStatus.ACCEPTED, FileStatus.RETURNED) and o.unit_code and o.period == period:
+        # A file not the unit's own report (another unit named on it, nothing filled in) never
+        # stands in for the unit's accepted one.
+        if (o.status in (FileStatus.ACCEPTED, FileStatus.RETURNED) and o.unit_code and o.period == period
+                and not any(f.code in NOT_A_REPORT for f in o.findings)):
             by_unit.setdefault(o.unit_code, []).append(o)
-            why = _implausible(o.report_date, period, o.first_seen)
-            if why:
-                o.findings.append(finding("report-date-implausible", label=date_label, value=o.report_date, why=why))
+    trusted = {}
+    for o in (o for files in by_unit.values() for o in files):
+        why = _implausible(o.report_date, period, o.first_seen)
+        trusted[o.sha256] = bool(o.report_date) and not why
+        if why:
+            o.findings.append(finding("report-date-implausible", label=date_label, value=o.report_date, why=why))
+    arrival = (("first_seen", "收到时间"), ("mtime", "文件修改时间"))
     for files in by_unit.values():
-        dated = all(o.report_date and not _implausible(o.report_date, period, o.first_seen) for o in files)
-        keys = ((("report_date", date_label), ("mtime", "文件修改时间"), ("first_seen", "收到时间")) if dated
-                else (("first_seen", "收到时间"), ("mtime", "文件修改时间")))
+        dated = all(trusted[o.sha256] for o in files)
+        keys = (("report_date", date_label), *arrival) if dated else arrival
         files.sort(key=lambda o: (*(getattr(o, name) for name, _ in keys), o.file))
         newest = files[-1]
         for older in files[:-1]:
-            basis = next((word for name, word in keys if getattr(older, name) != getattr(newest, name)), "文件名")
+            basis = "按" + next((word for name, word in keys if getattr(older, name) != getattr(newest, name)),
+                               "文件名（收到时间和修改时间相同）") + "判断先后"
             if not dated:
-                basis += f"；有的文件{date_label}空白或不可信，未按它判断"
+                basis += f"；有的文件{date_label}空白或不可信，未用{date_label}"
             older.status = FileStatus.SUPERSEDED
             older.findings.append(finding("superseded", newer=newest.file, basis=basis))
+
+
+NOT_A_REPORT = ("unit-mismatch", "template-blank")
 
 
 def _implausible(report_date: str | None, period: str, arrived: str) -> str:

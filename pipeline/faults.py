@@ -60,7 +60,7 @@ def _file_fault(fault: OSError, root: Path) -> str:
     if fault.errno == errno.EROFS:
         return f"无法写入 {where}：所在的磁盘是只读的。请把工作区放在可以写入的磁盘上。" + _UNDONE
     if isinstance(fault, PermissionError) or fault.errno in _READ_ONLY:
-        return (f"没有权限写入 {where}：文件夹是只读的，或文件正在 Excel/WPS 等程序中打开。"
+        return (f"没有权限读写 {where}：文件夹是只读的，或文件正在 Excel/WPS 等程序中打开。"
                 "请关闭该文件，或把工作区放在可以写入的文件夹中。" + _UNDONE)
     if isinstance(fault, FileNotFoundError):
         return f"找不到 {where}。请确认文件或文件夹没有被移动、删除。" + _UNDONE

@@ -94,7 +94,7 @@ KINDS: dict[str, Kind] = {
     "url-invalid": Kind(Severity.WARNING, "任务 {task_id} 的“{label}”看起来不是网址：{value}", "网址应以 http:// 或 https:// 开头；如是材料名称可忽略本提醒。"),
     "phone-invalid": Kind(Severity.WARNING, "“{label}”的号码“{value}”格式不像电话号码。", "请填写固定电话（如 0000-1234567）或 11 位手机号。"),
     "date-invalid": Kind(Severity.WARNING, "“{label}”的日期“{value}”无法识别。", "请按 2018-06-25 的格式填写日期。"),
-    "superseded": Kind(Severity.WARNING, "本单位后来又报送了 {newer}（按{basis}判断更新），本文件不再使用。", "无需处理；如有误请重新报送正确的文件。"),
+    "superseded": Kind(Severity.WARNING, "本单位后来又报送了 {newer}，本文件不再使用（{basis}）。", "无需处理；如有误请重新报送正确的文件。"),
     "report-date-implausible": Kind(Severity.WARNING, "“{label}”写的是 {value}，{why}，可能写错了；判断本单位哪份文件更新时没有用它。", "请核对{label}。"),
 }
 

@@ -25,6 +25,7 @@ from filelock import FileLock, Timeout
 
 from .atomic import TEMP_PREFIX, recover
 from .errors import WorkspaceError
+from .ledger import BUSY
 from .workspace import LEDGER_NAME, Workspace
 
 LOCK_NAME = ".pipeline.lock"
@@ -101,6 +102,10 @@ def ledger_problem(path: Path) -> str | None:
             rows = db.execute("PRAGMA quick_check").fetchall()
         finally:
             db.close()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc):  # another command writes it: busy, not damaged
+            raise WorkspaceError(BUSY) from exc
+        return f"已损坏（{exc}）"
     except sqlite3.DatabaseError as exc:
         return f"已损坏（{exc}）"
     if rows != [("ok",)]:
@@ -215,13 +220,13 @@ def restore(workspace: Workspace, chosen: Path | None = None) -> Restored:
             raise WorkspaceError(f"台账备份 {backup.path} {problem}，不能用来恢复。请换一份较早的备份。")
         stamp = f"{dt.datetime.now():{_STAMP}}"
         ledger, kept = workspace.ledger_path, None
+        temp = ledger.with_name(f"{TEMP_PREFIX}{LEDGER_NAME}")
+        copy_database(backup.path, temp)  # first: a full disk stops here, with the ledger untouched
         if ledger.exists():
             kept = ledger.with_name(f"{LEDGER_NAME}.替换前-{stamp}")
             os.replace(ledger, kept)
         journal = ledger.with_name(f"{LEDGER_NAME}-journal")
         if journal.exists():  # belongs to the replaced ledger: applied to the restored one it would damage it
             os.replace(journal, ledger.with_name(f"{LEDGER_NAME}.替换前-{stamp}-journal"))
-        temp = ledger.with_name(f"{TEMP_PREFIX}{LEDGER_NAME}")
-        copy_database(backup.path, temp)
         os.replace(temp, ledger)
         return Restored(backup, kept)

@@ -281,26 +281,31 @@ def _read(path: Path, wanted: tuple[str, ...], fallback: bool, limits: Limits) -
     if not _is_ole(path):
         try:
             workbook.percent, workbook.formulas = cell_details(path, list(sheets))
-        except (zipfile.BadZipFile, KeyError, ValueError, NotImplementedError, zlib.error, struct.error):
+        except (zipfile.BadZipFile, KeyError, ValueError, NotImplementedError, zlib.error, struct.error, MemoryError):
             pass  # not an .xlsx (an .ods) or parts named otherwise: the values stand as read
     return ReadResult(workbook, notes=notes)
 
 
-_ELEMENT = {tag: re.compile(rb"<" + tag + rb"\b[^>]*>") for tag in (b"sheet", b"Relationship", b"numFmt", b"xf")}
+_ELEMENT = {tag: re.compile(rb"<(?:\w+:)?" + tag + rb"\b[^>]*>") for tag in (b"sheet", b"Relationship", b"numFmt", b"xf")}
 _ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
-_CELL_FORMATS = re.compile(rb"<cellXfs\b.*?</cellXfs>", re.S)
-_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
-_FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
+_CELL_FORMATS = re.compile(rb"<(?:\w+:)?cellXfs\b.*?</(?:\w+:)?cellXfs>", re.S)
+_CELL_START = re.compile(rb"<(?:\w+:)?c\s[^>]*>")
+_FORMULA = re.compile(rb"<(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
+_VALUE = re.compile(rb"<(?:\w+:)?v>[^<]")
+_LITERAL = re.compile(rb'&quot;.*?&quot;|\\.')  # quoted text and escaped characters of a number format
 PERCENT_FORMATS = {9, 10}  # Excel's built-in 0% and 0.00%
 
 
 def _elements(tag: bytes, xml: bytes) -> list[dict[bytes, bytes]]:
-    """The attributes of every ``<tag …>`` element, whatever their order."""
+    """The attributes of every ``<tag …>`` element, whatever their order or prefix."""
     return [dict(_ATTRIBUTE.findall(element)) for element in _ELEMENT[tag].findall(xml)]
 
 
 def cell_details(path: Path, names: list[str]) -> tuple[dict, dict]:
-    """Percent-formatted cells and formula cells of the sheets ``names`` of an .xlsx file."""
+    """Percent-formatted cells and formula cells of the sheets ``names`` of an .xlsx file.
+
+    Only the cells that matter are looked at: those of a percent style, those holding a formula.
+    """
     data = path.read_bytes()
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         members = {m.filename: m for m in archive.infolist()}
@@ -308,31 +313,54 @@ def cell_details(path: Path, names: list[str]) -> tuple[dict, dict]:
     def part(name: str) -> bytes:
         return _member_start(data, members[name], members[name].file_size)
 
-    targets = {r[b"Id"]: r[b"Target"] for r in _elements(b"Relationship", part("xl/_rels/workbook.xml.rels"))}
+    targets = {r.get(b"Id"): r.get(b"Target", b"") for r in _elements(b"Relationship", part("xl/_rels/workbook.xml.rels"))}
     styles = part("xl/styles.xml") if "xl/styles.xml" in members else b""
     custom = {int(f[b"numFmtId"]) for f in _elements(b"numFmt", styles)
-              if b"%" in re.sub(rb"&quot;.*?&quot;", b"", f.get(b"formatCode", b""))}
+              if b"%" in _LITERAL.sub(b"", f.get(b"formatCode", b""))}
     formats = _CELL_FORMATS.search(styles)
-    percent_styles = {str(n).encode() for n, xf in enumerate(_elements(b"xf", formats.group(0) if formats else b""))
-                      if int(xf.get(b"numFmtId", b"0")) in PERCENT_FORMATS | custom}
+    percent_styles = [str(n).encode() for n, xf in enumerate(_elements(b"xf", formats.group(0) if formats else b""))
+                      if int(xf.get(b"numFmtId", b"0")) in PERCENT_FORMATS | custom]
+    styled = re.compile(rb'<(?:\w+:)?c\s[^>]*?\bs="(?:' + b"|".join(percent_styles) + rb')"[^>]*>') if percent_styles else None
     percent, formulas = {}, {}
     for entry in _elements(b"sheet", part("xl/workbook.xml")):
         sheet = _xml_text(entry.get(b"name", b""))
-        target = targets.get(entry.get(b"r:id"), b"").decode("utf-8").lstrip("/").removeprefix("xl/")
+        rid = next((value for key, value in entry.items() if key.endswith(b":id")), b"")
+        target = targets.get(rid, b"").decode("utf-8").lstrip("/").removeprefix("xl/")
         if sheet not in names or f"xl/{target}" not in members:
             continue
-        for attributes, inner in _CELL.findall(part(f"xl/{target}")):
-            found = dict(_ATTRIBUTE.findall(attributes))
-            if b"r" not in found:
+        xml = part(f"xl/{target}")
+        if styled:
+            percent[sheet] = {_place(element) for element in styled.findall(xml)} - {None}
+        shared: dict[bytes, str] = {}  # a shared formula's text, by its index, from the cell that holds it
+        for formula in _FORMULA.finditer(xml):
+            cell = _last(_CELL_START, xml, formula.start())
+            place = _place(cell) if cell else None
+            if place is None:
                 continue
-            place = _cell_place(found[b"r"].decode("ascii"))
-            if found.get(b"s") in percent_styles:
-                percent.setdefault(sheet, set()).add(place)
-            formula = _FORMULA.search(inner)
-            if formula:
-                formulas.setdefault(sheet, {})[place] = (_xml_text(formula.group(1) or b""),
-                                                         re.search(rb"<v>[^<]", inner) is not None)
+            attributes = dict(_ATTRIBUTE.findall(formula.group(1)))
+            text = _xml_text(formula.group(2) or b"")
+            if attributes.get(b"si") is not None:
+                text = shared.setdefault(attributes[b"si"], text) or shared[attributes[b"si"]]
+            end = xml.find(b"</", formula.end())
+            close = xml.find(b"c>", end) if end >= 0 else len(xml)
+            # A saved result: a value, or an empty text result (t="str"); a file written by a program
+            # that does not calculate leaves an empty value of no type.
+            saved = (_VALUE.search(xml, formula.end(), close) is not None
+                     or dict(_ATTRIBUTE.findall(cell)).get(b"t") == b"str")
+            formulas.setdefault(sheet, {})[place] = (text, saved)
     return percent, formulas
+
+
+def _last(pattern: re.Pattern, xml: bytes, before: int) -> bytes | None:
+    """The last match of ``pattern`` starting before ``before`` (the cell a formula is in)."""
+    start = max(xml.rfind(b"<c ", 0, before), xml.rfind(b":c ", 0, before) - 1)
+    match = pattern.match(xml, start) if start >= 0 else None
+    return match.group(0) if match else None
+
+
+def _place(cell: bytes) -> tuple[int, int] | None:
+    reference = dict(_ATTRIBUTE.findall(cell)).get(b"r")
+    return _cell_place(reference.decode("ascii")) if reference else None
 
 
 def _cell_place(reference: str) -> tuple[int, int]:
@@ -427,7 +455,7 @@ def _run_pool(todo: Iterable[str], size: int, wanted, fallback, limits, workers,
     with tempfile.TemporaryDirectory(prefix="readers-", dir=scratch) as markers:
         with ProcessPoolExecutor(workers, initializer=_init_worker,
                                  initargs=(limits.worker_memory, markers, then, resource is not None)) as pool, \
-                cancelling(pool), Watchdog(markers, limits, on=resource is None):
+                Watchdog(markers, limits, on=resource is None), cancelling(pool):  # limits kept while cancelling
             futures = []
             broken = False
             try:

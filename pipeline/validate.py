@@ -79,27 +79,37 @@ def judge(submission: Submission, spec: FormSpec, key: bytes, period: str, plan:
 
 
 def check_unit(submission: Submission, spec: FormSpec, unit: Unit, units: dict[str, Unit]) -> list[Finding]:
-    """The 填报单位 a unit wrote must be the unit the template was issued to (its name or an alias,
-    also shortened or within a longer text, as ``东湖区人民政府`` for 东湖区): a file naming another
-    unit is never taken as the signed one's."""
+    """The 填报单位 a unit wrote must be the unit the template was issued to: the registry unit it
+    names most exactly (its name or an alias, also shortened or within a longer text, as
+    ``东湖区人民政府`` for 东湖区; ``东湖区教育局`` is 东湖区教育局, not 东湖区) must be that one."""
     if not spec.has_role("unit"):
         return []
     cell = submission.header.get(spec.role("unit").key)
     written = fold(cell.text) if cell else ""
-    if not written or _names(unit, written):
+    named = _named(written, units) if written else None
+    if not written or named is unit or (named is None and _closeness(unit, written)):
         return []
-    others = sorted((u for u in units.values() if u.code != unit.code and _names(u, written)),
-                    key=lambda u: -len(u.name))
-    other = f"（即单位名录中的{others[0].name}）" if others and others[0].name != cell.text else ""
+    other = f"（即单位名录中的{named.name}）" if named and named.name != cell.text else ""
     return [finding("unit-mismatch", cell.location, label=spec.role("unit").label, written=cell.text,
                     other=other, unit=unit.name)]
 
 
-def _names(unit: Unit, written: str) -> bool:
-    """Whether ``written`` (folded) is the unit's name or an alias, within a longer text (``市财政局
-    （盖章）``) or shortened (``财政局``)."""
-    return any(name and (name in written or (len(written) >= 2 and written in name))
-               for name in map(fold, (unit.name, *unit.aliases)))
+def _named(written: str, units: dict[str, Unit]) -> Unit | None:
+    """The unit whose name or alias matches ``written`` most exactly, if any."""
+    best = max(units.values(), key=lambda u: _closeness(u, written))
+    return best if _closeness(best, written) else None
+
+
+def _closeness(unit: Unit, written: str) -> int:
+    """How exactly ``written`` (folded) names the unit, 0 when not at all: a name or alias found in
+    it counts by its length; one it shortens counts less the more it leaves out."""
+    def score(name: str) -> int:
+        if name in written:
+            return 2 * len(name)
+        if len(written) >= 2 and written in name:
+            return max(2 * len(written) - len(name), 0)
+        return 0
+    return max((score(name) for name in map(fold, (unit.name, *unit.aliases)) if name), default=0)
 
 
 def parse_date(text: str) -> str | None:

@@ -643,7 +643,8 @@ def test_a_mistyped_report_date_never_decides_which_file_stands(workspace):
     assert first.status == "superseded"
     typo, superseded = first.findings[-2:]
     assert typo.code == "report-date-implausible" and "晚于收到文件的日期" in typo.message
-    assert superseded.message.startswith("本单位后来又报送了 更正.xlsx（按文件修改时间；有的文件报送日期空白或不可信")
+    assert superseded.message == ("本单位后来又报送了 更正.xlsx，本文件不再使用"
+                                  "（按文件修改时间判断先后；有的文件报送日期空白或不可信，未用报送日期）。")
 
 
 def test_an_unreadable_report_date_leaves_the_order_to_when_files_came(workspace):
@@ -659,7 +660,7 @@ def test_plausible_report_dates_decide_even_against_modification_times(workspace
     sent_at(send(workspace, dated_filling(workspace, "2018-06-20", seed=2), "早.xlsx"), "2018-06-24 09:00")
     _, files = run(workspace)
     assert (files["晚.xlsx"].status, files["早.xlsx"].status) == ("accepted", "superseded")
-    assert "按报送日期判断更新" in files["早.xlsx"].findings[-1].message
+    assert "按报送日期判断先后" in files["早.xlsx"].findings[-1].message
 
 
 def test_files_in_sub_folders_are_read_and_named_by_their_path(workspace):
@@ -782,3 +783,31 @@ def test_a_formula_with_no_saved_value_is_named_and_one_with_a_value_is_read_wit
     assert outcome.status == "accepted" and "formula-value" in codes(outcome), outcome.findings
     with Ledger(workspace.ledger_path) as ledger:
         assert ledger.answers("S009", PERIOD)[task][spec.role("progress").key] == "已公开12条"
+
+
+def test_the_unit_named_most_exactly_is_the_one_meant(workspace):
+    from pipeline.submissions import Cell, Submission
+    from pipeline.units import Unit
+    from pipeline.validate import check_unit
+
+    spec = workspace.spec()
+    units = {"A": Unit("A", "东湖区"), "B": Unit("B", "东湖区教育局", ("区教育局",))}
+
+    def told(written: str) -> list[str]:
+        submission = Submission(None, spec.data_sheet, {spec.role("unit").key: Cell(written, spec.data_sheet, 1, 3)})
+        return [f.message for f in check_unit(submission, spec, units["A"], units)]
+
+    assert told("东湖区人民政府") == [] and told("东湖") == []
+    assert told("东湖区教育局") == ["“填报单位”写的是“东湖区教育局”，但这份填报表是发给东湖区的（表内标识），"
+                                "不能确定是哪个单位的报送。"]
+    assert "（即单位名录中的东湖区教育局）" in told("区教育局")[0]
+
+
+def test_a_later_file_naming_another_unit_never_replaces_the_units_accepted_one(workspace):
+    sent_at(send(workspace, good_filling(workspace), "财政局.xlsx"), "2018-06-10 09:00")
+    other = good_filling(workspace, seed=2)
+    other.header["填报单位"] = "市审计局"
+    sent_at(send(workspace, other, "审计局用错的表.xlsx"), "2018-06-20 09:00")
+    _, files = run(workspace)
+    assert files["财政局.xlsx"].status == "accepted"
+    assert files["审计局用错的表.xlsx"].status == "returned"

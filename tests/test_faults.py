@@ -242,7 +242,7 @@ def test_a_workspace_on_a_read_only_disk(received, clean, tmp_path, monkeypatch,
 def test_a_workspace_folder_without_write_permission(received, clean, tmp_path, monkeypatch, name):
     root, command = prepared(received, tmp_path, name)
     refuse_writes(monkeypatch, root, errno.EACCES)
-    fault_then_clean_run(root, command, clean[name], f"没有权限写入 {root / guard.LOCK_NAME}", monkeypatch)
+    fault_then_clean_run(root, command, clean[name], f"没有权限读写 {root / guard.LOCK_NAME}", monkeypatch)
 
 
 def test_a_read_only_ledger(received, clean, tmp_path, monkeypatch):
@@ -266,7 +266,7 @@ def test_a_report_held_open_in_excel(received, clean, tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", held_open)
     failed = pipeline(root, *command, code=1)
-    assert f"没有权限写入 {report}" in failed.output and "Excel/WPS" in failed.output
+    assert f"没有权限读写 {report}" in failed.output and "Excel/WPS" in failed.output
     monkeypatch.undo()
     pipeline(root, *command)
     assert state(root) == clean["merge"] and leftovers(root) == []
@@ -463,3 +463,12 @@ def test_debug_shows_the_traceback_that_the_clerk_never_sees(received, tmp_path,
     assert isinstance(result.exception, RuntimeError)
     monkeypatch.setenv("PIPELINE_DEBUG", "1")
     assert isinstance(CliRunner().invoke(cli, ["-w", str(root), *command]).exception, RuntimeError)
+
+
+def test_another_programs_lock_file_is_left_alone(received, tmp_path):
+    """WPS and LibreOffice note an open file as .~lock.NAME#: it is theirs, not a leftover of ours."""
+    root, command = prepared(received, tmp_path, "templates")
+    lock = root / "output" / PERIOD / ".~lock.下发通知.docx#"
+    lock.write_text("WPS,clerk", encoding="utf-8")
+    pipeline(root, *command)
+    assert lock.read_text(encoding="utf-8") == "WPS,clerk"

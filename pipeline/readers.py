@@ -280,7 +280,8 @@ def _read(path: Path, wanted: tuple[str, ...], fallback: bool, limits: Limits) -
     workbook = RawWorkbook(sheets, states, defined)
     if not _is_ole(path):
         try:
-            workbook.percent, workbook.formulas = cell_details(path, list(sheets))
+            # The data sheet's (asked for first): the identity sheet holds no answers.
+            workbook.percent, workbook.formulas = cell_details(path, wanted[:1] if wanted[0] in sheets else list(sheets))
         except (zipfile.BadZipFile, KeyError, ValueError, NotImplementedError, zlib.error, struct.error, MemoryError):
             pass  # not an .xlsx (an .ods) or parts named otherwise: the values stand as read
     return ReadResult(workbook, notes=notes)

@@ -45,11 +45,27 @@ DEMO_MONTH_SHAPES = ({"skip": 2, "mistakes": 2, "late": 2}, {"skip": 1, "mistake
 
 
 def init_workspace(root: Path, city: str = "示例市") -> Workspace:
-    """A new workspace with the office's Word templates beside its form spec, ready to edit."""
-    workspace = Workspace.init(root, city=city)
-    created = dt.datetime(workspace.config().year, 1, 1)
-    for name in DEFAULT_TEMPLATES:
-        document_template(workspace.templates_dir, name, created)
+    """A new workspace with the office's Word templates beside its form spec, ready to edit.
+
+    One that cannot be made whole (a full disk) leaves nothing behind, so the same command can
+    simply be run again.
+    """
+    root = Path(root)
+    new = not root.exists()
+    empty = new or (root.is_dir() and not any(root.iterdir()))
+    try:
+        workspace = Workspace.init(root, city=city)
+        created = dt.datetime(workspace.config().year, 1, 1)
+        for name in DEFAULT_TEMPLATES:
+            document_template(workspace.templates_dir, name, created)
+    except BaseException:
+        if empty and root.is_dir():  # what was made here, only
+            for made in [root] if new else list(root.iterdir()):
+                if made.is_dir():
+                    shutil.rmtree(made, ignore_errors=True)
+                else:
+                    made.unlink(missing_ok=True)
+        raise
     return workspace
 
 

@@ -472,3 +472,17 @@ def test_another_programs_lock_file_is_left_alone(received, tmp_path):
     lock.write_text("WPS,clerk", encoding="utf-8")
     pipeline(root, *command)
     assert lock.read_text(encoding="utf-8") == "WPS,clerk"
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_init_on_a_full_disk_leaves_nothing_and_runs_again(tmp_path, monkeypatch, existing):
+    root = tmp_path / "新工作区"
+    if existing:
+        root.mkdir()  # an empty folder made for it
+    refuse_writes(monkeypatch, root / "templates", errno.ENOSPC)
+    failed = CliRunner().invoke(cli, ["init", str(root)])
+    assert failed.exit_code == 1 and "磁盘空间不足，无法写入" in failed.output, failed.output
+    assert root.is_dir() == existing and (not existing or not any(root.iterdir()))
+    monkeypatch.undo()
+    assert CliRunner().invoke(cli, ["init", str(root)]).exit_code == 0
+    assert (root / "templates" / "表单.toml").is_file()

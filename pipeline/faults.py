@@ -50,11 +50,14 @@ def explain(exc: BaseException, root: Path) -> str:
             "如果再次出现，请加 --debug 重新运行（pipeline --debug 命令 …），把显示的内容发给维护人员。")
 
 
+def _disk_full(what: str) -> str:
+    return f"磁盘空间不足，无法写入{what}。请清理该磁盘（或把工作区移到空间更大的磁盘）。" + _UNDONE
+
+
 def _file_fault(fault: OSError, root: Path) -> str:
     where = fault.filename or root
     if fault.errno in _FULL:
-        return (f"磁盘空间不足，无法写入 {where}。请清理该磁盘（或把工作区移到空间更大的磁盘）。"
-                + _UNDONE)
+        return _disk_full(f" {where}")
     if fault.errno == errno.ENAMETOOLONG:
         return f"文件名或路径太长，无法写入 {where}。请把工作区放在较短的路径下（如 D:\\报送）。" + _UNDONE
     if fault.errno == errno.EROFS:
@@ -71,7 +74,7 @@ def _ledger_fault(fault: sqlite3.Error, workspace: Workspace) -> str:
     text = str(fault).lower()
     ledger = workspace.ledger_path
     if "full" in text:
-        return f"磁盘空间不足，无法写入台账 {ledger}。请清理该磁盘（或把工作区移到空间更大的磁盘）。" + _UNDONE
+        return _disk_full(f"台账 {ledger}")
     if "readonly" in text or "read-only" in text:
         return (f"没有权限写入台账 {ledger}：工作区文件夹或台账文件是只读的。"
                 "请把工作区放在可以写入的文件夹中，或取消台账文件的只读属性。" + _UNDONE)

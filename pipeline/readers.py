@@ -26,6 +26,7 @@ import zipfile
 import zlib
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Generator, Iterable, Iterator
@@ -456,7 +457,8 @@ def _run_pool(todo: Iterable[str], size: int, wanted, fallback, limits, workers,
     with tempfile.TemporaryDirectory(prefix="readers-", dir=scratch) as markers:
         with ProcessPoolExecutor(workers, initializer=_init_worker,
                                  initargs=(limits.worker_memory, markers, then, resource is not None)) as pool, \
-                Watchdog(markers, limits, on=resource is None), cancelling(pool):  # limits kept while cancelling
+                (Watchdog(markers, limits) if resource is None else nullcontext()), \
+                cancelling(pool):  # the limits are kept while cancelling
             futures = []
             broken = False
             try:
@@ -485,24 +487,22 @@ class Watchdog:
     """The readers' limits where the kernel does not keep them: several times a second, each
     worker's memory and the CPU time it has spent on the file it reads now (from its marker) are
     looked at, and a worker past a limit is ended, as the kernel would end it; the pool then
-    treats the file as one that killed its worker. With ``on`` false it does nothing."""
+    treats the file as one that killed its worker."""
 
     PERIOD = 0.1  # seconds between looks
 
-    def __init__(self, markers: str, limits: Limits, on: bool = True):
-        self.markers, self.limits, self.on = Path(markers), limits, on
+    def __init__(self, markers: str, limits: Limits):
+        self.markers, self.limits = Path(markers), limits
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._watch, daemon=True, name="readers-watchdog")
 
     def __enter__(self) -> "Watchdog":
-        if self.on:
-            self.thread.start()
+        self.thread.start()
         return self
 
     def __exit__(self, *_exc) -> None:
-        if self.on:
-            self.stopped.set()
-            self.thread.join()
+        self.stopped.set()
+        self.thread.join()
 
     def _watch(self) -> None:
         import psutil

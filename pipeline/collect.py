@@ -8,13 +8,15 @@ what is left in the folder.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .containers import SEPARATOR, Unopened, is_container, unpack
 from .errors import InputError, PeriodError
 from .findings import FileStatus, Finding, finding
 from .form import FormSpec
@@ -23,7 +25,7 @@ from .ledger import Ledger, Receipt
 from .periods import period_start
 from .plan import Plan
 from .progress import SILENT, Progress
-from .readers import ReadResult, read_files
+from .readers import Limits, ReadResult, size_words, read_files
 from .submissions import parse_submission
 from .units import Unit
 from .validate import Verdict, judge
@@ -154,6 +156,12 @@ class Intake:
         self.arrived: list[Receipt] = []
         self.unread: list[Unread] = []
         self.paths = self._listed() if folder.is_dir() else []
+        # Containers (a .zip, a mail saved as .eml): the files taken out of each, by its hash, named
+        # as inside it; files judged without being read (what a container could not give), by hash;
+        # and the hashes of the files that came out of containers.
+        self.opened: dict[str, list[Receipt]] = {}
+        self.preset: dict[str, Verdict] = {}
+        self.within: set[str] = set()
 
     def _listed(self) -> list[Path]:
         """The files of the folder and of its sub-folders (offices keep each mail's files in one),
@@ -196,17 +204,69 @@ class Intake:
             receipt = Receipt(archived.sha256, self.name(path), mtime, now,
                               str(archived.path.relative_to(self.workspace.root)), archived.size)
             self.arrived.append(receipt)
+            yield from self._opened(receipt, progress)
+        for receipt in self.earlier.values():
+            yield from self._opened(receipt, progress)
+
+    def _opened(self, receipt: Receipt, progress: Progress, limits: Limits = Limits()) -> Iterator[Receipt]:
+        """A received file; or when it is a container, each file in it (archived as it is taken
+        out), the container counted as one step of ``progress``. What a container cannot give is
+        judged at once (``preset``): the container itself when it cannot be opened or holds
+        nothing, or a member (under an ID made from the container's hash and its name)."""
+        if not is_container(receipt.file_name):
             yield receipt
-        yield from self.earlier.values()
+            return
+        if receipt.size > limits.max_bytes * 5:
+            self.preset[receipt.sha256] = Verdict(FileStatus.REJECTED, findings=[finding(
+                "file-too-large", size=size_words(receipt.size), limit=size_words(limits.max_bytes * 5))])
+            yield receipt
+            return
+        try:
+            inner = unpack(receipt.file_name, self.archived(receipt).read_bytes(), limits)
+        except Unopened as problem:
+            inner, self.preset[receipt.sha256] = [], Verdict(FileStatus.REJECTED, findings=[problem.finding])
+        if inner is None:  # a workbook named .zip
+            yield receipt
+            return
+        files = []
+        for item in inner:
+            if item.refusal:
+                sha256 = hashlib.sha256(f"{receipt.sha256}{SEPARATOR}{item.name}".encode()).hexdigest()
+                file = Receipt(sha256, item.name, item.mtime or receipt.mtime, receipt.first_seen,
+                               receipt.archived_as, 0)
+                self.preset[sha256] = Verdict(FileStatus.REJECTED, findings=[item.refusal])
+            else:
+                archived = self.workspace.archive_bytes(item.data, Path(item.name).suffix, 0)
+                file = Receipt(archived.sha256, item.name, item.mtime or receipt.mtime, receipt.first_seen,
+                               str(archived.path.relative_to(self.workspace.root)), archived.size)
+            self.within.add(file.sha256)
+            files.append(file)
+            yield file
+        if files:
+            self.opened[receipt.sha256] = files
+        else:
+            kind = "邮件" if receipt.file_name.lower().endswith(".eml") else "压缩包"
+            self.preset.setdefault(receipt.sha256, Verdict(FileStatus.REJECTED,
+                                                           findings=[finding("container-empty", kind=kind)]))
+            yield receipt
+        progress.step(receipt.file_name)
 
     def archived(self, receipt: Receipt) -> Path:
         return self.workspace.root / receipt.archived_as
 
     def record(self) -> list[Receipt]:
         """Note the files that arrived in the ledger; every receipt of the period, by name (but
-        for lock files an earlier version took as received)."""
+        for lock files an earlier version took as received), a container's by the files in it
+        (``outer › inner``)."""
         self.ledger.record_files(self.period, self.arrived)
-        return [r for r in self.ledger.receipts(self.period) if received(Path(r.file_name).name)]
+        self.ledger.note_files([file for files in self.opened.values() for file in files])
+        receipts = []
+        for receipt in self.ledger.receipts(self.period):
+            if received(Path(receipt.file_name).name):
+                inner = self.opened.get(receipt.sha256, [receipt])
+                receipts += [replace(file, file_name=f"{receipt.file_name}{SEPARATOR}{file.file_name}")
+                             if file is not receipt else receipt for file in inner]
+        return receipts
 
 
 class StandingAnswers:
@@ -241,24 +301,31 @@ def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable
     hashes: dict[str, str] = {}  # archived path -> sha256, of the files handed to the workers
     chosen: set[str] = set()  # their hashes
 
+    verdicts: dict[str, Verdict] = {}
+
+    def step(sha256: str, name: str) -> None:  # a container's files count as the container
+        if sha256 not in intake.within:
+            progress.step(name)
+
     def to_read() -> Iterator[Path]:
         for receipt in intake.receive(progress):
             archived = intake.archived(receipt)
-            if receipt.sha256 in chosen:
-                progress.step(archived.name)
+            if receipt.sha256 in intake.preset:
+                verdicts[receipt.sha256] = intake.preset[receipt.sha256]
+            if receipt.sha256 in chosen or receipt.sha256 in intake.preset:
+                step(receipt.sha256, archived.name)
                 continue
             chosen.add(receipt.sha256)
             hashes[str(archived)] = receipt.sha256
             yield archived
 
-    verdicts: dict[str, Verdict] = {}
     for path, verdict in read_files(to_read(), sheets, then=judge_file, expected=intake.count,
                                      scratch=intake.workspace.scratch_dir):
         sha256 = hashes[path]
         verdicts[sha256] = verdict
         if verdict.status == FileStatus.ACCEPTED:
             answers.add(verdict.unit_code, sha256, verdict.answers)
-        progress.step(path)
+        step(sha256, path)
     return verdicts
 
 

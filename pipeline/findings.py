@@ -61,6 +61,10 @@ KINDS: dict[str, Kind] = {
     "file-reader-failed": Kind(Severity.ERROR, "读取文件时出错：{detail}。", "请在 Excel/WPS 中打开确认无误，重新保存为 .xlsx 后再发送。"),
     "file-reader-crashed": Kind(Severity.ERROR, "读取文件时程序{detail}，文件可能是恶意构造或严重损坏的。", "请重新使用下发的填报表填写后发送。"),
     "file-macros": Kind(Severity.WARNING, "文件含有宏（VBA），宏不会被运行，只读取数据。", "今后请保存为 .xlsx（不含宏）格式。"),
+    "file-archive-unsupported": Kind(Severity.ERROR, "文件是{kind}，无法打开（只能打开 .zip 压缩包）。", "请解压后直接发送其中的 .xlsx 填报表，或改用 .zip 格式压缩后发送。"),
+    "container-empty": Kind(Severity.ERROR, "{kind}中没有可读取的文件。", "请把填好的 .xlsx 填报表作为附件（或放进 .zip 压缩包）重新发送。"),
+    "container-too-deep": Kind(Severity.ERROR, "压缩包或邮件层层嵌套超过 {depth} 层，里面的文件没有取出。", "请直接发送填报表，或只压缩一层。"),
+    "container-not-mail": Kind(Severity.ERROR, "文件扩展名是 .eml，但内容不是邮件。", "请直接发送 .xlsx 填报表。"),
     "file-duplicate": Kind(Severity.WARNING, "与 {other} 内容完全相同，只按一份处理。", "无需处理。"),
     # -- whose file is it
     "not-template": Kind(Severity.ERROR, "不是本系统下发的填报表（找不到标识信息）。", "请使用办公室下发的本单位填报表填写，不要自行新建表格或复制内容到新文件。"),

@@ -298,12 +298,17 @@ class Ledger:
     # -- received files
     def record_files(self, period: str, received: list[Receipt]) -> None:
         """Note files received for a period; bytes received before keep their first sighting."""
-        self.db.executemany(
-            "INSERT OR IGNORE INTO files (sha256, size, archived_as, first_seen) VALUES (?, ?, ?, ?)",
-            [(r.sha256, r.size, r.archived_as, r.first_seen) for r in received])
+        self.note_files(received)
         self.db.executemany(
             "INSERT OR IGNORE INTO receipts (sha256, period, file_name, mtime, seen_at) VALUES (?, ?, ?, ?, ?)",
             [(r.sha256, period, r.file_name, r.mtime, r.first_seen) for r in received])
+
+    def note_files(self, files: list[Receipt]) -> None:
+        """Note files taken out of received ones (a zip's members, a mail's attachments): archived,
+        not received under a name of their own."""
+        self.db.executemany(
+            "INSERT OR IGNORE INTO files (sha256, size, archived_as, first_seen) VALUES (?, ?, ?, ?)",
+            [(r.sha256, r.size, r.archived_as, r.first_seen) for r in files])
 
     def receipts(self, period: str) -> list[Receipt]:
         """Every file received for a period, under each name it came with, by name."""

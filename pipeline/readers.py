@@ -47,9 +47,9 @@ NOT_WORKBOOK_MAGIC = (
     (b"GIF8", "GIF 图片"),
     (b"BM", "BMP 图片"),
     (b"%PDF", "PDF 文件"),
-    (b"Rar!", "RAR 压缩包"),
-    (b"7z\xbc\xaf", "7z 压缩包"),
 )
+# Archives that cannot be opened here: the unit is asked to send the workbook itself, or a .zip.
+OTHER_ARCHIVE_MAGIC = ((b"Rar!", "RAR 压缩包"), (b"7z\xbc\xaf", "7z 压缩包"))
 ZIP_KINDS = (("word/", "Word 文档"), ("ppt/", "PowerPoint 演示文稿"))
 # An OpenDocument spreadsheet's first member: "mimetype", stored, holding this.
 ODS_TYPE = b"application/vnd.oasis.opendocument.spreadsheet"
@@ -95,7 +95,7 @@ class ReadResult:
     notes: list[Finding] = field(default_factory=list)
 
 
-def _size_words(size: int) -> str:
+def size_words(size: int) -> str:
     return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 1024:.0f} KB"
 
 
@@ -105,7 +105,7 @@ def check_container(path: Path, limits: Limits) -> tuple[Finding | None, dict[st
     if size == 0:
         return finding("file-empty"), {}, False
     if size > limits.max_bytes:
-        return finding("file-too-large", size=_size_words(size), limit=_size_words(limits.max_bytes)), {}, False
+        return finding("file-too-large", size=size_words(size), limit=size_words(limits.max_bytes)), {}, False
     data = path.read_bytes()
     if data.startswith(OLE2_MAGIC):  # .xls (Excel 97-2003), .et (WPS): read if the reader can
         if ENCRYPTED_STREAM in data:
@@ -114,6 +114,9 @@ def check_container(path: Path, limits: Limits) -> tuple[Finding | None, dict[st
     for magic, kind in NOT_WORKBOOK_MAGIC:
         if data.startswith(magic):
             return finding("file-not-workbook", kind=kind), {}, False
+    for magic, kind in OTHER_ARCHIVE_MAGIC:
+        if data.startswith(magic):
+            return finding("file-archive-unsupported", kind=kind), {}, False
     if not data.startswith(b"PK"):
         kind = "文本文件（如 CSV）" if b"\x00" not in data[:4096] else "无法识别的文件"
         return finding("file-not-workbook", kind=kind), {}, False
@@ -131,7 +134,7 @@ def _check_zip(archive: zipfile.ZipFile, data: bytes,
         return finding("file-zip-bomb", detail=f"含 {len(members)} 个部件"), {}, False
     total = sum(m.file_size for m in members)
     if total > limits.max_unzipped:
-        return finding("file-zip-bomb", detail=f"声明解压后 {_size_words(total)}"), {}, False
+        return finding("file-zip-bomb", detail=f"声明解压后 {size_words(total)}"), {}, False
     for member in members:
         if member.file_size > 2**20 and member.file_size > limits.max_ratio * max(member.compress_size, 1):
             return finding("file-zip-bomb", detail=f"{member.filename} 压缩比超过 {limits.max_ratio} 倍"), {}, False

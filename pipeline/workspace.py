@@ -202,14 +202,33 @@ class Workspace:
         except UnreadableFile:
             os.unlink(temp)
             raise
+        return Archived(sha256, self._keep(temp, sha256, path.suffix), stat.st_mtime, stat.st_size)
+
+    def archive_bytes(self, data: bytes, suffix: str, mtime: float) -> Archived:
+        """Archive a file taken out of a received one (a zip's member, a mail's attachment)."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        target = self._archived_as(sha256, suffix)
+        if not target.exists():
+            self.scratch_dir.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(prefix="归档中-", dir=self.scratch_dir)
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            self._keep(temp, sha256, suffix)
+        return Archived(sha256, target, mtime, len(data))
+
+    def _archived_as(self, sha256: str, suffix: str) -> Path:
         # The suffix is the sender's: made safe and short like any name.
-        target = self.archive_dir / sha256[:2] / safe_file_name(sha256 + path.suffix.lower())
-        target.parent.mkdir(exist_ok=True)
+        return self.archive_dir / sha256[:2] / safe_file_name(sha256 + suffix.lower())
+
+    def _keep(self, temp: str, sha256: str, suffix: str) -> Path:
+        """The archived copy of ``sha256``: ``temp`` moved into place, or dropped if it is there."""
+        target = self._archived_as(sha256, suffix)
+        target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
             os.unlink(temp)
         else:
             move_into_place(temp, target)
-        return Archived(sha256, target, stat.st_mtime, stat.st_size)
+        return target
 
     # -- creating
     @classmethod

@@ -8,14 +8,18 @@ what is left in the folder.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import json
 import os
 import re
+import zlib
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
+from . import __version__
 from .containers import SEPARATOR, Unopened, is_container, unpack
 from .errors import InputError, PeriodError
 from .findings import FileStatus, Finding, finding
@@ -117,6 +121,42 @@ class CollectResult:
         return sum(f.status == status for f in self.files)
 
 
+@functools.cache
+def program_version() -> str:
+    """The program as installed: its version number and a hash of its code."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def judging_context(spec_source: bytes, key: bytes, plan: Plan, units: dict[str, Unit]) -> str:
+    """All a verdict depends on besides the file and the period, as a hash: the program, the form
+    spec (``spec_source``, the text it was read from), the plan, the registry and the signing key.
+    A file judged before in the same context is not read again."""
+    digest = hashlib.sha256()
+    for part in (program_version().encode(), spec_source, plan.version.encode(),
+                 repr(sorted(units.items())).encode(), key):
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()
+
+
+def stored(verdict: Verdict) -> bytes:
+    """A verdict as the ledger keeps it (compressed JSON)."""
+    return zlib.compress(json.dumps({
+        "status": verdict.status, "unit_code": verdict.unit_code, "period": verdict.period,
+        "report_date": verdict.report_date, "answers": verdict.answers,
+        "findings": [[f.code, f.location, f.fields] for f in verdict.findings],
+    }, ensure_ascii=False).encode("utf-8"))
+
+
+def restored(blob: bytes) -> Verdict:
+    data = json.loads(zlib.decompress(blob))
+    return Verdict(FileStatus(data["status"]), data["unit_code"], data["period"],
+                   [Finding(code, location, fields) for code, location, fields in data["findings"]],
+                   data["answers"], data["report_date"])
+
+
 def verdict_of(read: ReadResult, spec: FormSpec, key: bytes, period: str | None, plan: Plan,
                units: dict[str, Unit]) -> Verdict:
     """Judge one read file. ``period`` None means: the period the file itself claims."""
@@ -165,13 +205,13 @@ class Intake:
 
     def _listed(self) -> list[Path]:
         """The files of the folder and of its sub-folders (offices keep each mail's files in one),
-        by path. A link is never followed: it is noted in ``unread``."""
+        by path. A link (or a Windows shortcut) is never followed: it is noted in ``unread``."""
         paths = []
         for top, folders, files in os.walk(self.folder):
             folders.sort()
             for name in sorted(folders + files):
                 path = Path(top, name)
-                if path.is_symlink():
+                if path.is_symlink() or (name in files and name.lower().endswith(".lnk")):  # .lnk: a Windows shortcut
                     self.unread.append(Unread.of(UnreadableFile(path, link=True), self.name(path), self.period))
                 elif name in files and received(name) and path.is_file():
                     paths.append(path)
@@ -272,32 +312,47 @@ class Intake:
 class StandingAnswers:
     """Accepted answers go into the ledger as each file is judged, while the workers still read
     the others: a unit's first accepted file is written. When superseding decides for another
-    of its files, the ledger's answers for the unit are replaced by that file's."""
+    of its files, the ledger's answers for the unit are replaced by that file's.
 
-    def __init__(self, ledger: Ledger, period: str):
-        self.ledger, self.period = ledger, period
-        self.written: dict[str, str] = {}  # unit code -> the file whose answers are in the ledger
+    Answers the ledger already holds from a file whose verdict was kept (``kept``: judged in the
+    same context, so the same answers) are left as they are rather than written again.
+    """
+
+    def __init__(self, ledger: Ledger, period: str, kept: set[str] = frozenset()):
+        self.ledger, self.period, self.kept = ledger, period, kept
+        self.held = ledger.answer_sources(period)  # unit code -> the file its answers in the ledger are from
+        self.written: dict[str, str] = {}  # unit code -> the file whose answers are in the ledger now
 
     def add(self, unit_code: str, sha256: str, answers: dict[str, dict[str, str]]) -> None:
         if unit_code not in self.written:
+            self._put(unit_code, sha256, answers)
+
+    def _put(self, unit_code: str, sha256: str, answers: dict[str, dict[str, str]]) -> None:
+        if self.held.get(unit_code) != sha256 or sha256 not in self.kept:
+            self.ledger.forget_answers(self.period, unit_code)
             self.ledger.record_answers(self.period, unit_code, sha256, answers)
-            self.written[unit_code] = sha256
+            self.held[unit_code] = sha256
+        self.written[unit_code] = sha256
 
     def settle(self, files: list[FileOutcome]) -> None:
         standing = {o.unit_code: o for o in files if o.status == FileStatus.ACCEPTED}
-        for unit_code, sha256 in self.written.items():
-            kept = standing.get(unit_code)
-            if kept is None or kept.sha256 != sha256:
-                self.ledger.forget_answers(self.period, unit_code)
-                if kept is not None:
-                    self.ledger.record_answers(self.period, unit_code, kept.sha256, kept.answers)
+        for unit_code in sorted(self.held.keys() - standing.keys()):
+            self.ledger.forget_answers(self.period, unit_code)
+        for unit_code, kept in standing.items():
+            if self.written.get(unit_code) != kept.sha256:
+                self.written.pop(unit_code, None)
+                self.kept = self.kept - {kept.sha256}  # the answers must be the standing file's, written anew
+                self._put(unit_code, kept.sha256, kept.answers)
 
 
 def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable[[ReadResult], Verdict],
-                   answers: StandingAnswers, progress: Progress) -> dict[str, Verdict]:
+                   answers: StandingAnswers, progress: Progress,
+                   known: dict[str, bytes] | None = None) -> dict[str, Verdict]:
     """Each distinct readable file received, judged; by sha256. Files are read while the rest are
     still being archived, and judged in the reading workers, so only verdicts come back, never
-    the workbooks. A file not read (a copy, a temporary file) is done with at once."""
+    the workbooks. A file not read (a copy, a file judged before: its verdict in ``known``, as
+    stored) is done with at once."""
+    known = known or {}
     hashes: dict[str, str] = {}  # archived path -> sha256, of the files handed to the workers
     chosen: set[str] = set()  # their hashes
 
@@ -312,7 +367,11 @@ def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable
             archived = intake.archived(receipt)
             if receipt.sha256 in intake.preset:
                 verdicts[receipt.sha256] = intake.preset[receipt.sha256]
-            if receipt.sha256 in chosen or receipt.sha256 in intake.preset:
+            elif receipt.sha256 in known and receipt.sha256 not in verdicts:
+                verdicts[receipt.sha256] = verdict = restored(known[receipt.sha256])
+                if verdict.status == FileStatus.ACCEPTED:
+                    answers.add(verdict.unit_code, receipt.sha256, verdict.answers)
+            if receipt.sha256 in chosen or receipt.sha256 in verdicts:
                 step(receipt.sha256, archived.name)
                 continue
             chosen.add(receipt.sha256)
@@ -409,10 +468,14 @@ def collect(workspace: Workspace, ledger: Ledger, period: str, folder: Path | No
                     named=folder is not None)
     progress.start(intake.count)
     ledger.clear_outcomes(period, plan.version)
-    answers = StandingAnswers(ledger, period)
-    spec = workspace.spec()
-    judge_file = partial(verdict_of, spec=spec, key=workspace.secret_key(), period=period, plan=plan, units=units)
-    verdicts = judge_received(intake, (spec.data_sheet, IDENTITY_SHEET), judge_file, answers, progress)
+    spec, key = workspace.spec(), workspace.secret_key()
+    context = judging_context(workspace.spec_source(), key, plan, units)
+    known = ledger.verdicts(period, context)
+    answers = StandingAnswers(ledger, period, set(known))
+    judge_file = partial(verdict_of, spec=spec, key=key, period=period, plan=plan, units=units)
+    verdicts = judge_received(intake, (spec.data_sheet, IDENTITY_SHEET), judge_file, answers, progress, known)
+    ledger.keep_verdicts(period, context, {sha256: stored(verdict) for sha256, verdict in verdicts.items()
+                                           if sha256 not in known and sha256 not in intake.preset})
     files = decide(intake.record(), verdicts, period, spec.role("report_date").label)
     answers.settle(files)
     ledger.record_outcomes(period, files)

@@ -65,6 +65,10 @@ CREATE TABLE IF NOT EXISTS submissions (
 CREATE TABLE IF NOT EXISTS collections (
     period TEXT PRIMARY KEY, collected_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS verdicts (
+    period TEXT NOT NULL, sha256 TEXT NOT NULL, context TEXT NOT NULL, verdict BLOB NOT NULL,
+    PRIMARY KEY (period, sha256)
+);
 CREATE TABLE IF NOT EXISTS findings (
     period TEXT NOT NULL, sha256 TEXT NOT NULL, seq INTEGER NOT NULL, code TEXT NOT NULL,
     severity TEXT NOT NULL, location TEXT NOT NULL, message TEXT NOT NULL, fix TEXT NOT NULL,
@@ -107,8 +111,10 @@ def _busy(exc: BaseException | None) -> bool:
 BUSY = "工作区正被另一个 pipeline 命令使用（台账已锁定）。请等那个命令结束后再运行。"
 
 
-# The ledger's schema version (PRAGMA user_version): grows with every column added above.
-SCHEMA_VERSION = 1 + len(ADDED_COLUMNS)
+# Tables added to SCHEMA since the first one; older ledgers get them on opening.
+ADDED_TABLES = ("verdicts",)
+# The ledger's schema version (PRAGMA user_version): grows with every column and table added.
+SCHEMA_VERSION = 1 + len(ADDED_COLUMNS) + len(ADDED_TABLES)
 # How long a command waits for another one to finish with the ledger before it gives up.
 BUSY_SECONDS = 30
 
@@ -310,6 +316,18 @@ class Ledger:
             "INSERT OR IGNORE INTO files (sha256, size, archived_as, first_seen) VALUES (?, ?, ?, ?)",
             [(r.sha256, r.size, r.archived_as, r.first_seen) for r in files])
 
+    def verdicts(self, period: str, context: str) -> dict[str, bytes]:
+        """What was concluded for each file judged for ``period`` in ``context`` (see
+        ``collect.judging_context``), as stored, by hash."""
+        return dict(self.db.execute("SELECT sha256, verdict FROM verdicts WHERE period = ? AND context = ?",
+                                    (period, context)))
+
+    def keep_verdicts(self, period: str, context: str, verdicts: dict[str, bytes]) -> None:
+        """Keep what was concluded for files judged for ``period`` in ``context``, replacing what
+        was kept for them in another."""
+        self.db.executemany("INSERT OR REPLACE INTO verdicts (period, sha256, context, verdict) VALUES (?, ?, ?, ?)",
+                            [(period, sha256, context, verdict) for sha256, verdict in sorted(verdicts.items())])
+
     def receipts(self, period: str) -> list[Receipt]:
         """Every file received for a period, under each name it came with, by name."""
         return [Receipt(*row) for row in self.db.execute(
@@ -319,14 +337,18 @@ class Ledger:
         )]
 
     def clear_outcomes(self, period: str, plan_version: str) -> None:
-        """Forget the period's earlier decisions' findings and answers: a collection run redoes them.
+        """Forget the period's earlier decisions' findings: a collection run redoes them (and puts
+        the answers of each unit's standing file in place: ``collect.StandingAnswers``).
 
         The plan in force is noted: every answer accepted for the period is to one of its tasks.
         """
         self.db.execute("INSERT OR REPLACE INTO collections (period, collected_at, plan_version) VALUES (?, ?, ?)",
                         (period, dt.datetime.now().isoformat(timespec="seconds"), plan_version))
         self.db.execute("DELETE FROM findings WHERE period = ?", (period,))
-        self.db.execute("DELETE FROM answers WHERE period = ?", (period,))
+
+    def answer_sources(self, period: str) -> dict[str, str]:
+        """For each unit with answers for ``period``, the file they are from."""
+        return dict(self.db.execute("SELECT DISTINCT unit_code, sha256 FROM answers WHERE period = ?", (period,)))
 
     def record_answers(self, period: str, unit_code: str, sha256: str, answers: dict[str, dict[str, str]]) -> None:
         """A unit's accepted answers (task ID -> column key -> text) from the file ``sha256``."""

@@ -132,6 +132,10 @@ def unit_file_name(code: str, name: str, tail: str) -> str:
     return fitted_file_name(f"{code}_", name, f"_{tail}")
 
 
+# A received file up to this size is archived from memory; a larger one is streamed.
+IN_MEMORY_BYTES = 32 * 2**20
+
+
 class Archived(NamedTuple):
     """A received file as archived: its hash, the copy, and the file's modification time and size."""
 
@@ -177,7 +181,14 @@ class Workspace:
 
     def spec(self) -> FormSpec:
         """The office's form spec: the workspace's own copy, else the bundled default."""
-        return load_spec(self.spec_path if self.spec_path.is_file() else BUNDLED_SPEC)
+        return load_spec(self._spec_file())
+
+    def spec_source(self) -> bytes:
+        """The text the form spec is read from, as bytes."""
+        return self._spec_file().read_bytes()
+
+    def _spec_file(self) -> Path:
+        return self.spec_path if self.spec_path.is_file() else BUNDLED_SPEC
 
     def secret_key(self) -> bytes:
         """The key that signs issued templates; it never leaves the workspace."""
@@ -190,9 +201,14 @@ class Workspace:
         """Copy a received file, bytes unchanged, into the archive under its SHA-256.
 
         The copy is hashed as it is written, so the hash is that of the archived bytes. The same
-        bytes twice are stored once. A file the system will not let be read raises UnreadableFile
-        and leaves the archive as it was.
+        bytes twice are stored once (a file archived before is only read). A file the system will
+        not let be read raises UnreadableFile and leaves the archive as it was.
         """
+        with _reading(path, lambda: Path(path).open("rb")) as handle:
+            stat = os.fstat(handle.fileno())
+            if stat.st_size <= IN_MEMORY_BYTES:  # most files: read once, written only if new
+                data = _reading(path, handle.read)
+                return self.archive_bytes(data, path.suffix, stat.st_mtime)
         self.archive_dir.mkdir(parents=True, exist_ok=True)
         self.scratch_dir.mkdir(exist_ok=True)
         handle, temp = tempfile.mkstemp(prefix="归档中-", dir=self.scratch_dir)
@@ -205,7 +221,7 @@ class Workspace:
         return Archived(sha256, self._keep(temp, sha256, path.suffix), stat.st_mtime, stat.st_size)
 
     def archive_bytes(self, data: bytes, suffix: str, mtime: float) -> Archived:
-        """Archive a file taken out of a received one (a zip's member, a mail's attachment)."""
+        """Archive a file's bytes (a received file, a zip's member, a mail's attachment)."""
         sha256 = hashlib.sha256(data).hexdigest()
         target = self._archived_as(sha256, suffix)
         if not target.exists():

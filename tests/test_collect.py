@@ -22,7 +22,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from pipeline import cycle
+from pipeline import collect as collect_module, cycle
 from pipeline.collect import FileOutcome, StandingAnswers
 from pipeline.errors import InputError
 from pipeline.findings import Finding
@@ -677,11 +677,14 @@ def test_links_are_never_followed_and_files_the_system_keeps_are_not_received(wo
     secret.write_text("not for the archive", encoding="utf-8")
     (folder / "链接.xlsx").symlink_to(secret)
     (folder / "链接文件夹").symlink_to(tmp_path, target_is_directory=True)
+    # A Windows shortcut (.lnk) is an ordinary file holding the target's path.
+    (folder / "财政局报表 - 快捷方式.lnk").write_bytes(b"L\x00\x00\x00\x01\x14\x02\x00" + str(secret).encode())
     for name in ("~$财政局.xlsx", ".DS_Store", "Thumbs.db", "desktop.ini"):
         (folder / name).write_bytes(b"\x00" * 165)
     result, files = run(workspace)
     assert sorted(files) == ["财政局.xlsx"] and files["财政局.xlsx"].status == "accepted"
     assert [(u.file, u.message) for u in result.unread] == [
+        ("财政局报表 - 快捷方式.lnk", "财政局报表 - 快捷方式.lnk 是快捷方式（链接），不是文件本身，没有读取。"),
         ("链接.xlsx", "链接.xlsx 是快捷方式（链接），不是文件本身，没有读取。"),
         ("链接文件夹", "链接文件夹 是快捷方式（链接），不是文件本身，没有读取。")]
     archived = [p.read_bytes() for p in workspace.archive_dir.rglob("*") if p.is_file()]
@@ -811,3 +814,73 @@ def test_a_later_file_naming_another_unit_never_replaces_the_units_accepted_one(
     _, files = run(workspace)
     assert files["财政局.xlsx"].status == "accepted"
     assert files["审计局用错的表.xlsx"].status == "returned"
+
+
+def reads(monkeypatch) -> list[str]:
+    """The files collect reads from now on (their archived copies' names)."""
+    seen: list[str] = []
+    real = collect_module.read_files
+
+    def counting(paths, *args, **kwargs):
+        def noted():
+            for path in paths:
+                seen.append(Path(path).name)
+                yield path
+        return real(noted(), *args, **kwargs)
+
+    monkeypatch.setattr(collect_module, "read_files", counting)
+    return seen
+
+
+def state(workspace: Workspace, result) -> tuple:
+    """What a collection concluded: every file's JSON entry and the ledger's answers and findings."""
+    db = sqlite3.connect(workspace.ledger_path)
+    tables = [db.execute(f"SELECT * FROM {table} WHERE period = ? ORDER BY 1, 2, 3, 4", (PERIOD,)).fetchall()
+              for table in ("answers", "findings")]
+    return result.to_json(), [row[:-1] for row in tables[0]], tables[1]
+
+
+def test_a_file_judged_before_is_not_read_again_and_its_verdict_is_the_same(workspace, monkeypatch):
+    ids = task_ids(workspace)
+    mistaken = good_filling(workspace, "市教育局", seed=3)
+    mistaken.answers[task_ids(workspace, "市教育局")[0]]["完成进度(%)"] = "八十"
+    send(workspace, good_filling(workspace), "财政局.xlsx")
+    send(workspace, mistaken, "教育局.xlsx", "市教育局")
+    (workspace.input_dir / PERIOD / "图片.xlsx").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    seen = reads(monkeypatch)
+    first = state(workspace, run(workspace)[0])
+    assert len(seen) == 3  # archived copies, named by hash
+    seen.clear()
+    again = state(workspace, run(workspace)[0])
+    assert seen == [] and again == first
+    # A new file is the only one read; the unit's earlier file is superseded as before.
+    later = good_filling(workspace, seed=2)
+    later.header["报送日期"] = "2018-06-25"
+    later.answers[ids[0]]["完成进度(%)"] = 90
+    send(workspace, later, "财政局更正.xlsx")
+    result, files = run(workspace)
+    assert len(seen) == 1 and files["财政局.xlsx"].status == "superseded"
+    assert files["财政局更正.xlsx"].status == "accepted"
+    assert Ledger(workspace.ledger_path).answers("S009", PERIOD)[ids[0]]["percent"] == "90"
+
+
+@pytest.mark.parametrize("change", ["spec", "registry", "program"])
+def test_every_file_is_read_again_when_what_it_was_judged_against_changes(workspace, monkeypatch, change):
+    send(workspace, good_filling(workspace), "财政局.xlsx")
+    send(workspace, good_filling(workspace, "市教育局"), "教育局.xlsx", "市教育局")
+    seen = reads(monkeypatch)
+    run(workspace)
+    seen.clear()
+    if change == "spec":
+        with workspace.spec_path.open("a", encoding="utf-8") as spec:
+            spec.write("\n# 办公室修改过说明文字\n")
+    elif change == "registry":
+        with Ledger(workspace.ledger_path) as ledger:
+            registry = ledger.registry()
+            ledger.db.execute("UPDATE units SET aliases = ? WHERE code = 'S009'", (json.dumps(["财政"]),))
+        assert registry.by_code()["S009"].aliases != ("财政",)
+    else:
+        monkeypatch.setattr(collect_module, "program_version", lambda: "a newer program")
+    _, files = run(workspace)
+    assert len(seen) == 2
+    assert {o.status for o in files.values()} == {"accepted"}

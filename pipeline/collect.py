@@ -8,7 +8,6 @@ what is left in the folder.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 import os
@@ -19,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import __version__
+from . import program_version
 from .containers import SEPARATOR, Unopened, is_container, unpack
 from .errors import InputError, PeriodError
 from .findings import FileStatus, Finding, finding
@@ -119,15 +118,6 @@ class CollectResult:
 
     def count(self, status: FileStatus) -> int:
         return sum(f.status == status for f in self.files)
-
-
-@functools.cache
-def program_version() -> str:
-    """The program as installed: its version number and a hash of its code."""
-    digest = hashlib.sha256(__version__.encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
 
 
 def judging_context(spec_source: bytes, key: bytes, plan: Plan, units: dict[str, Unit]) -> str:

@@ -169,7 +169,8 @@ def send_back(workspace: Workspace, stage: Staging, head: Letterhead, result: Co
     contexts = {names[code]: return_context(head, units[code].name, o.file, [
         describe(f)._asdict() for f in sorted(o.findings, key=lambda f: f.severity != Severity.ERROR)], resubmit_by)
         for code, o in back.items()}
-    write_documents(folder, document(workspace, RETURN_TEMPLATE, head.period), contexts, head.created)
+    write_documents(folder, document(workspace, RETURN_TEMPLATE, head.period), contexts, head.created,
+                    earlier=stage.target / RETURN_FOLDER)
     mails, no_address = send_drafts(stage, head, "退回", [
         return_mail(head, units[code], o.file, (folder / names[code],)) for code, o in back.items()])
     return Sent(stage.target / RETURN_FOLDER, len(back), mails, no_address)
@@ -371,7 +372,7 @@ def remind_period(workspace: Workspace, period: str) -> RemindRun:
         names = {r.unit.code: notice_name(r.unit.code, r.unit.name, "催报通知") for r in reminders}
         write_documents(folder, document(workspace, REMIND_TEMPLATE, period),
                         {names[r.unit.code]: remind_context(head, r, template_name(r.unit, period)) for r in reminders},
-                        head.created)
+                        head.created, earlier=out / REMIND_FOLDER)
         gongwen.render_template(document(workspace, REMIND_LIST_TEMPLATE, period), roster_context(head, plan, reminders),
                                 stage.file(REMIND_LIST_NAME), head.created)
         drafts = [remind_mail(head, r.unit, remind_state(r),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -248,19 +249,29 @@ def write_document_job(batch: DocumentBatch, number: int) -> str:
     return path.name
 
 
-def write_documents(folder: Path, template: Path, contexts: dict[str, dict], created: dt.datetime) -> list[Path]:
-    """One document per ``contexts`` entry (file name -> placeholders) into ``folder``."""
+def write_documents(folder: Path, template: Path, contexts: dict[str, dict], created: dt.datetime,
+                    earlier: Path | None = None) -> list[Path]:
+    """One document per ``contexts`` entry (file name -> placeholders) into ``folder``.
+
+    A document in ``earlier`` (the folder these replace) written from the same template and
+    placeholders, and not saved by anyone since, is copied rather than written again.
+    """
     if not contexts:
         return []
-    items = tuple((folder / name, contexts[name]) for name in sorted(contexts))
     # A damaged template or an unknown placeholder is told before any worker starts.
-    word = gongwen.WordTemplate(template, items[0][1].keys())
+    word = gongwen.WordTemplate(template, contexts[min(contexts)].keys())
+    items = []
+    for name in sorted(contexts):
+        if earlier is not None and gongwen.written_as(earlier / name, word.stamp(contexts[name], created), created):
+            shutil.copyfile(earlier / name, folder / name)
+        else:
+            items.append((folder / name, contexts[name]))
     if len(items) < PARALLEL_FROM:
         for path, context in items:
             word.render(context, path, created)
     else:
-        run_jobs(write_document_job, DocumentBatch(template, items, created), len(items))
-    return [path for path, _ in items]
+        run_jobs(write_document_job, DocumentBatch(template, tuple(items), created), len(items))
+    return [folder / name for name in sorted(contexts)]
 
 
 # ---------------------------------------------------------------------------- the bundled templates

@@ -8,7 +8,10 @@ The bundled templates are built here with python-docx, once, into a workspace's
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import io
+import json
 import re
 import zipfile
 from dataclasses import dataclass
@@ -26,6 +29,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docxtpl import DocxTemplate
 
+from . import program_version
 from .atomic import replacing
 from .errors import TemplateError
 
@@ -265,6 +269,19 @@ class WordTemplate:
             raise TemplateError(f"Word 模板 {path} 中有系统不认识的占位：{'、'.join(unknown)}。"
                                 f"可用的占位有：{'、'.join(sorted(keys))}。")
 
+    @functools.cached_property
+    def source(self) -> bytes:
+        return self.path.read_bytes()
+
+    def stamp(self, context: dict, created: dt.datetime) -> str:
+        """What the document for ``context`` is made from, as a hash: the program, the template,
+        the placeholders and the date. It is kept in the document (its identifier property)."""
+        digest = hashlib.sha256()
+        for part in (program_version().encode(), self.source, created.isoformat().encode(),
+                     json.dumps(context, ensure_ascii=False, sort_keys=True, default=str).encode()):
+            digest.update(hashlib.sha256(part).digest())
+        return digest.hexdigest()
+
     def render(self, context: dict, path: Path, created: dt.datetime) -> None:
         """The document for ``context`` (which has every key the template was checked against)."""
         document = DocxTemplate(str(self.path))
@@ -277,7 +294,24 @@ class WordTemplate:
         _place_signature(document.docx, context.get("office", ""), context.get("date", ""))
         properties = document.docx.core_properties
         properties.created = properties.modified = created
+        properties.identifier = self.stamp(context, created)
+        properties.comments = ""  # the library's own note, which the office did not write
         save_document(document, path, created)
+
+
+_CORE_PROPERTY = re.compile(rb"<(dc:identifier|dcterms:modified)\b[^>]*>([^<]*)</")
+
+
+def written_as(path: Path, stamp: str, created: dt.datetime) -> bool:
+    """Whether the document at ``path`` is one WordTemplate.render wrote with ``stamp`` and nobody
+    has saved since (Word, WPS and LibreOffice record when they save)."""
+    try:
+        with zipfile.ZipFile(path) as document:
+            core = dict(_CORE_PROPERTY.findall(document.read("docProps/core.xml")))
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    return (core.get(b"dc:identifier") == stamp.encode()
+            and core.get(b"dcterms:modified") == created.strftime("%Y-%m-%dT%H:%M:%SZ").encode())
 
 
 def render_template(template: Path, context: dict, path: Path, created: dt.datetime) -> None:

@@ -7,16 +7,18 @@ import datetime as dt
 import email
 import email.policy
 import random
+import re
 import shutil
 import sqlite3
 import subprocess
+import zipfile
 from pathlib import Path
 
 import docx
 import pytest
 from click.testing import CliRunner
 
-from pipeline import cycle
+from pipeline import cycle, gongwen
 from pipeline.atomic import Staging
 from pipeline.cli import cli
 from pipeline.collect import CollectResult, FileOutcome
@@ -124,6 +126,32 @@ def test_a_returned_file_gets_a_word_notice_and_a_mail_until_it_is_corrected(wor
     again = cycle.collect_period(workspace, PERIOD)
     assert again.returned.count == 0 and not list(again.returned.folder.glob("*.docx"))
     assert not list(again.returned.mails.glob("*.eml"))
+
+
+def test_a_notice_written_before_from_the_same_contents_is_kept_unless_someone_saved_it(workspace, monkeypatch):
+    send(workspace, "S009", "财政局.xlsx", mistake=True)
+    send(workspace, "S010", "审计局.xlsx", mistake=True)
+    first = cycle.collect_period(workspace, PERIOD).returned.folder
+    written = {path.name: path.read_bytes() for path in first.glob("*.docx")}
+    assert len(written) == 2
+    rendered = []
+    real = gongwen.WordTemplate.render
+    monkeypatch.setattr(gongwen.WordTemplate, "render",
+                        lambda self, context, path, created: (rendered.append(path.name), real(self, context, path, created)))
+    folder = cycle.collect_period(workspace, PERIOD).returned.folder
+    assert rendered == [] and {p.name: p.read_bytes() for p in folder.glob("*.docx")} == written
+    # Saved again in Word or WPS (which record when): written anew, as it was first.
+    edited = next(p for p in folder.glob("S010_*.docx"))
+    with zipfile.ZipFile(edited) as source:
+        parts = {info.filename: source.read(info) for info in source.infolist()}
+    parts["docProps/core.xml"] = re.sub(rb"[^>]*</dcterms:modified>", b"2026-06-27T09:15:00Z</dcterms:modified>",
+                                        parts["docProps/core.xml"])
+    parts["word/document.xml"] = parts["word/document.xml"].replace("重新报送".encode(), "尽快报送".encode())
+    with zipfile.ZipFile(edited, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    cycle.collect_period(workspace, PERIOD)
+    assert rendered == [edited.name] and edited.read_bytes() == written[edited.name]
 
 
 def test_a_rejected_file_a_unit_can_be_named_for_gets_a_notice_too(workspace):

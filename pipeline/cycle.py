@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from . import gongwen
+from .containers import is_container
 from .collect import CollectResult, FileOutcome, collect, verdict_of
 from .consolidate import Consolidation, Reminder, consolidate, replaced_tasks
 from .consolidate import reminders as units_to_remind
@@ -192,6 +193,9 @@ def check_file(workspace: Workspace, path: Path) -> FileOutcome:
     """The collect checks for one file, against the period it claims; nothing is recorded."""
     if not path.is_file():
         raise InputError(f"找不到要检查的文件：{path}。请确认文件名和所在文件夹。")
+    if is_container(path.name):
+        raise InputError(f"{path.name} 是压缩包或邮件，pipeline check 只检查单个填报表。请取出其中的填报表再检查；"
+                         f"放进报送期文件夹后运行 pipeline collect 时，其中的每个文件都会被取出并检查。")
     spec = workspace.spec()
     [(_, read)] = read_files([path], (spec.data_sheet, IDENTITY_SHEET))
     identity = read_identity(read.workbook) if read.workbook else None

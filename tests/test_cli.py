@@ -98,12 +98,16 @@ def test_init_refuses_a_folder_that_is_not_empty(tmp_path, runner):
                                        "请先运行 pipeline init 目录 创建工作区，或用 -w 指定工作区目录。"),
     (["-w", "{ws}", "check", "{missing}"], "错误：找不到要检查的文件：{missing}。请确认文件名和所在文件夹。"),
     (["-w", "{ws}", "check", "{folder}"], "错误：找不到要检查的文件：{folder}。请确认文件名和所在文件夹。"),
+    (["-w", "{ws}", "check", "{zip}"], "错误：邮件.zip 是压缩包或邮件，pipeline check 只检查单个填报表。请取出其中的填报表再检查；"
+                                     "放进报送期文件夹后运行 pipeline collect 时，其中的每个文件都会被取出并检查。"),
     (["-w", "{ws}", "plan", "load", str(SEED_PLAN), "--units", "{folder}"],
      "错误：找不到单位名录文件：{folder}。请用 --units 指定单位名录 .xlsx 文件。"),
 ])
 def test_a_path_of_the_wrong_kind_is_a_chinese_error_naming_it(workspace, runner, tmp_path, args, message):
-    names = {"file": tmp_path / "一个文件.txt", "missing": tmp_path / "无.xlsx", "folder": tmp_path, "ws": workspace}
+    names = {"file": tmp_path / "一个文件.txt", "missing": tmp_path / "无.xlsx", "folder": tmp_path, "ws": workspace,
+             "zip": tmp_path / "邮件.zip"}
     names["file"].write_text("内容", encoding="utf-8")
+    names["zip"].write_bytes(b"PK\x05\x06" + bytes(18))
     result = run(runner, *(arg.format(**names) for arg in args), code=1)
     assert result.stderr == message.format(**names) + "\n"
     assert names["file"].read_text(encoding="utf-8") == "内容"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -86,6 +87,8 @@ def check_unit(submission: Submission, spec: FormSpec, unit: Unit, units: dict[s
         return []
     cell = submission.header.get(spec.role("unit").key)
     written = fold(cell.text) if cell else ""
+    if written in _names(unit):  # the unit's own name or alias, as prefilled: no other unit is named more exactly
+        return []
     named = _named(written, units) if written else None
     if not written or named is unit or (named is None and _closeness(unit, written)):
         return []
@@ -109,7 +112,13 @@ def _closeness(unit: Unit, written: str) -> int:
         if len(written) >= 2 and written in name:
             return max(2 * len(written) - len(name), 0)
         return 0
-    return max((score(name) for name in map(fold, (unit.name, *unit.aliases)) if name), default=0)
+    return max((score(name) for name in _names(unit)), default=0)
+
+
+@functools.lru_cache(maxsize=None)
+def _names(unit: Unit) -> tuple[str, ...]:
+    """The unit's name and aliases, folded (width, spaces)."""
+    return tuple(name for name in map(fold, (unit.name, *unit.aliases)) if name)
 
 
 def parse_date(text: str) -> str | None:

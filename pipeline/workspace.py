@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import itertools
 import os
@@ -132,6 +133,13 @@ def unit_file_name(code: str, name: str, tail: str) -> str:
     return fitted_file_name(f"{code}_", name, f"_{tail}")
 
 
+@functools.lru_cache(maxsize=256)
+def _archive_suffix(suffix: str) -> str:
+    """The sender's suffix of a received file, as its archived copy (named by hash) ends: made
+    safe and short like any name."""
+    return safe_file_name("0" * 64 + suffix.lower())[64:]
+
+
 # A received file up to this size is archived from memory; a larger one is streamed.
 IN_MEMORY_BYTES = 32 * 2**20
 
@@ -218,7 +226,7 @@ class Workspace:
         except UnreadableFile:
             os.unlink(temp)
             raise
-        return Archived(sha256, self._keep(temp, sha256, path.suffix), stat.st_mtime, stat.st_size)
+        return Archived(sha256, self._keep(temp, self._archived_as(sha256, path.suffix)), stat.st_mtime, stat.st_size)
 
     def archive_bytes(self, data: bytes, suffix: str, mtime: float) -> Archived:
         """Archive a file's bytes (a received file, a zip's member, a mail's attachment)."""
@@ -229,16 +237,14 @@ class Workspace:
             handle, temp = tempfile.mkstemp(prefix="归档中-", dir=self.scratch_dir)
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
-            self._keep(temp, sha256, suffix)
+            self._keep(temp, target)
         return Archived(sha256, target, mtime, len(data))
 
     def _archived_as(self, sha256: str, suffix: str) -> Path:
-        # The suffix is the sender's: made safe and short like any name.
-        return self.archive_dir / sha256[:2] / safe_file_name(sha256 + suffix.lower())
+        return self.archive_dir / sha256[:2] / (sha256 + _archive_suffix(suffix))
 
-    def _keep(self, temp: str, sha256: str, suffix: str) -> Path:
-        """The archived copy of ``sha256``: ``temp`` moved into place, or dropped if it is there."""
-        target = self._archived_as(sha256, suffix)
+    def _keep(self, temp: str, target: Path) -> Path:
+        """``target``, an archived copy: ``temp`` moved into place, or dropped if it is there."""
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
             os.unlink(temp)

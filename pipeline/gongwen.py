@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import re
+import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,12 +220,34 @@ def save_document(document, path: Path, created: dt.datetime) -> None:
     the zip format stores write times)."""
     buffer = io.BytesIO()
     document.save(buffer)
-    with zipfile.ZipFile(buffer) as source:
-        members = [(info.filename, source.read(info)) for info in source.infolist()]
-    stamp = created.timetuple()[:6]
-    with replacing(path, "Word/WPS") as temp, zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED) as target:
-        for name, data in members:
-            target.writestr(zipfile.ZipInfo(name, stamp), data, zipfile.ZIP_DEFLATED)
+    data = _dated(buffer.getbuffer(), created)
+    with replacing(path, "Word/WPS") as temp:
+        Path(temp).write_bytes(data)
+
+
+# A zip member's modification time and date (MS-DOS format, two 16-bit words) lie at these
+# offsets in its local header and in its central directory entry.
+_LOCAL_DATE, _CENTRAL_DATE = 10, 12
+_CENTRAL_ENTRY = struct.Struct("<4s24xHHH")  # signature, …, name, extra and comment lengths
+
+
+def _dated(zipped: memoryview, when: dt.datetime) -> bytes:
+    """The zip ``zipped`` with every member's stored time set to ``when``, the data untouched."""
+    data = bytearray(zipped)
+    stamp = struct.pack("<HH", when.hour << 11 | when.minute << 5 | when.second // 2,
+                        (when.year - 1980) << 9 | when.month << 5 | when.day)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        offsets = [info.header_offset for info in archive.infolist()]
+        central = archive.start_dir
+    for offset in offsets:
+        data[offset + _LOCAL_DATE:offset + _LOCAL_DATE + 4] = stamp
+    for _ in offsets:
+        signature, name, extra, comment = _CENTRAL_ENTRY.unpack_from(data, central)
+        if signature != b"PK\x01\x02":
+            raise zipfile.BadZipFile("central directory entry expected")
+        data[central + _CENTRAL_DATE:central + _CENTRAL_DATE + 4] = stamp
+        central += 46 + name + extra + comment
+    return bytes(data)
 
 
 _UNDEFINED = re.compile(r"'(?:[^']*object' has no attribute ')?([^']+)'")

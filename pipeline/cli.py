@@ -395,6 +395,7 @@ def demo(directory: Path) -> None:
 
 def _echo_report(report) -> None:
     click.echo(f"汇总报告：{report.report.resolve()}")
+    click.echo(f"汇总明细（供筛选和透视）：{report.details.resolve()}")
     click.echo(f"各单位反馈（{report.feedback_files} 份）：{report.feedback.resolve()}")
     click.echo(f"工作通报：{report.bulletin.resolve()}")
 

@@ -13,8 +13,9 @@ import pandas as pd
 
 from .findings import FileStatus, Worded
 from .form import FormSpec
-from .periods import months_between, period_end, previous_period
+from .periods import chinese_date, months_between, period_end, previous_period
 from .plan import ROLES, Plan
+from .text import excerpt, short_title
 from .units import Unit
 
 NOT_REPORTED = "未报送"
@@ -40,7 +41,8 @@ STANDING = (FileStatus.ACCEPTED, FileStatus.RETURNED)
 # still shows the whole cell.
 PROGRESS_BUDGET = 800
 TEXT_BUDGET = 350
-URGENT_ITEMS = 5
+URGENT_TASKS = 8  # tasks named on page 1; the others are counted and left to their sheet
+QUOTE_LIMIT = 40  # characters of a unit's words quoted on page 1
 
 
 def rules(spec: FormSpec) -> tuple[str, ...]:
@@ -76,7 +78,8 @@ class Consolidation:
     task_changes: pd.DataFrame  # per task: overall status last calendar month and now, and the Change
     streaks: pd.DataFrame  # tasks lagging or not started for two or more months running
     lagging: pd.DataFrame  # tasks whose overall status is lagging, or overdue
-    urgent: list[str]  # the most urgent items, in words
+    urgent: list[str]  # the most urgent tasks, in words
+    named: list[tuple[str, list[str]]]  # page 1's lists of units by name: (what, names with notes)
     findings: pd.DataFrame
     summary: dict[str, int]
 
@@ -166,11 +169,11 @@ def _joined(rows: pd.DataFrame, column: str, spec: FormSpec, budget: int | None 
     return "\n".join(lines)
 
 
-def _status_line(rows: pd.DataFrame, spec: FormSpec) -> str:
-    """``共47个单位：已完成3、序时推进40…``, heading the progress of a task with several units."""
+def _spread(rows: pd.DataFrame, spec: FormSpec) -> str:
+    """How a task's units' statuses spread: ``共47个单位：已完成3、序时推进40…``."""
     counts = rows[spec.status_column].value_counts()
     parts = "、".join(f"{word}{counts[word]}" for word in status_order(spec) if word in counts)
-    return f"共{len(rows)}个单位：{parts}\n" if len(rows) > 1 else ""
+    return f"共{len(rows)}个单位：{parts}"
 
 
 def tasks_frame(detail: pd.DataFrame, spec: FormSpec, status: pd.Series, period: str) -> pd.DataFrame:
@@ -186,7 +189,9 @@ def tasks_frame(detail: pd.DataFrame, spec: FormSpec, status: pd.Series, period:
             "task_id": task_id, "category_no": first["category_no"], "category": first["category"],
             "requirement": first["requirement"], "lead": "、".join(leads["unit_name"]),
             "status": status[task_id], "lead_progress": _joined(leads, progress, spec),
-            "progress": _status_line(rows, spec) + _joined(rows, progress, spec, PROGRESS_BUDGET),
+            "spread": _spread(rows, spec),
+            # A task with several units: their progress headed by the spread of their statuses.
+            "progress": (_spread(rows, spec) + "\n" if len(rows) > 1 else "") + _joined(rows, progress, spec, PROGRESS_BUDGET),
             "problems": _joined(rows, spec.role("problems").key, spec, TEXT_BUDGET),
             "next_steps": _joined(rows, spec.role("next_steps").key, spec, TEXT_BUDGET), "deadline": first["deadline"],
             "deadline_date": deadline_date, "overdue": overdue, "units": len(rows),
@@ -265,9 +270,29 @@ def consolidate(plan: Plan, spec: FormSpec, units: list[Unit], period: str, dead
     }
     result = Consolidation(period, detail, tasks, unit_rows, categories,
                            tasks["status"].value_counts().reindex(order, fill_value=0), trend.reset_index(),
-                           changes, task_changes, streaks, lagging, [], findings, summary)
+                           changes, task_changes, streaks, lagging, [], named_units(unit_rows, submissions, period),
+                           findings, summary)
     result.urgent = urgent_items(result, spec)
     return result
+
+
+def named_units(units: pd.DataFrame, submissions: pd.DataFrame, period: str) -> list[tuple[str, list[str]]]:
+    """Every unit late, returned, rejected or not reporting, by name in registry order, however
+    many: a returned unit that sent a corrected file is named 已改正, one that did not 退回未改; a
+    unit with only rejected files is named under 拒收, not 未报送."""
+    own = submissions[submissions["claimed_period"] == period]
+    returned_once = set(own.loc[(own["errors"] > 0) & own["status"].isin((FileStatus.RETURNED, FileStatus.SUPERSEDED)),
+                                "unit_code"])
+    rejected = set(submissions.loc[submissions["status"] == FileStatus.REJECTED, "unit_code"].dropna())
+    by_state = {state: units[units["state"] == state] for state in UnitState}
+    late = [f"{u.unit_name}（{chinese_date(u.report_date)}）" for u in by_state[UnitState.LATE].itertuples()]
+    sent_back = [f"{u.unit_name}（退回未改）" if u.state == UnitState.RETURNED else f"{u.unit_name}（已改正）"
+                 for u in units.itertuples() if u.unit_code in returned_once or u.state == UnitState.RETURNED]
+    missing = by_state[UnitState.MISSING]
+    refused = missing[missing["unit_code"].isin(rejected)]
+    return [(UnitState.LATE.word, late), (UnitState.RETURNED.word, sent_back),
+            (FileStatus.REJECTED.word, list(refused["unit_name"])),
+            (UnitState.MISSING.word, list(missing.loc[~missing["unit_code"].isin(rejected), "unit_name"]))]
 
 
 def replaced_tasks(plan: Plan, period_tasks: pd.DataFrame | None) -> dict[str, set[str]]:
@@ -335,23 +360,25 @@ def _streaks(history: dict[str, pd.Series], tasks: pd.DataFrame, spec: FormSpec,
 
 
 def urgent_items(c: Consolidation, spec: FormSpec) -> list[str]:
-    """The most urgent things, in words: overdue, then lagging (longest first), then missing units."""
+    """The most urgent tasks, in words: overdue, then lagging (longest first); each by a short
+    title, its lead unit (or 各责任单位) and the spread of its units' statuses, with the first
+    problem a unit gave, shortened at a sentence end. Past URGENT_TASKS the rest are counted."""
     streak = dict(zip(c.streaks["task_id"], c.streaks["months"]))
-    items = []
     overdue = c.tasks[c.tasks["overdue"]].sort_values(["deadline_date", "task_id"], kind="stable")
-    for t in overdue.itertuples():
-        items.append(f"任务 {t.task_id}（牵头：{t.lead or '无'}）已过完成时限（{t.deadline}），"
-                     f"总体状态为“{t.status}”。")
     lagging = c.tasks[(c.tasks["status"] == spec.lagging) & ~c.tasks["overdue"]].copy()
     lagging["months"] = lagging["task_id"].map(streak).fillna(1)
-    for t in lagging.sort_values(["months", "task_id"], ascending=[False, True], kind="stable").itertuples():
-        months = f"已连续 {int(t.months)} 个月" if t.months >= 2 else "本月"
-        problem = t.problems.split("\n")[0] if t.problems else "未说明原因"
-        items.append(f"任务 {t.task_id} {months}{spec.lagging}（牵头：{t.lead or '无'}）。{problem[:60]}")
-    missing = c.missing.sort_values(["tasks", "unit_code"], ascending=[False, True], kind="stable")
-    for u in missing.itertuples():
-        items.append(f"{u.unit_name}未报送（承担 {u.tasks} 项任务），联系人 {u.contact} {u.phone}。")
-    return items[:URGENT_ITEMS]
+    lagging = lagging.sort_values(["months", "task_id"], ascending=[False, True], kind="stable")
+    items = []
+    for t in pd.concat([overdue, lagging]).itertuples():
+        what = (f"已过完成时限（{t.deadline}），总体状态为“{t.status}”" if t.overdue else
+                f"{'已连续 %d 个月' % t.months if t.months >= 2 else '本月'}{spec.lagging}")
+        units = f"；{t.spread.removeprefix('共')}" if t.units > 1 else ""
+        problem = t.problems.split("\n")[0] if t.problems else ""
+        items.append(f"任务 {t.task_id}“{short_title(t.requirement)}”{what}（牵头：{t.lead or '各责任单位'}{units}）。"
+                     + (excerpt(problem, QUOTE_LIMIT) if problem else ""))
+    if len(items) > URGENT_TASKS:
+        items[URGENT_TASKS:] = [f"另有 {len(items) - URGENT_TASKS} 项逾期或滞后任务，见“滞后及逾期任务”表。"]
+    return items
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from .periods import chinese_date, issue_date, split_period
 from .plan import Plan, read_plan
 from .progress import SILENT, Progress
 from .readers import read_files
-from .report import (BREAKDOWN_NAME, FEEDBACK_FOLDER, REPORT_NAME, VALIDATION_NAME, ReportBatch,
+from .report import (BREAKDOWN_NAME, DETAILS_NAME, FEEDBACK_FOLDER, REPORT_NAME, VALIDATION_NAME, ReportBatch,
                      write_report_job, write_plan_breakdown,
                      write_validation)
 from .submissions import read_identity
@@ -299,6 +299,7 @@ class ReportRun:
 
     consolidation: Consolidation
     report: Path
+    details: Path
     feedback: Path
     feedback_files: int
     bulletin: Path
@@ -335,14 +336,15 @@ def report_in(workspace: Workspace, ledger: Ledger, stage: Staging, period: str,
                                 collected, period_tasks)
     batch = ReportBatch(consolidation, spec, f"{config.city}{plan.title}",
                         f"{config.city}{plan.title}落实情况汇总报告（{year}年{month}月）", chinese_date(deadline),
-                        stage.file(REPORT_NAME), stage.folder_for(FEEDBACK_FOLDER), dt.datetime(year, month, 1))
+                        stage.file(REPORT_NAME), stage.file(DETAILS_NAME), stage.folder_for(FEEDBACK_FOLDER),
+                        dt.datetime(year, month, 1))
     progress.start(batch.jobs)
     run_jobs(write_report_job, batch, batch.jobs, progress)
     write_bulletin(consolidation, spec, letterhead(workspace, plan, period), document(workspace, BULLETIN_TEMPLATE, period),
                    stage.file(BULLETIN_NAME))
     out = stage.target
-    return ReportRun(consolidation, out / REPORT_NAME, out / FEEDBACK_FOLDER, len(consolidation.units),
-                     out / BULLETIN_NAME)
+    return ReportRun(consolidation, out / REPORT_NAME, out / DETAILS_NAME, out / FEEDBACK_FOLDER,
+                     len(consolidation.units), out / BULLETIN_NAME)
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .consolidate import (DETAIL_SHEET, LEAD, NOT_REPORTED, Consolidation, UnitFeedback, UnitState, feedback_by_unit,
+from .consolidate import (DETAIL_SHEET, NOT_REPORTED, Consolidation, UnitFeedback, UnitState, feedback_by_unit,
                           rules, status_order)
 from .findings import FileStatus, Severity, describe, place
 from .form import FormSpec
 from .periods import chinese_date, previous_period
 from .plan import ROLES, Plan
+from .text import excerpt, short_title
 from .units import Registry
 from .workspace import unit_file_name
 from .xlsxout import (HEADING_FONT, Column, Styles, atomic_workbook, highlight_values, row_height,
@@ -28,7 +29,8 @@ from .xlsxout import (HEADING_FONT, Column, Styles, atomic_workbook, highlight_v
 # The files and folders written; cycle puts them in place.
 BREAKDOWN_NAME = "任务分解表.xlsx"
 VALIDATION_NAME = "校验结果.xlsx"
-REPORT_NAME = "汇总报告.xlsx"
+REPORT_NAME = "汇总报告.xlsx"  # for leaders: what prints
+DETAILS_NAME = "汇总明细.xlsx"  # for filtering and pivoting: every unit's every text
 FEEDBACK_FOLDER = "反馈"
 
 # Sheet names (Excel: at most 31 characters). 明细 is named in consolidate, whose texts point to it.
@@ -41,9 +43,12 @@ PROBLEMS_SHEET = "问题清单"
 LAGGING_SHEET = "滞后及逾期任务"
 MISSING_SHEET = "未报送单位"
 CHANGES_SHEET = "较上月变化"
+PROGRESS_SHEET = "各单位进展"
+UNIT_CHANGES_SHEET = "较上月变化（按单位）"
 OWN_SHEET = "本单位情况"
-REPORT_SHEETS = (SUMMARY_SHEET, TASKS_SHEET, UNITS_SHEET, PROBLEMS_SHEET, LAGGING_SHEET, MISSING_SHEET,
-                 CHANGES_SHEET, DETAIL_SHEET)
+REPORT_SHEETS = (SUMMARY_SHEET, TASKS_SHEET, LAGGING_SHEET, UNITS_SHEET, MISSING_SHEET, CHANGES_SHEET)
+DETAILS_SHEETS = (PROGRESS_SHEET, PROBLEMS_SHEET, UNIT_CHANGES_SHEET, DETAIL_SHEET)
+LEAD_PROGRESS_LIMIT = 150  # characters of the lead unit's progress in the leaders' 任务进展
 FEEDBACK_SHEETS = (OWN_SHEET, TASKS_SHEET, FINDINGS_SHEET)
 
 # Traffic lights: background and text colour by the part a status plays.
@@ -66,13 +71,15 @@ class Sheet:
     rows: list[list[object]]
     subtitle: str = ""
     lights: tuple[str, ...] = ()  # labels of the columns coloured by status
+    landscape: bool = True  # printed across the page; a narrow table, portrait
 
 
 def write_sheet(workbook, styles: Styles, sheet: Sheet, formats: dict[str, object] | None = None) -> None:
     """Draw a described sheet: a titled, filtered, print-ready table, its status columns coloured
     with the traffic-light ``formats`` (``status_formats``)."""
     worksheet = workbook.add_worksheet(sheet.name)
-    top = write_table(worksheet, styles, sheet.columns, sheet.rows, title=sheet.title, subtitle=sheet.subtitle)
+    top = write_table(worksheet, styles, sheet.columns, sheet.rows, title=sheet.title, subtitle=sheet.subtitle,
+                      landscape=sheet.landscape)
     labels = [column.label for column in sheet.columns]
     for label in sheet.lights:
         highlight_values(worksheet, top + 1, top + max(len(sheet.rows), 1), labels.index(label), formats)
@@ -122,27 +129,46 @@ def _answers(row: dict, spec: FormSpec) -> list[object]:
 # ---------------------------------------------------------------------------- 任务分解表
 
 def write_plan_breakdown(plan: Plan, registry: Registry, path: Path, created: dt.datetime) -> None:
-    """Tasks, task × unit assignments with roles, and per-unit task counts, ready to print."""
+    """Tasks (one row each, their units grouped by role) and per-unit task counts, ready to print;
+    the task × unit assignments as a filterable sheet, hidden so that it does not print."""
     subtitle = f"来源：{plan.source}　计划版本：{plan.version}　共 {len(plan.tasks)} 项任务"
-    write_sheets(path, created, _framed([plan_tasks_sheet(plan), assignments_sheet(plan),
-                                         unit_tasks_sheet(plan, registry)], subtitle))
+    sheets = _framed([plan_tasks_sheet(plan), unit_tasks_sheet(plan, registry), assignments_sheet(plan)], subtitle)
+    with atomic_workbook(path, created) as workbook:
+        styles = Styles(workbook)
+        for sheet in sheets:
+            write_sheet(workbook, styles, sheet)
+        workbook.get_worksheet_by_name(ASSIGNMENTS_SHEET).hide()
+
+
+GROUPED_NAMES = 12  # past this many units in a role, a task shows the plan's own words for them
+
+
+def _units_by_role(task) -> str:
+    """``牵头：市财政局\n配合：市教育局、市民政局``; a role of very many units is given as the plan
+    wrote it (``各区政府``) with their number."""
+    lines = []
+    for role in ROLES:
+        names = [a.name for a in task.units if a.role == role]
+        if names:
+            shown = "、".join(names) if len(names) <= GROUPED_NAMES else f"{task.responsibility}（共 {len(names)} 个单位）"
+            lines.append(f"{role}：{shown}")
+    return "\n".join(lines)
 
 
 def plan_tasks_sheet(plan: Plan) -> Sheet:
     return Sheet(PLAN_TASKS_SHEET, f"{plan.title} 任务分解表", [
-        Column("任务编号", 9, "center"), Column("工作任务", 22, "wrap"), Column("具体要求", 60, "wrap"),
-        Column("责任单位（原文）", 36, "wrap"), Column("牵头单位", 16, "wrap"), Column("完成时限", 12, "wrap"),
-        Column("截止日期", 11, "center"), Column("单位数", 8, "number"),
-    ], [[task.id, task.category, task.requirement, task.responsibility,
-         "、".join(a.name for a in task.units if a.role == LEAD), task.deadline or "", task.deadline_date or "",
-         len(task.units)] for task in plan.tasks])
+        Column("任务编号", 8, "center"), Column("工作任务", 14, "wrap"), Column("具体要求", 72, "wrap"),
+        Column("责任单位", 40, "wrap"), Column("完成时限", 10, "wrap"),
+    ], [[task.id, task.category, task.requirement, _units_by_role(task), task.deadline or ""] for task in plan.tasks])
 
 
 def assignments_sheet(plan: Plan) -> Sheet:
-    return Sheet(ASSIGNMENTS_SHEET, "任务分工（任务 × 单位）", [
+    return Sheet(ASSIGNMENTS_SHEET, "任务分工（任务 × 单位，供筛选）", [
         Column("任务编号", 9, "center"), Column("单位编码", 10, "center"), Column("单位名称", 24),
-        Column("本单位职责", 11, "center"), Column("具体要求", 70, "wrap"),
-    ], [[t.id, a.code, a.name, a.role, t.requirement] for t in plan.tasks for a in t.units])
+        Column("本单位职责", 11, "center"), Column("责任单位（计划原文）", 30), Column("截止日期", 11, "center"),
+        Column("具体要求", 70),
+    ], [[t.id, a.code, a.name, a.role, t.responsibility, t.deadline_date or "", t.requirement]
+        for t in plan.tasks for a in t.units])
 
 
 def unit_tasks_sheet(plan: Plan, registry: Registry) -> Sheet:
@@ -154,7 +180,7 @@ def unit_tasks_sheet(plan: Plan, registry: Registry) -> Sheet:
         Column("单位编码", 10, "center"), Column("单位名称", 24), *(Column(role, 9, "number") for role in ROLES),
         Column("合计", 9, "number"),
     ], [[unit.code, unit.name, *counts[unit.code].values(), sum(counts[unit.code].values())]
-        for unit in registry.units])
+        for unit in registry.units], landscape=False)
 
 
 # ---------------------------------------------------------------------------- 校验结果
@@ -251,6 +277,7 @@ def write_summary_sheet(workbook, styles: Styles, c: Consolidation, spec: FormSp
     page = SummaryPage(workbook, sheet, styles, spec, formats, section)
     first = row = _title_block(page, c, 0, title, deadline) + GAP
     row = _reporting_block(page, c, row) + GAP
+    row = _names_block(page, c, row) + GAP
     row = _status_block(page, c, row, chart_row=first) + GAP
     row = _categories_block(page, c, row) + GAP
     if len(c.trend) >= 2:
@@ -267,7 +294,7 @@ def _title_block(page: SummaryPage, c: Consolidation, row: int, title: str, dead
     page.sheet.merge_range(row, 0, row, LAST_COL, title, page.styles.title)
     page.sheet.set_row(row, 28)
     page.sheet.merge_range(row + 1, 0, row + 1, LAST_COL, f"报送期：{c.period}　报送截止：{deadline}　"
-                           f"数据来源：各单位通过校验的填报表（详见“{DETAIL_SHEET}”表）", page.styles.subtitle)
+                           f"数据来源：各单位通过校验的填报表（各单位原文见 {DETAILS_NAME}）", page.styles.subtitle)
     return row + 2
 
 
@@ -284,6 +311,12 @@ def _reporting_block(page: SummaryPage, c: Consolidation, row: int) -> int:
                       ["text", "number", "percent"]).stop
 
 
+def _names_block(page: SummaryPage, c: Consolidation, row: int) -> int:
+    """Each unit late, returned, rejected or not reporting, by name, however many."""
+    lines = [f"{what}（{len(names)} 个）：{'、'.join(names)}。" for what, names in c.named if names]
+    return page.paragraphs(row, lines or ["所有单位均已按时报送，没有退回修改的。"], page.styles.note, sum(SUMMARY_WIDTHS))
+
+
 def _status_block(page: SummaryPage, c: Consolidation, row: int, chart_row: int) -> int:
     """二、任务总体状态: tasks by overall status, coloured, with a pie beside the blocks from ``chart_row``."""
     s, order = c.summary, status_order(page.spec)
@@ -293,8 +326,10 @@ def _status_block(page: SummaryPage, c: Consolidation, row: int, chart_row: int)
                       ["text", "number", "percent"])
     words = range(data.start, data.start + len(order))
     highlight_values(page.sheet, words.start, words.stop - 1, 0, page.formats)
-    page.sheet.merge_range(data.stop, 0, data.stop, 2, f"其中{page.spec.lagging} {s['lagging']} 项，逾期 {s['overdue']} 项。",
-                           page.styles.note)
+    note = (f"其中{page.spec.lagging} {s['lagging']} 项，逾期 {s['overdue']} 项。"
+            "总体状态看牵头单位；没有牵头单位的，看各责任单位中最落后的。")
+    page.sheet.merge_range(data.stop, 0, data.stop, 2, note, page.styles.note)
+    page.sheet.set_row(data.stop, row_height([(note, sum(SUMMARY_WIDTHS[:3]))]))
     pie = page.workbook.add_chart({"type": "pie"})
     pie.add_series({
         "name": "任务总体状态", "categories": page.cells(words, 0), "values": page.cells(words, 1),
@@ -344,7 +379,7 @@ def _trend_block(page: SummaryPage, c: Consolidation, row: int) -> int:
 
 
 def _urgent_block(page: SummaryPage, c: Consolidation, row: int) -> int:
-    items = c.urgent or ["本期没有逾期、滞后任务，所有单位均已报送。"]
+    items = c.urgent or ["本期没有逾期或滞后的任务。"]
     texts = [f"{number}. {item}" for number, item in enumerate(items, start=1)]
     return page.paragraphs(page.heading(row, "需要关注的事项"), texts, page.styles.note, sum(SUMMARY_WIDTHS))
 
@@ -353,20 +388,41 @@ def _urgent_block(page: SummaryPage, c: Consolidation, row: int) -> int:
 
 def write_consolidated(c: Consolidation, spec: FormSpec, title: str, deadline: str, path: Path,
                        created: dt.datetime) -> None:
-    """汇总报告.xlsx: 总体情况 first, then the table sheets; unit text always written as strings."""
-    subtitle = f"报送期 {c.period}　任务 {c.summary['tasks']} 项　应报单位 {c.summary['expected']} 个"
-    sheets = [tasks_sheet(c), units_sheet(c, spec), problems_sheet(c, spec), lagging_sheet(c), missing_sheet(c),
-              changes_sheet(c), detail_sheet(c, spec)]
+    """汇总报告.xlsx, what leaders read and print: 总体情况 first, then short table sheets."""
     with atomic_workbook(path, created) as workbook:
         styles = Styles(workbook)
         formats = status_formats(styles, spec)
         write_summary_sheet(workbook, styles, c, spec, title, deadline, formats)
-        for sheet in _framed(sheets, subtitle, f"{title}　"):
+        for sheet in _framed([tasks_sheet(c), lagging_sheet(c), units_sheet(c, spec), missing_sheet(c),
+                              task_changes_sheet(c)], _subtitle(c), f"{title}　"):
             write_sheet(workbook, styles, sheet, formats)
 
 
+def write_details(c: Consolidation, spec: FormSpec, title: str, path: Path, created: dt.datetime) -> None:
+    """汇总明细.xlsx, for those who filter and pivot: every unit's progress by task, every problem,
+    every unit's change, and the long form (task × unit)."""
+    sheets = [progress_sheet(c), problems_sheet(c, spec), changes_sheet(c), detail_sheet(c, spec)]
+    write_sheets(path, created, _framed(sheets, _subtitle(c), f"{title}　"), spec)
+
+
+def _subtitle(c: Consolidation) -> str:
+    return f"报送期 {c.period}　任务 {c.summary['tasks']} 项　应报单位 {c.summary['expected']} 个"
+
+
 def tasks_sheet(c: Consolidation) -> Sheet:
+    """Per task, what a leader reads: a short title, the lead unit, the overall status and how the
+    units' statuses spread, and the lead unit's progress shortened (whole in 汇总明细)."""
     return Sheet(TASKS_SHEET, TASKS_SHEET, [
+        TASK_ID, Column("任务", 22, "wrap"), Column("牵头单位", 14, "wrap"), OVERALL_STATUS,
+        Column("各单位状态", 22, "wrap"), Column("牵头单位进展", 48, "wrap"), Column("完成时限", 11, "wrap"),
+        Column("逾期", 6, "center"), Column("已报/应报", 9, "center"),
+    ], [[t.task_id, short_title(t.requirement, 30), t.lead or "各责任单位", t.status, t.spread,
+         excerpt(t.lead_progress, LEAD_PROGRESS_LIMIT), t.deadline, _yes(t.overdue), f"{t.reported}/{t.units}"]
+        for t in c.tasks.itertuples()], lights=(OVERALL_STATUS.label,))
+
+
+def progress_sheet(c: Consolidation) -> Sheet:
+    return Sheet(PROGRESS_SHEET, "各单位进展（按任务）", [
         TASK_ID, Column("类别", 14, "wrap"), Column("具体要求", 36, "wrap"), Column("牵头单位", 12, "wrap"),
         OVERALL_STATUS, Column("牵头单位进展", 36, "wrap"), Column("各单位进展", 70, "wrap"),
         Column("存在问题", 34, "wrap"), Column("下一步计划", 34, "wrap"), Column("完成时限", 10, "wrap"),
@@ -422,11 +478,25 @@ def missing_sheet(c: Consolidation) -> Sheet:
     ], [[u.unit_code, u.unit_name, u.tasks, u.contact, u.phone, u.email] for u in c.missing.itertuples()])
 
 
+def task_changes_sheet(c: Consolidation) -> Sheet:
+    """Per task: its overall status last month and now (each unit's change is in 汇总明细)."""
+    streak = _streaks(c)
+    before = f"上月（{previous_period(c.period)}）总体状态"
+    no_data = (c.task_changes["previous"] == NOT_REPORTED).all()
+    titles = dict(zip(c.tasks["task_id"], c.tasks["requirement"]))
+    return Sheet(CHANGES_SHEET, CHANGES_SHEET, [
+        TASK_ID, Column("任务", 30, "wrap"), Column(before, 16, "center"), Column("本期总体状态", 12, "center"),
+        Column("变化", 12, "center"), Column("连续情况", 18, "wrap"),
+    ], [[ch.task_id, short_title(titles.get(ch.task_id, ""), 30), ch.previous, ch.current, ch.change.word,
+         streak.get(ch.task_id, "")] for ch in c.task_changes.itertuples()],
+        subtitle="　（台账中没有上月数据）" if no_data else "", lights=(before, "本期总体状态"))
+
+
 def changes_sheet(c: Consolidation) -> Sheet:
     streak = _streaks(c)
     before = f"上月（{previous_period(c.period)}）状态"
     no_data = (c.changes["previous"] == NOT_REPORTED).all()
-    return Sheet(CHANGES_SHEET, CHANGES_SHEET, [
+    return Sheet(UNIT_CHANGES_SHEET, "较上月变化（按单位）", [
         TASK_ID, Column("单位", 20, "wrap"), Column(before, 14, "center"), Column("本期状态", 10, "center"),
         Column("变化", 10, "center"), Column("任务连续情况", 18, "wrap"),
     ], [[ch.task_id, ch.unit_name, ch.previous, ch.current, ch.change, streak.get(ch.task_id, "")]
@@ -458,6 +528,7 @@ class ReportBatch:
     report_title: str
     deadline: str  # as a clerk writes it
     report: Path
+    details: Path
     folder: Path  # of the feedback workbooks
     created: dt.datetime
 
@@ -471,19 +542,23 @@ class ReportBatch:
 
     @property
     def jobs(self) -> int:
-        return 1 + len(self.consolidation.units)
+        return 2 + len(self.consolidation.units)
 
     def path(self, unit: dict) -> Path:
         return self.folder / unit_file_name(unit["unit_code"], unit["unit_name"], f"{self.consolidation.period}反馈.xlsx")
 
 
 def write_report_job(batch: ReportBatch, number: int) -> str:
-    """Write the batch's report (``number`` 0) or a unit's feedback workbook (a parallel.run_jobs job)."""
+    """Write the batch's report (``number`` 0), its details (1) or a unit's feedback workbook (a
+    parallel.run_jobs job)."""
     if number == 0:
         write_consolidated(batch.consolidation, batch.spec, batch.report_title, batch.deadline, batch.report,
                            batch.created)
         return batch.report.name
-    feedback = batch.units[batch.codes[number - 1]]
+    if number == 1:
+        write_details(batch.consolidation, batch.spec, batch.title, batch.details, batch.created)
+        return batch.details.name
+    feedback = batch.units[batch.codes[number - 2]]
     path = batch.path(feedback.unit)
     write_feedback(feedback, batch.consolidation, batch.spec, batch.title, path, batch.created)
     return path.name

@@ -90,3 +90,30 @@ def cell_string(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+_SENTENCE_END = "。！？；!?;"
+_CLAUSE_END = "，,。；;：:！？!?"
+
+
+def excerpt(text: str, limit: int) -> str:
+    """``text`` shortened to at most ``limit`` characters and ``…``: at the last sentence end that
+    keeps at least half of it, else at the last clause end that does, else at the limit. Text
+    that fits is given whole."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    for ends in (_SENTENCE_END, "，,、"):
+        cut = max(text.rfind(mark, 0, limit - 1) for mark in ends)
+        if cut >= limit // 2:
+            return text[:cut + (ends == _SENTENCE_END)] + "…"
+    return text[:limit - 1] + "…"
+
+
+def short_title(text: str, limit: int = 20) -> str:
+    """A task's requirement as a short title: its first clause, shortened with ``…`` if long
+    (leading numbering such as ``1.`` or ``（一）`` dropped)."""
+    text = re.sub(r"^\s*(?:[（(]?[0-9一二三四五六七八九十]+[)）.、．]\s*)+", "", text).strip()
+    end = next((i for i, char in enumerate(text) if char in _CLAUSE_END), len(text))
+    clause = text[:end] or text
+    return clause if len(clause) <= limit else clause[:limit - 1] + "…"

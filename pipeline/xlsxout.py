@@ -248,6 +248,7 @@ def write_table(
     rows: list[list[object]],
     title: str | None = None,
     subtitle: str | None = None,
+    landscape: bool = True,
 ) -> int:
     """A titled, filtered, frozen, print-ready table; returns the header's row index."""
     top = 0
@@ -271,5 +272,5 @@ def write_table(
         sheet.set_row(top + offset, row_height(wrapped))
     sheet.freeze_panes(top + 1, 0)
     sheet.autofilter(top, 0, top + max(len(rows), 1), len(columns) - 1)
-    set_print(sheet, top)
+    set_print(sheet, top, landscape)
     return top

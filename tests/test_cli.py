@@ -333,12 +333,18 @@ def table_rows(sheet, first_label: str) -> tuple[list[str], list[tuple]]:
 def test_breakdown_workbook(loaded, runner):
     document = json.loads(run(runner, "-w", loaded, "plan", "show", "--json").stdout)
     workbook = openpyxl.load_workbook(loaded / "output" / "任务分解表.xlsx")
-    assert workbook.sheetnames == ["任务清单", "任务分工", "单位任务数"]
+    assert workbook.sheetnames == ["任务清单", "单位任务数", "任务分工"]
+    assert [sheet.sheet_state for sheet in workbook] == ["visible", "visible", "hidden"]  # kept to filter, not printed
 
     header, tasks = table_rows(workbook["任务清单"], "任务编号")
-    assert header[:3] == ["任务编号", "工作任务", "具体要求"]
+    assert header == ["任务编号", "工作任务", "具体要求", "责任单位", "完成时限"]
     assert [row[0] for row in tasks] == [task["id"] for task in document["tasks"]]
     assert len(tasks) == 19
+    for row, task in zip(tasks, document["tasks"]):  # every unit, under its role, one line per role
+        roles = {line.partition("：")[0]: line.partition("：")[2] for line in row[3].split("\n")}
+        for role in {unit["role"] for unit in task["units"]}:
+            names = [unit["name"] for unit in task["units"] if unit["role"] == role]
+            assert roles[role] == "、".join(names) or roles[role].endswith(f"（共 {len(names)} 个单位）")
 
     header, assignments = table_rows(workbook["任务分工"], "任务编号")
     assert header[:4] == ["任务编号", "单位编码", "单位名称", "本单位职责"]
@@ -357,8 +363,8 @@ def test_breakdown_workbook(loaded, runner):
         assert by_role == [roles.count(role) for role in ("牵头", "负责", "分别负责", "配合")]
         assert total == len(roles)
 
-    for sheet in workbook.worksheets:
-        assert sheet.page_setup.orientation == "landscape"
+    for sheet in workbook.worksheets:  # the narrow 单位任务数 portrait, the others landscape
+        assert sheet.page_setup.orientation == ("portrait" if sheet.title == "单位任务数" else "landscape")
         assert sheet.page_setup.paperSize == 9
         assert sheet.print_title_rows
 

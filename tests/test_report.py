@@ -18,6 +18,7 @@ from pipeline.cli import cli
 from pipeline.errors import OutputError
 from pipeline.ledger import Ledger
 from pipeline.consolidate import consolidate
+from pipeline.text import excerpt, short_title
 from pipeline.workspace import Workspace
 
 from helpers import INJECTION, PLAN, Counting
@@ -37,8 +38,10 @@ def test_figures_match_a_hand_worked_ledger(ledger_workspace):
     run = cycle.report_period(ledger_workspace, PERIOD)
     path = run.report
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == list(report.REPORT_SHEETS) == ["总体情况", "任务进展", "单位报送情况", "问题清单",
-                                                           "滞后及逾期任务", "未报送单位", "较上月变化", "明细"]
+    assert book.sheetnames == list(report.REPORT_SHEETS) == ["总体情况", "任务进展", "滞后及逾期任务", "单位报送情况",
+                                                           "未报送单位", "较上月变化"]
+    assert openpyxl.load_workbook(run.details).sheetnames == list(report.DETAILS_SHEETS) == [
+        "各单位进展", "问题清单", "较上月变化（按单位）", "明细"]
     summary = {}
     for label, value, *_ in book[report.SUMMARY_SHEET].iter_rows(values_only=True):
         summary.setdefault(label, value)
@@ -52,7 +55,10 @@ def test_figures_match_a_hand_worked_ledger(ledger_workspace):
     assert {t: (r["总体状态"], r["逾期"]) for t, r in tasks.items()} == {
         "1-1": ("序时推进", "是"), "1-2": ("序时推进", None), "2-1": ("已完成", None)}
     assert tasks["1-1"]["牵头单位"] == "甲局" and tasks["1-1"]["牵头单位进展"] == "【甲局】甲一进展"
-    assert tasks["1-2"]["各单位进展"] == "共2个单位：已完成1、序时推进1\n【乙局】乙二完成\n【丙局】丙二进展"
+    assert tasks["1-1"]["各单位状态"] == "共3个单位：序时推进1、进度滞后1、未启动1"
+    assert tasks["1-2"]["牵头单位"] == "各责任单位" and tasks["1-2"]["各单位状态"] == "共2个单位：已完成1、序时推进1"
+    whole = {r["任务编号"]: r for r in sheet_rows(run.details, report.PROGRESS_SHEET, "任务编号")}
+    assert whole["1-2"]["各单位进展"] == "共2个单位：已完成1、序时推进1\n【乙局】乙二完成\n【丙局】丙二进展"
     assert [summary[s] for s in ("已完成", "序时推进", "进度滞后", "未启动")] == [1, 2, 0, 0]
     units = {r["单位名称"]: r for r in sheet_rows(path, report.UNITS_SHEET, "单位编码")}
     assert {n: (r["已报送"], r["按时"], r["任务数"]) for n, r in units.items()} == {
@@ -62,18 +68,18 @@ def test_figures_match_a_hand_worked_ledger(ledger_workspace):
     lagging = sheet_rows(path, report.LAGGING_SHEET, "任务编号")
     assert [(r["任务编号"], r["报告滞后的单位"], r["连续情况"]) for r in lagging] == [("1-1", "乙局", None)]
     changes = {(r["任务编号"], r["单位"]): (r["上月（2018-05）状态"], r["本期状态"], r["变化"])
-               for r in sheet_rows(path, report.CHANGES_SHEET, "任务编号")}
+               for r in sheet_rows(run.details, report.UNIT_CHANGES_SHEET, "任务编号")}
     assert changes[("1-2", "丙局")] == ("未启动", "序时推进", "前进")
     assert changes[("1-1", "甲局")] == ("序时推进", "序时推进", "未变")
     assert changes[("2-1", "甲局")] == ("未报送", "已完成", "本期新报送")
-    detail = sheet_rows(path, report.DETAIL_SHEET, "任务编号")
+    detail = sheet_rows(run.details, report.DETAIL_SHEET, "任务编号")
     assert len(detail) == 7  # 3 + 2 + 2 task × unit assignments
     assert {(r["任务编号"], r["单位名称"]): r["来源文件"] for r in detail}[("2-1", "甲局")] == "甲局.xlsx"
     assert {(r["任务编号"], r["单位名称"]): r["完成状态"] for r in detail}[("2-1", "丁区政府")] == "未报送"
 
 
 def test_unit_text_that_looks_like_a_formula_stays_text(ledger_workspace):
-    path = cycle.report_period(ledger_workspace, PERIOD).report
+    path = cycle.report_period(ledger_workspace, PERIOD).details
     sheet = openpyxl.load_workbook(path)[report.PROBLEMS_SHEET]
     cells = {c.value: c for row in sheet.iter_rows() for c in row if c.value in (INJECTION, "@SUM(1)")}
     assert set(cells) == {INJECTION, "@SUM(1)"}
@@ -116,7 +122,7 @@ def test_a_column_the_office_adds_without_a_role_reaches_the_detail_and_the_feed
     db.commit()
     db.close()
     run = cycle.report_period(ledger_workspace, PERIOD)
-    detail = sheet_rows(run.report, report.DETAIL_SHEET, "任务编号")
+    detail = sheet_rows(run.details, report.DETAIL_SHEET, "任务编号")
     assert {(r["任务编号"], r["单位名称"]): r[label] for r in detail if r[label]} == {
         ("1-1", "甲局"): "已拨付12", ("1-2", "乙局"): "30"}  # as the unit wrote it: text, never a number
     feedback = sheet_rows(run.feedback / f"U2_乙局_{PERIOD}反馈.xlsx", report.TASKS_SHEET, "任务编号")
@@ -133,16 +139,17 @@ def test_the_report_takes_keys_labels_and_status_words_from_the_spec(ledger_work
     db.execute("UPDATE answers SET field = 'difficulties' WHERE field = 'problems'")
     db.commit()
     db.close()
-    path = cycle.report_period(ledger_workspace, PERIOD).report
-    problems = sheet_rows(path, report.PROBLEMS_SHEET, "任务编号")
+    run = cycle.report_period(ledger_workspace, PERIOD)
+    problems = sheet_rows(run.details, report.PROBLEMS_SHEET, "任务编号")
     assert [(r["任务编号"], r["状态"], r["困难和问题"]) for r in problems] == [
         ("1-1", "滞后", INJECTION), ("1-2", "已完成", "@SUM(1)")]
-    lagging = sheet_rows(path, report.LAGGING_SHEET, "任务编号")
+    lagging = sheet_rows(run.report, report.LAGGING_SHEET, "任务编号")
     assert [(r["任务编号"], r["报告滞后的单位"], r["存在问题"]) for r in lagging] == [
         ("1-1", "乙局", f"【乙局】{INJECTION}")]
-    summary = openpyxl.load_workbook(path)[report.SUMMARY_SHEET]
+    summary = openpyxl.load_workbook(run.report)[report.SUMMARY_SHEET]
     texts = {value for row in summary.iter_rows(values_only=True) for value in row if isinstance(value, str)}
-    assert {"滞后", "其中滞后 0 项，逾期 1 项。", "状态由落后到领先依次为：未启动、滞后、序时推进、已完成。"} <= texts
+    assert {"滞后", "状态由落后到领先依次为：未启动、滞后、序时推进、已完成。"} <= texts
+    assert any(text.startswith("其中滞后 0 项，逾期 1 项。") for text in texts)
 
 
 def test_rerun_gives_the_same_report_and_a_crash_leaves_the_old_one(ledger_workspace, in_workers):
@@ -171,7 +178,8 @@ def test_progress_counts_the_report_and_every_feedback_workbook(ledger_workspace
     counting = Counting()
     run = cycle.report_period(ledger_workspace, PERIOD, progress=counting)
     written = sorted(p.name for p in run.feedback.iterdir())
-    assert counting.totals == [len(written) + 1] and sorted(counting.steps) == sorted([run.report.name, *written])
+    assert counting.totals == [len(written) + 2]
+    assert sorted(counting.steps) == sorted([run.report.name, run.details.name, *written])
 
 
 def test_cli_report_and_merge(ledger_workspace):
@@ -189,13 +197,18 @@ def test_cli_report_and_merge(ledger_workspace):
     assert (ledger_workspace.period_output("2018-07") / report.REPORT_NAME).is_file()
 
 
-def test_libreoffice_prints_the_summary_on_one_page(tmp_path):
+def test_libreoffice_prints_the_leaders_workbooks_short_with_page_one_naming_names(tmp_path):
     demo = cycle.run_demo(tmp_path / "demo")
-    path = demo.months[-1].merge.report.report
+    run = demo.months[-1].merge.report
+    breakdown = demo.workspace.output_dir / report.BREAKDOWN_NAME
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
-                    "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"), str(path)],
+                    "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"), str(run.report), str(breakdown)],
                    check=True, capture_output=True, timeout=300)
     pdf = tmp_path / "pdf" / Path(report.REPORT_NAME).with_suffix(".pdf").name
+
+    def pages(path: Path) -> int:
+        info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True).stdout
+        return int(next(line.split()[1] for line in info.splitlines() if line.startswith("Pages:")))
 
     def page(number: int) -> str:
         return subprocess.run(["pdftotext", "-f", str(number), "-l", str(number), str(pdf), "-"],
@@ -204,6 +217,12 @@ def test_libreoffice_prints_the_summary_on_one_page(tmp_path):
     first, second = page(1), page(2)
     assert "一、报送情况" in first and "需要关注的事项" in first and "说明" in first
     assert report.TASKS_SHEET in second and "一、报送情况" not in second
+    # Every unit page 1 names is on it (the PDF's text may break a line anywhere).
+    flat = "".join(first.split())
+    named = [name for _, names in run.consolidation.named for name in names]
+    assert named and all("".join(name.split()) in flat for name in named)
+    assert len(run.consolidation.units) == 48 and pages(pdf) <= 15  # 汇总明细 holds every unit's every text
+    assert pages(tmp_path / "pdf" / breakdown.with_suffix(".pdf").name) <= 4  # 19 tasks, one row each
     shutil.rmtree(tmp_path / "demo")
 
 
@@ -265,8 +284,10 @@ def test_after_a_plan_is_replaced_a_task_id_with_other_work_is_not_compared(ledg
     assert changes[("1-2", "丙局")] == ("未启动", "序时推进", "前进")  # the same work: compared
     may = c.trend.set_index("period").loc["2018-05"]
     assert may.sum() == len(c.tasks) - 1  # May's trend leaves out the work it did not have
-    rows = sheet_rows(workspace.period_output(PERIOD) / report.REPORT_NAME, report.CHANGES_SHEET, "任务编号")
+    rows = sheet_rows(workspace.period_output(PERIOD) / report.DETAILS_NAME, report.UNIT_CHANGES_SHEET, "任务编号")
     assert {(r["任务编号"], r["单位"], r["变化"]) for r in rows} >= {("1-1", "甲局", "任务已调整")}
+    tasks = sheet_rows(workspace.period_output(PERIOD) / report.REPORT_NAME, report.CHANGES_SHEET, "任务编号")
+    assert {r["任务编号"]: r["变化"] for r in tasks}["1-1"] == "任务已调整"
 
 
 def test_a_month_reported_again_after_the_plan_was_replaced_keeps_its_own_tasks(ledger_workspace):
@@ -329,3 +350,51 @@ def test_a_month_without_any_accepted_answer_still_reports(ledger_workspace):
     db.close()
     c = cycle.report_period(ledger_workspace, PERIOD).consolidation
     assert set(c.tasks["status"]) == {"未报送"} and set(c.changes["change"]) == {"连续未报送"}
+
+
+def test_page_one_names_every_unit_late_returned_rejected_or_missing(ledger_workspace):
+    """Page 1's lists, against what the ledger itself says (the deadline is the 25th)."""
+    db = sqlite3.connect(ledger_workspace.ledger_path)
+    names = dict(db.execute("SELECT code, name FROM units"))
+    expected = {code for (code,) in db.execute("SELECT DISTINCT unit_code FROM assignments")}
+    standing = dict(db.execute("SELECT unit_code, report_date FROM submissions WHERE period = ? "
+                               "AND status IN ('accepted', 'returned') ORDER BY report_date", (PERIOD,)))
+    late = sorted(code for code, date in standing.items() if date > f"{PERIOD}-25")
+    corrected = sorted(code for (code,) in db.execute(
+        "SELECT DISTINCT unit_code FROM submissions WHERE period = ? AND errors > 0", (PERIOD,)))
+    missing = sorted(expected - set(standing))
+    assert (late, corrected, missing) == (["U3"], ["U2"], ["U4"])  # the hand-made ledger, as documented
+
+    def page_one() -> list[str]:
+        path = cycle.report_period(ledger_workspace, PERIOD).report
+        sheet = openpyxl.load_workbook(path)[report.SUMMARY_SHEET]
+        return [value for row in sheet.iter_rows(values_only=True) for value in row if isinstance(value, str)]
+
+    lines = page_one()
+    assert f"逾期报送（1 个）：{names['U3']}（2018年6月28日）。" in lines
+    assert f"退回修改（1 个）：{names['U2']}（已改正）。" in lines
+    assert f"未报送（1 个）：{names['U4']}。" in lines and not any(line.startswith("拒收") for line in lines)
+    # A unit whose only file was refused is named as refused, not as silent.
+    db.execute("INSERT INTO files VALUES (?, 1, 'x', '2018-06-21T09:00:00')", ("f" * 64,))
+    db.execute("INSERT INTO submissions VALUES (?, ?, '丁区.xlsx', 'U4', 'rejected', NULL, 1, 0, 'now', ?)",
+               (PERIOD, "f" * 64, PERIOD))
+    db.commit()
+    lines = page_one()
+    assert f"拒收（1 个）：{names['U4']}。" in lines and not any(line.startswith("未报送（") for line in lines)
+
+
+def test_urgent_tasks_have_a_short_title_their_lead_and_quotes_cut_at_a_sentence_end(ledger_workspace):
+    db = sqlite3.connect(ledger_workspace.ledger_path)
+    problem = "网站栏目更新不及时。专业人员不足，图解和视频解读偏少，需要进一步加强培训和考核，确保按期完成。"
+    db.execute("UPDATE answers SET value = ? WHERE period = ? AND unit_code = 'U2' AND task_id = '1-1' "
+               "AND field = 'problems'", (problem, PERIOD))
+    db.commit()
+    c = cycle.report_period(ledger_workspace, PERIOD).consolidation
+    [item] = [i for i in c.urgent if i.startswith("任务 1-1")]
+    requirement = c.tasks.set_index("task_id").loc["1-1", "requirement"]
+    assert f"“{short_title(requirement)}”" in item and "（牵头：甲局；3个单位：" in item
+    quoted = item.partition("【乙局】")[2]
+    assert quoted.endswith("…") and problem.startswith(quoted[:-1])  # cut at a sentence or clause end
+    assert problem[len(quoted) - 1] in "，。" or quoted[-2] in "。"
+    assert excerpt(problem, 30) == "网站栏目更新不及时。专业人员不足，图解和视频解读偏少…"
+    assert short_title("（一）稳妥做好突发事件舆情回应工作,及时准确发布") == "稳妥做好突发事件舆情回应工作"

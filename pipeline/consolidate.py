@@ -196,6 +196,14 @@ def tasks_frame(detail: pd.DataFrame, spec: FormSpec, status: pd.Series, period:
     return pd.DataFrame(records)
 
 
+def reporting_day(report_date: object, first_seen: str, deadline: dt.date) -> tuple[str, bool]:
+    """The day a file counts as sent, ISO (its 报送日期, else the day the system first received it),
+    and whether that is by ``deadline``: the 按时 rule of ``rules``. ``report_date`` may be missing
+    (None, or NaN from the ledger)."""
+    day = report_date if isinstance(report_date, str) and report_date else first_seen[:10]
+    return day, day <= deadline.isoformat()
+
+
 def units_frame(detail: pd.DataFrame, spec: FormSpec, units: list[Unit], submissions: pd.DataFrame,
                 period: str, deadline: dt.date) -> pd.DataFrame:
     """One row per unit with tasks: reported, on time, returned, status counts, its file's findings."""
@@ -209,15 +217,13 @@ def units_frame(detail: pd.DataFrame, spec: FormSpec, units: list[Unit], submiss
             continue
         sub = standing.loc[unit.code] if unit.code in standing.index else None
         reported = sub is not None
-        date = ""
-        if reported:
-            date = sub["report_date"] if isinstance(sub["report_date"], str) else sub["first_seen"][:10]
+        date, on_time = reporting_day(sub["report_date"], sub["first_seen"], deadline) if reported else ("", False)
         returned = reported and sub["status"] == FileStatus.RETURNED
         state = (UnitState.MISSING if not reported else UnitState.RETURNED if returned
-                 else UnitState.ON_TIME if date <= deadline.isoformat() else UnitState.LATE)
+                 else UnitState.ON_TIME if on_time else UnitState.LATE)
         records.append({
             "unit_code": unit.code, "unit_name": unit.name, "tasks": int(counts.loc[unit.code].sum()),
-            "state": state, "reported": reported, "on_time": reported and date <= deadline.isoformat(),
+            "state": state, "reported": reported, "on_time": on_time,
             "report_date": date,
             "file_name": sub["file_name"] if reported else "",
             "errors": int(sub["errors"]) if reported else 0, "warnings": int(sub["warnings"]) if reported else 0,

@@ -556,40 +556,69 @@ def write_report_job(batch: ReportBatch, number: int) -> str:
         return batch.report.name
     feedback = batch.units[batch.codes[number - 1]]
     path = batch.path(feedback.unit)
-    write_feedback(feedback, batch.consolidation, batch.spec, batch.title, path, batch.created)
+    write_feedback(feedback, batch.consolidation, batch.spec, batch.title, batch.deadline, path, batch.created)
     return path.name
 
 
-def write_feedback(feedback: UnitFeedback, c: Consolidation, spec: FormSpec, title: str, path: Path,
+# How a unit stands, told to the unit: one phrase, never a pair that contradicts itself.
+STANDING_WORDS = {UnitState.ON_TIME: "按时报送，已通过校验", UnitState.LATE: "逾期报送（晚于报送截止日），已通过校验",
+                  UnitState.RETURNED: "退回修改（待重新报送）", UnitState.MISSING: "未报送"}
+# Why none of a unit's data is used, by its state.
+NO_DATA = {UnitState.RETURNED: "报送的文件已退回修改，数据未采用", UnitState.MISSING: "本期未收到本单位的填报表"}
+NOTHING = "无"
+
+
+def write_feedback(feedback: UnitFeedback, c: Consolidation, spec: FormSpec, title: str, deadline: str, path: Path,
                    created: dt.datetime) -> None:
-    """One unit's own rows as consolidated, its findings, and how it compares with the whole."""
-    sheets = [own_sheet(feedback, c), own_tasks_sheet(feedback, c, spec), own_findings_sheet(feedback)]
+    """One unit's standing, how it compares with all units, its own rows as consolidated, and its findings."""
+    sheets = [own_sheet(feedback, c, deadline), own_tasks_sheet(feedback, c, spec), own_findings_sheet(feedback)]
     write_sheets(path, created, _framed(sheets, f"{feedback.unit['unit_name']}　报送期 {c.period}", f"{title}　"),
                  status_lights(spec))
 
 
-def own_sheet(feedback: UnitFeedback, c: Consolidation) -> Sheet:
-    unit = feedback.unit
-    rows = [["报送情况", unit["state"].word, ""],
-            ["报送日期", chinese_date(unit["report_date"]) if unit["report_date"] else "", ""],
-            ["承担任务", f"{int(unit['tasks'])} 项", f"{len(c.detail)} 项（单位 × 任务）"]]
-    rows += [[f"状态为“{word}”的占比", mine, everyone] for word, mine, everyone in feedback.shares]
-    return Sheet(OWN_SHEET, "反馈", [Column("项目", 22), Column("本单位", 26, "percent"),
-                                     Column("全部单位", 22, "percent")], rows)
+def own_sheet(feedback: UnitFeedback, c: Consolidation, deadline: str) -> Sheet:
+    """本单位情况: the unit's one standing, its file's problems, and its tasks beside all units'."""
+    unit, s = feedback.unit, c.summary
+    state = unit["state"]
+    none = f"{NOTHING}（{NO_DATA[state]}）" if state in NO_DATA else NOTHING
+    levels = [Severity(f["severity"]) for f in feedback.findings]
+    problems = ("、".join(f"{level.word} {levels.count(level)} 条" for level in Severity if level in levels)
+                + f"，见“{FINDINGS_SHEET}”表" if levels else NOTHING)
+    rows = [["报送情况", STANDING_WORDS[state],
+             f"共 {s['expected']} 个单位：" + "、".join(f"{x.word} {s[x.value]}" for x in UnitState)],
+            ["报送日期", chinese_date(unit["report_date"]) if unit["report_date"] else NOTHING, f"报送截止：{deadline}"],
+            ["报送文件", unit["file_name"] or NOTHING, ""],
+            ["文件中的问题", problems, ""],
+            ["承担任务", f"{int(unit['tasks'])} 项", f"共 {len(c.detail)} 项（单位 × 任务）"],
+            ["平均完成进度", f"{feedback.progress:.1f}%，第 {feedback.rank} 名（共 {feedback.ranked} 个单位）"
+             if feedback.progress is not None else none,
+             f"各单位平均 {feedback.average:.1f}%" if feedback.average is not None else NOTHING]]
+    rows += [[f"“{word}”的任务", NOTHING if n is None else f"{n} 项，占 {share:.1%}", f"占 {everyone:.1%}"]
+             for word, n, share, everyone in feedback.statuses]
+    return Sheet(OWN_SHEET, "本单位报送情况反馈", [Column("项目", 20, "wrap"), Column("本单位", 40, "wrap"),
+                                                  Column("全部单位", 48, "wrap")], rows,
+                 subtitle="　完成进度和任务状态只统计通过校验的填报表；排名按平均完成进度由高到低")
 
 
 def own_tasks_sheet(feedback: UnitFeedback, c: Consolidation, spec: FormSpec) -> Sheet:
     overall = dict(zip(c.tasks["task_id"], c.tasks["status"]))
+    state = feedback.unit["state"]
     return Sheet(TASKS_SHEET, "本单位任务进展", [
         TASK_ID, Column("具体要求", 36, "wrap"), Column("本单位职责", 9, "center"), *_answer_columns(spec, 28, "wrap"),
         Column("任务总体状态", 10, "center"),
     ], [[d["task_id"], d["requirement"], d["role"], *_answers(d, spec), overall.get(d["task_id"], "")]
-        for d in feedback.rows], lights=(spec.role("status").label,))
+        for d in feedback.rows], lights=(spec.role("status").label, "任务总体状态"),
+        subtitle=f"　{NO_DATA[state]}，各项任务按“{NOT_REPORTED}”统计" if state in NO_DATA else "")
 
 
 def own_findings_sheet(feedback: UnitFeedback) -> Sheet:
+    """问题: every problem of every file the unit sent this period; a line saying 无 when there is none."""
+    rows = [[f["file_name"], place(f["location"]), f["message"], Severity(f["severity"]).word, f["fix"]]
+            for f in feedback.findings]
+    if not rows:
+        rows = [[feedback.unit["file_name"], "", NOTHING if feedback.unit["file_name"]
+                 else f"{NOTHING}（{NO_DATA[UnitState.MISSING]}）", "", ""]]
     return Sheet(FINDINGS_SHEET, "本单位报送文件的问题", [
         Column("文件", 28, "wrap"), Column("位置", 18), Column("问题", 46, "wrap"), Column("级别", 8, "center"),
         Column("处理建议", 40, "wrap"),
-    ], [[f["file_name"], place(f["location"]), f["message"], Severity(f["severity"]).word, f["fix"]]
-        for f in feedback.findings])
+    ], rows)

@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 from . import program_version
 from .containers import SEPARATOR, Unopened, is_container, unpack
 from .errors import InputError, PeriodError
-from .findings import FileStatus, Finding, finding
+from .findings import DUPLICATE, FileStatus, Finding, finding
 from .form import FormSpec
 from .identity import IDENTITY_SHEET
 from .ledger import Ledger, Receipt
@@ -53,13 +53,19 @@ class FileOutcome:
     mtime: str = ""
     first_seen: str = ""
     period: str | None = None  # the period the file claims to be for
+    written_unit: str | None = None  # see Verdict.written_unit: for people to read, never decides
 
     @classmethod
     def judged(cls, name: str, sha256: str, verdict: Verdict, mtime: str = "",
                first_seen: str = "") -> "FileOutcome":
         """A file's verdict, under the name and hash the worker that judged it never knew."""
         return cls(name, sha256, verdict.status, verdict.unit_code, verdict.findings, verdict.answers,
-                   verdict.report_date, mtime, first_seen, verdict.period)
+                   verdict.report_date, mtime, first_seen, verdict.period, verdict.written_unit)
+
+    @property
+    def copies(self) -> list[str]:
+        """The other names the same file was received under (each a file-duplicate finding)."""
+        return [f.fields["other"] for f in self.findings if f.code == DUPLICATE]
 
     def to_json(self) -> dict:
         return {"file": self.file, "sha256": self.sha256, "unit_code": self.unit_code,
@@ -135,7 +141,7 @@ def stored(verdict: Verdict) -> bytes:
     """A verdict as the ledger keeps it (compressed JSON)."""
     return zlib.compress(json.dumps({
         "status": verdict.status, "unit_code": verdict.unit_code, "period": verdict.period,
-        "report_date": verdict.report_date, "answers": verdict.answers,
+        "report_date": verdict.report_date, "answers": verdict.answers, "written_unit": verdict.written_unit,
         "findings": [[f.code, f.location, f.fields] for f in verdict.findings],
     }, ensure_ascii=False).encode("utf-8"))
 
@@ -144,7 +150,7 @@ def restored(blob: bytes) -> Verdict:
     data = json.loads(zlib.decompress(blob))
     return Verdict(FileStatus(data["status"]), data["unit_code"], data["period"],
                    [Finding(code, location, fields) for code, location, fields in data["findings"]],
-                   data["answers"], data["report_date"])
+                   data["answers"], data["report_date"], data["written_unit"])
 
 
 def verdict_of(read: ReadResult, spec: FormSpec, key: bytes, period: str | None, plan: Plan,
@@ -381,13 +387,14 @@ def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable
 def decide(receipts: list[Receipt], verdicts: dict[str, Verdict], period: str, date_label: str) -> list[FileOutcome]:
     """One outcome per distinct file, by name, then the newest of each unit's files standing.
 
-    A file's first name names its outcome; its other names are duplicates.
+    A file's first name names its outcome; each of its other names is a duplicate, named in a
+    finding of the outcome.
     """
     outcomes: dict[str, FileOutcome] = {}
     for receipt in receipts:
         known = outcomes.get(receipt.sha256)
         if known:
-            known.findings.append(finding("file-duplicate", other=known.file))
+            known.findings.append(finding(DUPLICATE, other=receipt.file_name))
             continue
         outcomes[receipt.sha256] = FileOutcome.judged(receipt.file_name, receipt.sha256, verdicts[receipt.sha256],
                                                       receipt.mtime, receipt.first_seen)

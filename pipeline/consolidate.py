@@ -201,6 +201,14 @@ def tasks_frame(detail: pd.DataFrame, spec: FormSpec, status: pd.Series, period:
     return pd.DataFrame(records)
 
 
+def reporting_day(report_date: object, first_seen: str, deadline: dt.date) -> tuple[str, bool]:
+    """The day a file counts as sent, ISO (its 报送日期, else the day the system first received it),
+    and whether that is by ``deadline``: the 按时 rule of ``rules``. ``report_date`` may be missing
+    (None, or NaN from the ledger)."""
+    day = report_date if isinstance(report_date, str) and report_date else first_seen[:10]
+    return day, day <= deadline.isoformat()
+
+
 def units_frame(detail: pd.DataFrame, spec: FormSpec, units: list[Unit], submissions: pd.DataFrame,
                 period: str, deadline: dt.date) -> pd.DataFrame:
     """One row per unit with tasks: reported, on time, returned, status counts, its file's findings."""
@@ -214,15 +222,13 @@ def units_frame(detail: pd.DataFrame, spec: FormSpec, units: list[Unit], submiss
             continue
         sub = standing.loc[unit.code] if unit.code in standing.index else None
         reported = sub is not None
-        date = ""
-        if reported:
-            date = sub["report_date"] if isinstance(sub["report_date"], str) else sub["first_seen"][:10]
+        date, on_time = reporting_day(sub["report_date"], sub["first_seen"], deadline) if reported else ("", False)
         returned = reported and sub["status"] == FileStatus.RETURNED
         state = (UnitState.MISSING if not reported else UnitState.RETURNED if returned
-                 else UnitState.ON_TIME if date <= deadline.isoformat() else UnitState.LATE)
+                 else UnitState.ON_TIME if on_time else UnitState.LATE)
         records.append({
             "unit_code": unit.code, "unit_name": unit.name, "tasks": int(counts.loc[unit.code].sum()),
-            "state": state, "reported": reported, "on_time": reported and date <= deadline.isoformat(),
+            "state": state, "reported": reported, "on_time": on_time,
             "report_date": date,
             "file_name": sub["file_name"] if reported else "",
             "errors": int(sub["errors"]) if reported else 0, "warnings": int(sub["warnings"]) if reported else 0,
@@ -383,28 +389,42 @@ def urgent_items(c: Consolidation, spec: FormSpec) -> list[str]:
 
 @dataclass(frozen=True)
 class UnitFeedback:
-    """What one unit's feedback workbook shows."""
+    """What one unit's feedback workbook shows. Its figures are of its data used this period (its
+    accepted file's); a unit none of whose data is used has none (empty, None), never zeros."""
 
     unit: dict  # its row of Consolidation.units
     rows: list[dict]  # its 明细 rows
     findings: list[dict]  # the findings on every file it sent this period
-    shares: list[tuple[str, float, float]]  # status, share of its rows, share of all rows
+    # Per status choice: its tasks and their share of its tasks (None when none of its data is
+    # used), and the share among the tasks of every unit whose data is used.
+    statuses: list[tuple[str, int | None, float | None, float]]
+    progress: float | None  # the mean 完成进度 of its tasks, to one decimal
+    average: float | None  # the mean of ``progress`` over the units that have one
+    rank: int | None  # its place by ``progress`` among them: 1 the most advanced, equal figures equal places
+    ranked: int  # how many units have a place
 
 
 def feedback_by_unit(c: Consolidation, spec: FormSpec) -> dict[str, UnitFeedback]:
     """Every expected unit's feedback, grouped in one pass over the frames."""
-    order = status_order(spec)
     counts = (c.detail.groupby(["unit_code", spec.status_column]).size().unstack(fill_value=0)
-              .reindex(columns=order, fill_value=0))
-    everyone = counts.sum() / max(len(c.detail), 1)
+              .reindex(columns=spec.choices, fill_value=0))
+    used = counts.sum(axis=1)  # per unit, its tasks with data used
+    everyone = counts.sum() / max(int(used.sum()), 1)
+    progress = c.detail.groupby("unit_code")[spec.role("percent").key].mean().round(1).dropna()
+    places = progress.rank(method="min", ascending=False)
+    average = round(float(progress.mean()), 1) if len(progress) else None
     rows = {code: frame.to_dict("records") for code, frame in c.detail.groupby("unit_code", sort=False)}
     findings = {code: frame.to_dict("records") for code, frame in c.findings.groupby("unit_code", sort=False)}
     result = {}
     for unit in c.units.to_dict("records"):
         code = unit["unit_code"]
-        own = counts.loc[code] / max(int(counts.loc[code].sum()), 1)
-        result[code] = UnitFeedback(unit, rows.get(code, []), findings.get(code, []),
-                                    [(word, float(own[word]), float(everyone[word])) for word in order])
+        mine = int(used.get(code, 0))
+        statuses = [(word, int(counts.loc[code, word]) if mine else None,
+                     float(counts.loc[code, word] / mine) if mine else None, float(everyone[word]))
+                    for word in spec.choices]
+        result[code] = UnitFeedback(unit, rows.get(code, []), findings.get(code, []), statuses,
+                                    float(progress[code]) if code in progress else None, average,
+                                    int(places[code]) if code in places else None, len(places))
     return result
 
 

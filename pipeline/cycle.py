@@ -154,8 +154,9 @@ def collect_in(workspace: Workspace, ledger: Ledger, stage: Staging, period: str
     units = ledger.registry().by_code()
     result = collect(workspace, ledger, period, folder, plan, units, progress)
     created = dt.datetime.strptime(period + "-01", "%Y-%m-%d")
-    write_validation(result, units, stage.file(VALIDATION_NAME), created)
-    returned = send_back(workspace, stage, letterhead(workspace, plan, period), result, units)
+    head = letterhead(workspace, plan, period)
+    write_validation(result, units, head.deadline, stage.file(VALIDATION_NAME), created)
+    returned = send_back(workspace, stage, head, result, units)
     return CollectRun(result, stage.target / VALIDATION_NAME, returned)
 
 

@@ -103,6 +103,9 @@ KINDS: dict[str, Kind] = {
 }
 
 
+DUPLICATE = "file-duplicate"  # names another name the same file was received under
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem: where it is (``sheet!cell``, or "" for the whole file), its kind, and the

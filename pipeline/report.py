@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from .consolidate import (DETAIL_SHEET, NOT_REPORTED, Consolidation, UnitFeedback, UnitState, feedback_by_unit,
-                          rules, status_order)
-from .findings import FileStatus, Severity, describe, place
+                          reporting_day, rules, status_order)
+from .findings import DUPLICATE, Described, FileStatus, Severity, describe, finding, place
 from .form import FormSpec
 from .periods import chinese_date, previous_period
 from .plan import ROLES, Plan
@@ -85,11 +85,12 @@ def write_sheet(workbook, styles: Styles, sheet: Sheet, formats: dict[str, objec
         highlight_values(worksheet, top + 1, top + max(len(sheet.rows), 1), labels.index(label), formats)
 
 
-def write_sheets(path: Path, created: dt.datetime, sheets: list[Sheet], spec: FormSpec | None = None) -> None:
-    """A workbook of described sheets; with ``spec``, their status columns take traffic lights."""
+def write_sheets(path: Path, created: dt.datetime, sheets: list[Sheet], lights: dict[str, str] | None = None) -> None:
+    """A workbook of described sheets; their status columns take the traffic lights of ``lights``
+    (word -> part, a key of LIGHTS)."""
     with atomic_workbook(path, created) as workbook:
         styles = Styles(workbook)
-        formats = status_formats(styles, spec) if spec else None
+        formats = light_formats(styles, lights or {})
         for sheet in sheets:
             write_sheet(workbook, styles, sheet, formats)
 
@@ -99,11 +100,20 @@ def _framed(sheets: list[Sheet], subtitle: str, prefix: str = "") -> list[Sheet]
     return [replace(s, title=prefix + s.title, subtitle=subtitle + s.subtitle) for s in sheets]
 
 
+def light_formats(styles: Styles, lights: dict[str, str]) -> dict[str, object]:
+    """The traffic-light format of every word of ``lights`` (word -> part, a key of LIGHTS)."""
+    return {word: styles.add(bordered=False, bg_color=LIGHTS[part][0], font_color=LIGHTS[part][1])
+            for word, part in lights.items()}
+
+
+def status_lights(spec: FormSpec) -> dict[str, str]:
+    """The part every status word plays, for its traffic light."""
+    return {word: _part(word, spec) for word in status_order(spec)}
+
+
 def status_formats(styles: Styles, spec: FormSpec) -> dict[str, object]:
     """The traffic-light format of every status word, the same in every sheet."""
-    return {word: styles.add(bordered=False, bg_color=LIGHTS[_part(word, spec)][0],
-                             font_color=LIGHTS[_part(word, spec)][1])
-            for word in status_order(spec)}
+    return light_formats(styles, status_lights(spec))
 
 
 def _part(word: str, spec: FormSpec) -> str:
@@ -185,35 +195,96 @@ def unit_tasks_sheet(plan: Plan, registry: Registry) -> Sheet:
 
 # ---------------------------------------------------------------------------- 校验结果
 
-def write_validation(result, units: dict, path: Path, created: dt.datetime) -> None:
-    """校验结果.xlsx: one row per file (and per file that could not be read), one per finding, and
-    the units that have not reported."""
-    def unit_name(code):
-        return units[code].name if code in units else "（无法识别）"
+WITH_WARNINGS = "通过（有提醒）"  # accepted, with warnings to look at
+DUPLICATE_COPY = "重复文件"  # another name the same file came under: counted once, under its first name
+UNKNOWN_UNIT = "（无法识别）"
+UNVERIFIED = "（表内写的，未核实）"  # after a unit name a file gives but no valid identity confirms
+# 校验结果 lists files in this order, those needing attention first, and colours their status so.
+FILE_STATES = {FileStatus.RETURNED.word: "lagging", FileStatus.REJECTED.word: "lagging", NOT_READ: "not_started",
+               WITH_WARNINGS: "not_started", FileStatus.ACCEPTED.word: "done",
+               FileStatus.SUPERSEDED.word: "not_reported", DUPLICATE_COPY: "not_reported"}
 
-    unread = f"，未能读取 {len(result.unread)} 份" if result.unread else ""
-    subtitle = (f"报送期 {result.period}：应报 {len(result.expected)} 个单位，收到文件 {len(result.files)} 份，"
-                f"通过 {result.count(FileStatus.ACCEPTED)}，退回 {result.count(FileStatus.RETURNED)}，"
-                f"拒收 {result.count(FileStatus.REJECTED)}{unread}，"
-                f"未报送 {len(result.missing)} 个单位")
+
+@dataclass(frozen=True)
+class FileLine:
+    """A line of 校验结果's 文件 sheet (a file, a duplicate name of one, or a file not read) and
+    its problems, the 问题 sheet's lines."""
+
+    state: str  # a word of FILE_STATES
+    unit: str
+    file: str
+    seq: int  # its unit's place in the registry: within a state, files go by unit
+    day: str = ""  # 报送日期, as shown
+    on_time: str = ""  # 是/否 for a unit's report of the period
+    errors: int | None = None
+    warnings: int | None = None
+    problems: tuple[Described, ...] = ()
+
+    @property
+    def order(self) -> tuple:
+        return list(FILE_STATES).index(self.state), self.seq, self.file
+
+    @property
+    def main_problem(self) -> str:
+        """Its first problem, and how many there are."""
+        if not self.problems:
+            return ""
+        more = f"（共 {len(self.problems)} 条，见“{FINDINGS_SHEET}”表）" if len(self.problems) > 1 else ""
+        return self.problems[0].message + more
+
+
+def file_lines(result, units: dict, deadline: dt.date) -> list[FileLine]:
+    """Every file received for the period (each name of a duplicate) and every file not read, in
+    the order of FILE_STATES. 按时 is the report's rule (``reporting_day``), told for a unit's report
+    of the period; a date not written in the file is the day it was received (收到)."""
+    seqs = {code: n for n, code in enumerate(units)}
+    lines = []
+    for o in result.files:
+        unit = (units[o.unit_code].name if o.unit_code in units
+                else f"{o.written_unit}{UNVERIFIED}" if o.written_unit else UNKNOWN_UNIT)
+        seq = seqs.get(o.unit_code, len(seqs))
+        errors = sum(f.severity == Severity.ERROR for f in o.findings)
+        warnings = len(o.findings) - errors
+        day, on_time = reporting_day(o.report_date, o.first_seen, deadline)
+        reported = o.status != FileStatus.REJECTED and o.period == result.period
+        # What decided a superseded file's fate first, then errors before warnings.
+        problems = sorted(o.findings, key=lambda f: (f.code != "superseded", f.severity != Severity.ERROR))
+        lines.append(FileLine(WITH_WARNINGS if o.status == FileStatus.ACCEPTED and warnings else o.status.word,
+                              unit, o.file, seq, chinese_date(day) + ("" if o.report_date else "（收到）"),
+                              (YES if on_time else NO) if reported else "", errors, warnings,
+                              tuple(map(describe, problems))))
+        lines += [FileLine(DUPLICATE_COPY, unit, copy, seq, problems=(describe(finding(DUPLICATE, other=o.file)),))
+                  for copy in o.copies]
+    lines += [FileLine(NOT_READ, "", u.file, len(seqs),
+                       problems=(Described(Severity.ERROR.word, place(""), u.message, u.fix),))
+              for u in result.unread]
+    return sorted(lines, key=lambda line: line.order)
+
+
+def write_validation(result, units: dict, deadline: dt.date, path: Path, created: dt.datetime) -> None:
+    """校验结果.xlsx: one line per file (those needing attention first), one per problem, and the
+    units that have not reported."""
+    lines = file_lines(result, units, deadline)
+    counts = {state: sum(line.state == state for line in lines) for state in FILE_STATES}
+    subtitle = (f"报送期 {result.period}：应报 {len(result.expected)} 个单位，未报送 {len(result.missing)} 个；"
+                f"文件 {len(lines)} 份，依次为：" + "、".join(f"{state} {n}" for state, n in counts.items() if n))
     files = Sheet(FILES_SHEET, "报送文件校验结果", [
-        Column("单位", 24, "wrap"), Column("文件", 40, "wrap"), Column("状态", 10, "center"),
-        Column("错误数", 8, "number"), Column("提醒数", 8, "number"), Column("SHA-256", 20),
-    ], [[unit_name(f.unit_code), f.file, f.status.word, sum(x.severity == Severity.ERROR for x in f.findings),
-         sum(x.severity == Severity.WARNING for x in f.findings), f.sha256[:16]] for f in result.files]
-       + [[None, u.file, NOT_READ, None, None, None] for u in result.unread])
+        Column("单位", 22, "wrap"), Column("文件", 40, "wrap"), Column("状态", 15, "center"),
+        Column("报送日期", 20, "center"), Column("按时", 6, "center"), Column("错误数", 7, "number"),
+        Column("提醒数", 7, "number"), Column("主要问题", 44, "wrap"),
+    ], [[line.unit, line.file, line.state, line.day, line.on_time, line.errors, line.warnings, line.main_problem]
+        for line in lines], lights=("状态", "按时"))
     findings = Sheet(FINDINGS_SHEET, "问题清单", [
         Column("单位", 20, "wrap"), Column("文件", 30, "wrap"), Column("位置", 18, "wrap"),
         Column("问题", 50, "wrap"), Column("级别", 8, "center"), Column("处理建议", 40, "wrap"),
-    ], [[None, u.file, place(""), u.message, Severity.ERROR.word, u.fix] for u in result.unread]
-       + [[unit_name(f.unit_code), f.file, d.place, d.message, d.level, d.fix]
-          for f in result.files for d in map(describe, f.findings)])
+    ], [[line.unit, line.file, d.place, d.message, d.level, d.fix] for line in lines for d in line.problems])
     missing = Sheet(MISSING_SHEET, "未报送单位", [
         Column("单位编码", 10, "center"), Column("单位名称", 24), Column("联系人", 14), Column("联系电话", 16),
         Column("邮箱", 26),
-    ], [[code, unit_name(code), units[code].contact, units[code].phone, units[code].email]
+    ], [[code, units[code].name, units[code].contact, units[code].phone, units[code].email]
         for code in result.missing if code in units])
-    write_sheets(path, created, _framed([files, findings, missing], subtitle, f"{result.period} "))
+    write_sheets(path, created, _framed([files, findings, missing], subtitle, f"{result.period} "),
+                 {**FILE_STATES, NO: "lagging"})
 
 
 # ---------------------------------------------------------------------------- 汇总报告: 总体情况
@@ -402,7 +473,7 @@ def write_details(c: Consolidation, spec: FormSpec, title: str, path: Path, crea
     """汇总明细.xlsx, for those who filter and pivot: every unit's progress by task, every problem,
     every unit's change, and the long form (task × unit)."""
     sheets = [progress_sheet(c), problems_sheet(c, spec), changes_sheet(c), detail_sheet(c, spec)]
-    write_sheets(path, created, _framed(sheets, _subtitle(c), f"{title}　"), spec)
+    write_sheets(path, created, _framed(sheets, _subtitle(c), f"{title}　"), status_lights(spec))
 
 
 def _subtitle(c: Consolidation) -> str:
@@ -560,40 +631,69 @@ def write_report_job(batch: ReportBatch, number: int) -> str:
         return batch.details.name
     feedback = batch.units[batch.codes[number - 2]]
     path = batch.path(feedback.unit)
-    write_feedback(feedback, batch.consolidation, batch.spec, batch.title, path, batch.created)
+    write_feedback(feedback, batch.consolidation, batch.spec, batch.title, batch.deadline, path, batch.created)
     return path.name
 
 
-def write_feedback(feedback: UnitFeedback, c: Consolidation, spec: FormSpec, title: str, path: Path,
+# How a unit stands, told to the unit: one phrase, never a pair that contradicts itself.
+STANDING_WORDS = {UnitState.ON_TIME: "按时报送，已通过校验", UnitState.LATE: "逾期报送（晚于报送截止日），已通过校验",
+                  UnitState.RETURNED: "退回修改（待重新报送）", UnitState.MISSING: "未报送"}
+# Why none of a unit's data is used, by its state.
+NO_DATA = {UnitState.RETURNED: "报送的文件已退回修改，数据未采用", UnitState.MISSING: "本期未收到本单位的填报表"}
+NOTHING = "无"
+
+
+def write_feedback(feedback: UnitFeedback, c: Consolidation, spec: FormSpec, title: str, deadline: str, path: Path,
                    created: dt.datetime) -> None:
-    """One unit's own rows as consolidated, its findings, and how it compares with the whole."""
-    sheets = [own_sheet(feedback, c), own_tasks_sheet(feedback, c, spec), own_findings_sheet(feedback)]
+    """One unit's standing, how it compares with all units, its own rows as consolidated, and its findings."""
+    sheets = [own_sheet(feedback, c, deadline), own_tasks_sheet(feedback, c, spec), own_findings_sheet(feedback)]
     write_sheets(path, created, _framed(sheets, f"{feedback.unit['unit_name']}　报送期 {c.period}", f"{title}　"),
-                 spec)
+                 status_lights(spec))
 
 
-def own_sheet(feedback: UnitFeedback, c: Consolidation) -> Sheet:
-    unit = feedback.unit
-    rows = [["报送情况", unit["state"].word, ""],
-            ["报送日期", chinese_date(unit["report_date"]) if unit["report_date"] else "", ""],
-            ["承担任务", f"{int(unit['tasks'])} 项", f"{len(c.detail)} 项（单位 × 任务）"]]
-    rows += [[f"状态为“{word}”的占比", mine, everyone] for word, mine, everyone in feedback.shares]
-    return Sheet(OWN_SHEET, "反馈", [Column("项目", 22), Column("本单位", 26, "percent"),
-                                     Column("全部单位", 22, "percent")], rows)
+def own_sheet(feedback: UnitFeedback, c: Consolidation, deadline: str) -> Sheet:
+    """本单位情况: the unit's one standing, its file's problems, and its tasks beside all units'."""
+    unit, s = feedback.unit, c.summary
+    state = unit["state"]
+    none = f"{NOTHING}（{NO_DATA[state]}）" if state in NO_DATA else NOTHING
+    levels = [Severity(f["severity"]) for f in feedback.findings]
+    problems = ("、".join(f"{level.word} {levels.count(level)} 条" for level in Severity if level in levels)
+                + f"，见“{FINDINGS_SHEET}”表" if levels else NOTHING)
+    rows = [["报送情况", STANDING_WORDS[state],
+             f"共 {s['expected']} 个单位：" + "、".join(f"{x.word} {s[x.value]}" for x in UnitState)],
+            ["报送日期", chinese_date(unit["report_date"]) if unit["report_date"] else NOTHING, f"报送截止：{deadline}"],
+            ["报送文件", unit["file_name"] or NOTHING, ""],
+            ["文件中的问题", problems, ""],
+            ["承担任务", f"{int(unit['tasks'])} 项", f"共 {len(c.detail)} 项（单位 × 任务）"],
+            ["平均完成进度", f"{feedback.progress:.1f}%，第 {feedback.rank} 名（共 {feedback.ranked} 个单位）"
+             if feedback.progress is not None else none,
+             f"各单位平均 {feedback.average:.1f}%" if feedback.average is not None else NOTHING]]
+    rows += [[f"“{word}”的任务", NOTHING if n is None else f"{n} 项，占 {share:.1%}", f"占 {everyone:.1%}"]
+             for word, n, share, everyone in feedback.statuses]
+    return Sheet(OWN_SHEET, "本单位报送情况反馈", [Column("项目", 20, "wrap"), Column("本单位", 40, "wrap"),
+                                                  Column("全部单位", 48, "wrap")], rows,
+                 subtitle="　完成进度和任务状态只统计通过校验的填报表；排名按平均完成进度由高到低")
 
 
 def own_tasks_sheet(feedback: UnitFeedback, c: Consolidation, spec: FormSpec) -> Sheet:
     overall = dict(zip(c.tasks["task_id"], c.tasks["status"]))
+    state = feedback.unit["state"]
     return Sheet(TASKS_SHEET, "本单位任务进展", [
         TASK_ID, Column("具体要求", 36, "wrap"), Column("本单位职责", 9, "center"), *_answer_columns(spec, 28, "wrap"),
         Column("任务总体状态", 10, "center"),
     ], [[d["task_id"], d["requirement"], d["role"], *_answers(d, spec), overall.get(d["task_id"], "")]
-        for d in feedback.rows], lights=(spec.role("status").label,))
+        for d in feedback.rows], lights=(spec.role("status").label, "任务总体状态"),
+        subtitle=f"　{NO_DATA[state]}，各项任务按“{NOT_REPORTED}”统计" if state in NO_DATA else "")
 
 
 def own_findings_sheet(feedback: UnitFeedback) -> Sheet:
+    """问题: every problem of every file the unit sent this period; a line saying 无 when there is none."""
+    rows = [[f["file_name"], place(f["location"]), f["message"], Severity(f["severity"]).word, f["fix"]]
+            for f in feedback.findings]
+    if not rows:
+        rows = [[feedback.unit["file_name"], "", NOTHING if feedback.unit["file_name"]
+                 else f"{NOTHING}（{NO_DATA[UnitState.MISSING]}）", "", ""]]
     return Sheet(FINDINGS_SHEET, "本单位报送文件的问题", [
         Column("文件", 28, "wrap"), Column("位置", 18), Column("问题", 46, "wrap"), Column("级别", 8, "center"),
         Column("处理建议", 40, "wrap"),
-    ], [[f["file_name"], place(f["location"]), f["message"], Severity(f["severity"]).word, f["fix"]]
-        for f in feedback.findings])
+    ], rows)

@@ -7,11 +7,12 @@ import functools
 import difflib
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .findings import FileStatus, Finding, finding, has_errors
 from .form import FormSpec
 from .plan import Plan, Task
-from .submissions import DataRow, Submission
+from .submissions import Cell, DataRow, Submission
 from .text import fold
 from .units import Unit
 
@@ -33,20 +34,30 @@ class Verdict:
     findings: list[Finding] = field(default_factory=list)
     answers: dict[str, dict[str, str]] = field(default_factory=dict)
     report_date: str | None = None
+    # A file no valid identity names a known unit of: the unit its own text names (its 填报单位,
+    # else its identity's unit name), unverified, for people to read; never decides anything.
+    written_unit: str | None = None
 
 
 def judge(submission: Submission, spec: FormSpec, key: bytes, period: str, plan: Plan,
           units: dict[str, Unit]) -> Verdict:
     """Identify the file, then check its layout and values against the spec and the plan."""
     identity = submission.identity
+
+    def claimed() -> str | None:
+        """For a file whose identity names no unit of ours: the unit its own text names."""
+        return written_unit(submission, spec, units).name or (identity.unit_name if identity else "") or None
+
     if identity is None:
-        return Verdict(FileStatus.REJECTED, findings=[finding("not-template")])
+        return Verdict(FileStatus.REJECTED, findings=[finding("not-template")], written_unit=claimed())
     if not identity.verify(key):
-        return Verdict(FileStatus.REJECTED, findings=[finding("signature-invalid", unit=identity.unit_name, period=identity.period)])
+        return Verdict(FileStatus.REJECTED, findings=[finding("signature-invalid", unit=identity.unit_name, period=identity.period)],
+                       written_unit=claimed())
     verdict = Verdict(FileStatus.RETURNED, identity.unit_code, identity.period)
     if identity.unit_code not in units:
         verdict.status = FileStatus.REJECTED
         verdict.findings.append(finding("unknown-unit", unit_code=identity.unit_code))
+        verdict.written_unit = claimed()
         return verdict
     mismatches = [
         finding(code, found=found, expected=expected)
@@ -79,18 +90,38 @@ def judge(submission: Submission, spec: FormSpec, key: bytes, period: str, plan:
     return verdict
 
 
+class WrittenUnit(NamedTuple):
+    """The 填报单位 as a file has it: the cell (None when the form has no such field, or it is
+    blank) and the registry unit it names most exactly (None when none)."""
+
+    cell: Cell | None
+    named: Unit | None
+
+    @property
+    def name(self) -> str | None:
+        """The unit named, as the registry calls it, else the text as written; None when blank."""
+        return self.named.name if self.named else self.cell.text if self.cell else None
+
+
+def written_unit(submission: Submission, spec: FormSpec, units: dict[str, Unit],
+                 expected: Unit | None = None) -> WrittenUnit:
+    """The 填报单位 a file's header block gives, and the registry unit it names. The ``expected``
+    unit's own name or alias (as prefilled) names it without a look at every other unit: none
+    can be named more exactly."""
+    cell = submission.header.get(spec.role("unit").key) if spec.has_role("unit") else None
+    if cell is None or not fold(cell.text):
+        return WrittenUnit(None, None)
+    if expected is not None and fold(cell.text) in _names(expected):
+        return WrittenUnit(cell, expected)
+    return WrittenUnit(cell, _named(fold(cell.text), units))
+
+
 def check_unit(submission: Submission, spec: FormSpec, unit: Unit, units: dict[str, Unit]) -> list[Finding]:
     """The 填报单位 a unit wrote must be the unit the template was issued to: the registry unit it
     names most exactly (its name or an alias, also shortened or within a longer text, as
     ``东湖区人民政府`` for 东湖区; ``东湖区教育局`` is 东湖区教育局, not 东湖区) must be that one."""
-    if not spec.has_role("unit"):
-        return []
-    cell = submission.header.get(spec.role("unit").key)
-    written = fold(cell.text) if cell else ""
-    if written in _names(unit):  # the unit's own name or alias, as prefilled: no other unit is named more exactly
-        return []
-    named = _named(written, units) if written else None
-    if not written or named is unit or (named is None and _closeness(unit, written)):
+    cell, named = written_unit(submission, spec, units, expected=unit)
+    if cell is None or named is unit or (named is None and _closeness(unit, fold(cell.text))):
         return []
     other = f"（即单位名录中的{named.name}）" if named and named.name != cell.text else ""
     return [finding("unit-mismatch", cell.location, label=spec.role("unit").label, written=cell.text,

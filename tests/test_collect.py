@@ -33,6 +33,7 @@ from pipeline.readers import RawWorkbook
 from pipeline.submissions import read_identity
 from pipeline.xlsxout import formula_text
 from pipeline.ledger import Ledger
+from pipeline.periods import chinese_date
 from pipeline.workspace import SAMPLE_PLAN, Workspace, file_hash
 
 from helpers import REPO, Counting
@@ -391,7 +392,7 @@ def test_a_file_that_cannot_be_read_is_left_for_the_next_run_and_the_others_go_t
     book = openpyxl.load_workbook(workspace.period_output(PERIOD) / "校验结果.xlsx", read_only=True)
     assert ["held.xlsx", "未读取"] in [list(row[1:3]) for row in book["文件"].values]
     assert [None, "held.xlsx", "（整个文件）", message, "错误", fix] in [list(row) for row in book["问题"].values]
-    assert "未能读取 1 份" in book["文件"]["A2"].value
+    assert book["文件"]["A2"].value.endswith("文件 2 份，依次为：未读取 1、通过 1")
     book.close()
 
     monkeypatch.undo()
@@ -884,3 +885,59 @@ def test_every_file_is_read_again_when_what_it_was_judged_against_changes(worksp
     _, files = run(workspace)
     assert len(seen) == 2
     assert {o.status for o in files.values()} == {"accepted"}
+
+
+def validation_rows(workspace: Workspace, sheet: str) -> tuple[str, list[dict[str, object]]]:
+    """A sheet of 校验结果.xlsx: its subtitle and its rows under the header."""
+    rows = list(openpyxl.load_workbook(workspace.period_output(PERIOD) / "校验结果.xlsx")[sheet].values)
+    return rows[1][0], [dict(zip(rows[2], row)) for row in rows[3:]]
+
+
+def without_identity(path: Path) -> Path:
+    """The file as a unit makes it by copying a template's contents to a new workbook: no identity."""
+    book = openpyxl.load_workbook(path)
+    del book[IDENTITY_SHEET]
+    for name in [n for n in book.defined_names if n.startswith("BS_")]:
+        del book.defined_names[name]
+    book.save(path)
+    return path
+
+
+def test_the_validation_results_show_problems_first_with_dates_twins_and_the_names_files_give(workspace):
+    send(workspace, good_filling(workspace), "财政局.xlsx")  # 报送日期 2018-06-20: on time
+    late = good_filling(workspace, "市审计局")
+    late.header["报送日期"] = "2018-06-28"  # after the 25th
+    send(workspace, late, "审计局.xlsx", "市审计局")
+    twin = send(workspace, good_filling(workspace, "市教育局"), "教育局.xlsx", "市教育局")
+    shutil.copy(twin, twin.with_name("教育局（再次发送）.xlsx"))
+    wrong = good_filling(workspace, "市统计局")
+    wrong.answers[task_ids(workspace, "市统计局")[0]]["完成状态"] = "完成"
+    send(workspace, wrong, "统计局.xlsx", "市统计局")  # returned, never sent again
+    forged = send(workspace, good_filling(workspace, "市公安局"), "公安局.xlsx", "市公安局")
+    book = openpyxl.load_workbook(forged)
+    next(row for row in book[IDENTITY_SHEET].iter_rows() if row[0].value == "unit_code")[1].value = "S001"
+    book.save(forged)
+    without_identity(send(workspace, good_filling(workspace, "市民政局"), "民政局.xlsx", "市民政局"))
+    result, files = run(workspace)
+
+    assert [f.message for f in files["教育局.xlsx"].findings] == ["与 教育局（再次发送）.xlsx 内容完全相同，只按一份处理。"]
+    assert (files["公安局.xlsx"].unit_code, files["民政局.xlsx"].unit_code) == (None, None)  # nothing decided on it
+    subtitle, rows = validation_rows(workspace, "文件")
+    assert subtitle.endswith("文件 7 份，依次为：退回修改 1、拒收 2、通过（有提醒） 1、通过 2、重复文件 1")
+    assert list(rows[0]) == ["单位", "文件", "状态", "报送日期", "按时", "错误数", "提醒数", "主要问题"]  # no hash
+    received = chinese_date(files["公安局.xlsx"].first_seen[:10]) + "（收到）"
+    assert [(r["单位"], r["文件"], r["状态"], r["报送日期"], r["按时"], r["错误数"], r["提醒数"]) for r in rows] == [
+        ("市统计局", "统计局.xlsx", "退回修改", "2018年6月20日", "是", 1, 0),
+        ("市公安局（表内写的，未核实）", "公安局.xlsx", "拒收", received, None, 1, 0),
+        ("市民政局（表内写的，未核实）", "民政局.xlsx", "拒收", received, None, 1, 0),
+        ("市教育局", "教育局.xlsx", "通过（有提醒）", "2018年6月20日", "是", 0, 1),
+        ("市财政局", "财政局.xlsx", "通过", "2018年6月20日", "是", 0, 0),
+        ("市审计局", "审计局.xlsx", "通过", "2018年6月28日", "否", 0, 0),
+        ("市教育局", "教育局（再次发送）.xlsx", "重复文件", None, None, None, None)]
+    assert rows[0]["主要问题"] == "任务 {} 的“完成状态”填的“完成”不在可选项中。".format(task_ids(workspace, "市统计局")[0])
+    _, problems = validation_rows(workspace, "问题")
+    assert [(p["文件"], p["问题"]) for p in problems if "内容完全相同" in p["问题"]] == [
+        ("教育局.xlsx", "与 教育局（再次发送）.xlsx 内容完全相同，只按一份处理。"),
+        ("教育局（再次发送）.xlsx", "与 教育局.xlsx 内容完全相同，只按一份处理。")]
+    assert [p["文件"] for p in problems] == ["统计局.xlsx", "公安局.xlsx", "民政局.xlsx", "教育局.xlsx",
+                                           "教育局（再次发送）.xlsx"]

@@ -86,7 +86,21 @@ def test_unit_text_that_looks_like_a_formula_stays_text(ledger_workspace):
     assert all(c.data_type == "s" for c in cells.values())
 
 
+def own_standing(path: Path) -> dict[str, tuple[object, object]]:
+    """本单位情况 of a feedback workbook: 项目 -> (本单位, 全部单位)."""
+    return {r["项目"]: (r["本单位"], r["全部单位"]) for r in sheet_rows(path, report.OWN_SHEET, "项目")}
+
+
+def feedback_path(run, unit: str) -> Path:
+    return next(run.feedback.glob(f"*_{unit}_{PERIOD}反馈.xlsx"))
+
+
 def test_feedback_has_the_units_own_rows_findings_and_comparison(ledger_workspace):
+    db = sqlite3.connect(ledger_workspace.ledger_path)  # 完成进度: 甲局 60 and 100, 乙局 40, 丙局 80
+    db.executemany("INSERT INTO answers VALUES (?, ?, ?, 'percent', ?, ?)",
+                   [(PERIOD, "U2", "1-1", "40", f"{5:064d}"), (PERIOD, "U3", "1-2", "80", f"{6:064d}")])
+    db.commit()
+    db.close()
     run = cycle.report_period(ledger_workspace, PERIOD)
     files = sorted(p.name for p in run.feedback.glob("*.xlsx"))
     assert files == [f"U{n}_{name}_{PERIOD}反馈.xlsx" for n, name in enumerate(("甲局", "乙局", "丙局", "丁区政府"), 1)]
@@ -98,8 +112,50 @@ def test_feedback_has_the_units_own_rows_findings_and_comparison(ledger_workspac
     found = sheet_rows(path, report.FINDINGS_SHEET, "文件")
     assert [(f["文件"], f["位置"], f["级别"]) for f in found] == [  # every file it sent this month
         ("乙局.xlsx", "进展填报!H7", "提醒"), *[("乙局旧.xlsx", "进展填报!G7", "错误")] * 3]
-    share = {r["项目"]: (r["本单位"], r["全部单位"]) for r in sheet_rows(path, report.OWN_SHEET, "项目")}
-    assert share["状态为“已完成”的占比"] == (0.5, 2 / 7)  # 乙局 1 of 2; all units 2 of 7 rows
+    share = own_standing(path)
+    # 乙局 1 of its 2 tasks; of all units, 2 of the 6 rows with data used (丁区政府's one is not).
+    assert share["“已完成”的任务"] == ("1 项，占 50.0%", "占 33.3%")
+    # Mean 完成进度 by unit: 甲局 80, 乙局 40, 丙局 80; equal figures take equal places.
+    assert share["平均完成进度"] == ("40.0%，第 3 名（共 3 个单位）", "各单位平均 66.7%")
+    assert [own_standing(feedback_path(run, unit))["平均完成进度"][0] for unit in ("甲局", "丙局")] == [
+        "80.0%，第 1 名（共 3 个单位）"] * 2
+
+
+def test_each_unit_reads_one_standing_and_nothing_where_there_is_nothing(ledger_workspace):
+    run = cycle.report_period(ledger_workspace, PERIOD)
+    assert {unit: own_standing(feedback_path(run, unit))["报送情况"][0] for unit in ("甲局", "乙局", "丙局", "丁区政府")} == {
+        "甲局": "按时报送，已通过校验", "乙局": "按时报送，已通过校验",
+        "丙局": "逾期报送（晚于报送截止日），已通过校验", "丁区政府": "未报送"}
+    clean = feedback_path(run, "甲局")
+    assert own_standing(clean)["文件中的问题"][0] == "无"
+    assert [(r["文件"], r["问题"]) for r in sheet_rows(clean, report.FINDINGS_SHEET, "文件")] == [("甲局.xlsx", "无")]
+    missing = feedback_path(run, "丁区政府")
+    mine = {item: values[0] for item, values in own_standing(missing).items()}
+    assert (mine["报送日期"], mine["报送文件"], mine["平均完成进度"]) == ("无", "无", "无（本期未收到本单位的填报表）")
+    assert [mine[f"“{word}”的任务"] for word in ("已完成", "序时推进", "进度滞后", "未启动")] == ["无"] * 4
+    assert not any("%" in value for item, value in mine.items() if item != "报送情况")  # never "未报送 100%"
+    assert [r["问题"] for r in sheet_rows(missing, report.FINDINGS_SHEET, "文件")] == ["无（本期未收到本单位的填报表）"]
+
+    # 丁区政府 sends a file that is returned, and no corrected one.
+    db = sqlite3.connect(ledger_workspace.ledger_path)
+    sha = f"{99:064d}"
+    db.execute("INSERT INTO files VALUES (?, 1, 'x', '2018-06-21T09:00:00')", (sha,))
+    db.execute("INSERT INTO submissions VALUES (?, ?, '丁区政府.xlsx', 'U4', 'returned', '2018-06-21', 1, 0, 'now', ?)",
+               (PERIOD, sha, PERIOD))
+    db.execute("INSERT INTO findings (period, sha256, seq, code, severity, location, message, fix) VALUES "
+               "(?, ?, 0, 'required-missing', 'error', '进展填报!H7', '任务 2-1 的“工作进展情况”未填写。', '请填写')",
+               (PERIOD, sha))
+    db.commit()
+    db.close()
+    run = cycle.report_period(ledger_workspace, PERIOD)
+    returned = feedback_path(run, "丁区政府")
+    mine = {item: values[0] for item, values in own_standing(returned).items()}
+    assert (mine["报送情况"], mine["报送日期"], mine["文件中的问题"]) == (
+        "退回修改（待重新报送）", "2018年6月21日", "错误 1 条，见“问题”表")
+    assert mine["平均完成进度"] == "无（报送的文件已退回修改，数据未采用）"
+    assert not any("%" in value or "按时" in value for item, value in mine.items() if item != "报送情况")
+    subtitle = openpyxl.load_workbook(returned)[report.TASKS_SHEET]["A2"].value
+    assert subtitle.endswith("报送的文件已退回修改，数据未采用，各项任务按“未报送”统计")
 
 
 EXTRA_COLUMN = """

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import click
 
-from .errors import PipelineError
+from .errors import PeriodError, PipelineError
 from .findings import FileStatus, describe
+from .periods import check_period
 from .progress import Progress
 
 
@@ -43,10 +44,24 @@ class UserError(click.ClickException):
 DEBUG_VARIABLE = "PIPELINE_DEBUG"
 
 
-class PipelineGroup(click.Group):
+class PipelineCommand(click.Command):
+    """A command whose command-line mistakes name it, also those Click's parser raises without
+    saying where (an option without its value, a flag given one)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            exc.ctx = exc.ctx or ctx
+            raise
+
+
+class PipelineGroup(PipelineCommand, click.Group):
     """The one place where an error becomes a Chinese message for the clerk: a PipelineError as
     it says, a fault of the machine (full disk, read-only folder, damaged ledger) explained, a
     mistyped command line in plain words. No traceback, unless asked for with ``--debug``."""
+
+    command_class = PipelineCommand
 
     def invoke(self, ctx: click.Context):
         try:
@@ -81,25 +96,71 @@ class PipelineGroup(click.Group):
         sys.exit(code if isinstance(code, int) else 0)  # --help and --version end with their code
 
 
-_USAGE_WORDS = (
-    (re.compile(r"No such command '(.+)'\."), "没有“{0}”这个命令。"),
-    (re.compile(r"Got unexpected extra arguments? \((.+)\)"), "多余的参数：{0}。"),
-    (re.compile(r"Option '(.+)' requires an argument\."), "选项 {0} 后面要写一个值。"),
-    (re.compile(r"Option '(.+)' does not take a value\."), "选项 {0} 后面不用写值。"),
-)
+# What each argument and option is, in the clerk's words, for telling a mistyped command line.
+PARAM_WORDS = {
+    "workspace": "工作区目录",
+    "debug": "显示调用栈",
+    "version": "显示版本",
+    "directory": "工作区目录",
+    "city": "城市名称",
+    "plan_file": "计划表文件",
+    "units_file": "单位名录文件",
+    "replace": "替换已加载的计划",
+    "as_json": "以 JSON 输出",
+    "period": "月份",
+    "folder": "报回文件所在的文件夹",
+    "file": "要检查的文件",
+    "backup": "台账备份文件",
+}
+_KIND_WORDS = {"argument": "参数", "option": "选项"}
+# Click's words for the mistakes it finds without a structured exception.
+_EXTRA_ARGUMENTS = re.compile(r"Got unexpected extra arguments? \((.+)\)")
+_MISSING_COMMAND = "Missing command."
+_FLAG_WITH_VALUE = re.compile(r"Option '.+' does not take a value\.")
+
+
+def named(param: click.Parameter, typed: str | None = None) -> str:
+    """An argument as ``月份（PERIOD）``, an option as ``-w（工作区目录）``, by the name ``typed``."""
+    if isinstance(param, click.Argument):
+        return f"{PARAM_WORDS[param.name]}（{param.human_readable_name}）"
+    return f"{typed or param.opts[-1]}（{PARAM_WORDS[param.name]}）"
+
+
+def example(command: click.Command) -> str:
+    """The example in a command's help (every command has one, after ``例：``)."""
+    return re.search(r"例：(.+)", command.help).group(1).strip()
+
+
+def did_you_mean(names) -> str:
+    names = list(names)
+    return f"您是不是要找 {' 或 '.join(names)}？" if names else ""
 
 
 def usage_message(exc: click.UsageError) -> str:
-    """A usage error in the clerk's language; Click's own words where it gives details we do not know."""
-    for pattern, words in _USAGE_WORDS:
-        match = pattern.fullmatch(exc.message)
-        if match:
-            return words.format(*match.groups())
-    if isinstance(exc, click.MissingParameter) and exc.param is not None:
-        return f"缺少 {exc.param.human_readable_name}。"
+    """A mistyped command line in the clerk's language: arguments and options named in Chinese,
+    the nearest command or option offered for a misspelt one, an example for a missing argument."""
+    ctx = exc.ctx
+    if isinstance(exc, click.NoSuchCommand):
+        near = (f"{ctx.command_path} {name}" for name in exc.possibilities or ())
+        return f"没有“{exc.command_name}”这个命令。{did_you_mean(near)}"
     if isinstance(exc, click.NoSuchOption):
-        near = f"是否应为 {' 或 '.join(exc.possibilities)}？" if exc.possibilities else ""
-        return f"没有 {exc.option_name} 这个选项。{near}"
+        return f"没有 {exc.option_name} 这个选项。{did_you_mean(exc.possibilities or ())}"
+    if isinstance(exc, click.MissingParameter):
+        return f"缺少{_KIND_WORDS[exc.param.param_type_name]}：{named(exc.param)}，例如 {example(ctx.command)}"
+    if isinstance(exc, click.BadParameter):
+        return f"{named(exc.param)}：{exc.message}"
+    if isinstance(exc, click.BadOptionUsage):
+        # Click's own --help is not among the command's parameters: it goes by its name alone.
+        option = next((named(param, exc.option_name) for param in ctx.command.params
+                       if exc.option_name in param.opts), f"{exc.option_name} ")
+        if _FLAG_WITH_VALUE.fullmatch(exc.message):
+            return f"选项 {option}后面不用写值。"
+        return f"选项 {option}后面要写一个值。"
+    if exc.message == _MISSING_COMMAND:
+        return f"缺少命令。可用的命令有 {'、'.join(ctx.command.list_commands(ctx))}。"
+    extra = _EXTRA_ARGUMENTS.fullmatch(exc.message)
+    if extra:
+        return f"多余的参数：{extra.group(1)}。"
     return exc.message
 
 
@@ -126,9 +187,21 @@ def workspace_option(command):
     )(command)
 
 
+class Period(click.ParamType):
+    """A month as the clerk writes it (``2018-06``, ``2018-6``, ``2018年6月``), passed on as ``2018-06``."""
+
+    name = "period"
+
+    def convert(self, value, param, ctx) -> str:
+        try:
+            return check_period(value)
+        except PeriodError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 def period_argument(command):
-    """``PERIOD``: a month, ``2018-06``, ``2018-6`` or ``2018年6月``, passed on as ``2018-06``."""
-    return click.argument("period", callback=lambda _ctx, _param, value: workspaces.check_period(value))(command)
+    """``PERIOD``: a month, told as a mistyped command line when it is none."""
+    return click.argument("period", type=Period())(command)
 
 
 def json_option(command):

@@ -30,14 +30,15 @@ from helpers import (
     write_docx,
     write_registry,
 )
-from pipeline.cli import cli
+from pipeline.cli import PARAM_WORDS, cli
 from pipeline.errors import PeriodError
 from pipeline.fill import Filling, fill_template
 from pipeline import ledger as ledger_module
 from pipeline.ledger import Ledger
+from pipeline.periods import check_period
 from pipeline.plan import read_plan
 from pipeline.units import read_registry
-from pipeline.workspace import NAME_UNITS, Workspace, check_period, safe_file_name, unit_file_name
+from pipeline.workspace import NAME_UNITS, Workspace, safe_file_name, unit_file_name
 
 ROLES = {"牵头", "负责", "分别负责", "配合"}
 ADVICE = "请在单位名录中补充该单位、别名或分组的引用写法，或改正计划表中的写法。"
@@ -587,15 +588,47 @@ def test_progress_bars_show_on_a_terminal_and_never_under_json(loaded, runner):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["collect"], "错误：缺少 PERIOD。\n请运行 pipeline collect --help 查看用法。"),
-    (["colect", "2018-06"], "错误：没有“colect”这个命令。\n请运行 pipeline --help 查看用法。"),
-    (["plan", "show", "--jsn"], "错误：没有 --jsn 这个选项。是否应为 --json？\n请运行 pipeline plan show --help 查看用法。"),
+    (["collect"], "错误：缺少参数：月份（PERIOD），例如 pipeline collect 2018-06\n"
+                  "请运行 pipeline collect --help 查看用法。"),
+    (["templates"], "错误：缺少参数：月份（PERIOD），例如 pipeline templates 2018-06\n"
+                    "请运行 pipeline templates --help 查看用法。"),
+    (["plan", "load"], "错误：缺少参数：计划表文件（PLAN_FILE），例如 pipeline plan load input/2018年政务公开工作要点.txt\n"
+                       "请运行 pipeline plan load --help 查看用法。"),
+    (["init"], "错误：缺少参数：工作区目录（DIRECTORY），例如 pipeline init 报送工作区 --city 示例市\n"
+               "请运行 pipeline init --help 查看用法。"),
+    (["check"], "错误：缺少参数：要检查的文件（FILE），例如 pipeline check 市财政局_2018-06.xlsx\n"
+                "请运行 pipeline check --help 查看用法。"),
+    (["colect", "2018-06"], "错误：没有“colect”这个命令。您是不是要找 pipeline collect？\n请运行 pipeline --help 查看用法。"),
+    (["template", "2018-06"], "错误：没有“template”这个命令。您是不是要找 pipeline templates？\n"
+                              "请运行 pipeline --help 查看用法。"),
+    (["plan", "lod", "计划.xlsx"], "错误：没有“lod”这个命令。您是不是要找 pipeline plan load？\n"
+                                  "请运行 pipeline plan --help 查看用法。"),
+    (["ledger", "chek"], "错误：没有“chek”这个命令。您是不是要找 pipeline ledger check？\n"
+                         "请运行 pipeline ledger --help 查看用法。"),
+    (["汇总"], "错误：没有“汇总”这个命令。\n请运行 pipeline --help 查看用法。"),
+    (["-w", "."], "错误：缺少命令。可用的命令有 check、collect、demo、init、ledger、merge、plan、remind、report、templates。\n"
+                  "请运行 pipeline --help 查看用法。"),
+    (["plan", "show", "--jsn"], "错误：没有 --jsn 这个选项。您是不是要找 --json？\n请运行 pipeline plan show --help 查看用法。"),
     (["templates", "2018-06", "多余"], "错误：多余的参数：多余。\n请运行 pipeline templates --help 查看用法。"),
-    (["-w"], "错误：选项 -w 后面要写一个值。\n请运行 pipeline --help 查看用法。"),
+    (["-w"], "错误：选项 -w（工作区目录）后面要写一个值。\n请运行 pipeline --help 查看用法。"),
+    (["plan", "load", "计划.xlsx", "--units"], "错误：选项 --units（单位名录文件）后面要写一个值。\n"
+                                              "请运行 pipeline plan load --help 查看用法。"),
+    (["plan", "show", "--json=是"], "错误：选项 --json（以 JSON 输出）后面不用写值。\n请运行 pipeline plan show --help 查看用法。"),
+    (["plan", "show", "--help=是"], "错误：选项 --help 后面不用写值。\n请运行 pipeline plan show --help 查看用法。"),
+    (["templates", "2018-13"], "错误：月份（PERIOD）：“2018-13”不是一个月份。请写成 年-月，例如 2018-06"
+                               "（也可以写 2018-6 或 2018年6月）。\n请运行 pipeline templates --help 查看用法。"),
+    (["merge", "六月"], "错误：月份（PERIOD）：“六月”不是一个月份。请写成 年-月，例如 2018-06"
+                        "（也可以写 2018-6 或 2018年6月）。\n请运行 pipeline merge --help 查看用法。"),
 ])
 def test_a_mistyped_command_line_is_told_in_chinese(runner, args, message):
     result = run(runner, *args, code=2)
     assert result.stderr == message + "\n" and result.stdout == ""
+
+
+@pytest.mark.parametrize("path, command", [([], cli), *COMMANDS], ids=["pipeline", *(" ".join(p) for p, _ in COMMANDS)])
+def test_every_argument_and_option_has_a_chinese_name(path, command):
+    """What a message about the command line calls them (PARAM_WORDS); Click's --help goes by its name."""
+    assert {param.name for param in command.params} <= set(PARAM_WORDS), " ".join(path)
 
 
 def test_help_and_version_still_exit_cleanly(runner):
@@ -609,15 +642,17 @@ def test_a_bare_command_group_shows_its_help(runner, args):
     assert "错误" not in result.output and "Commands:" in result.output
 
 
-@pytest.mark.parametrize("written", ["2018-06", "2018-6", "2018年6月", "２０１８-０６", " 2018 年 6 月 ", "2018/6"])
+@pytest.mark.parametrize("written", ["2018-06", "2018-6", "2018年6月", "2018年06月", "２０１８-０６", "２０１８年６月",
+                                     " 2018 年 6 月 ", "2018/6", "2018.6"])
 def test_a_period_written_any_usual_way_means_the_same_month(written):
     assert check_period(written) == "2018-06"
 
 
 @pytest.mark.parametrize("written", ["0000-01", "2018-13", "2018-00", "六月", "201806", ""])
 def test_a_period_that_is_no_month_is_refused_in_chinese(written):
-    with pytest.raises(PeriodError, match=f"报送期“{written}”格式不对。请写成 年-月，例如 2018-06。"):
+    with pytest.raises(PeriodError) as caught:
         check_period(written)
+    assert str(caught.value) == f"“{written}”不是一个月份。请写成 年-月，例如 2018-06（也可以写 2018-6 或 2018年6月）。"
 
 
 def test_the_command_line_takes_the_period_as_written(loaded, runner):

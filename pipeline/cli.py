@@ -14,7 +14,7 @@ import click
 
 from .errors import PeriodError, PipelineError
 from .findings import FileStatus, describe
-from .periods import check_period
+from .periods import check_period, split_period
 from .progress import Progress
 
 
@@ -213,8 +213,16 @@ def echo_json(document: dict) -> None:
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))
 
 
-def open_workspace() -> "workspaces.Workspace":
-    return workspaces.Workspace.open(click.get_current_context().meta.get("workspace", Path(".")))
+def open_workspace(period: str | None = None) -> "workspaces.Workspace":
+    """The workspace of ``-w`` (default: the current directory). A ``period`` outside the plan
+    year is most likely a slip: the clerk is told, and the command goes on."""
+    workspace = workspaces.Workspace.open(click.get_current_context().meta.get("workspace", Path(".")))
+    if period is not None:
+        year = workspace.config().year
+        if split_period(period)[0] != year:
+            click.echo(f"提醒：{period} 不在计划年度（{year} 年）内，仍按 {period} 运行。如果月份写错了，请改正后"
+                       f"重新运行；如果已换成新一年的计划，请修改 {workspace.config_path.name} 中的 year。", err=True)
+    return workspace
 
 
 @click.group(cls=PipelineGroup, name="pipeline")
@@ -356,7 +364,7 @@ def collect(period: str, folder: Path | None, as_json: bool) -> None:
     例：pipeline collect 2018-06
     """
     with progress_bar(COLLECT_PROGRESS, quiet=as_json) as progress:
-        run = cycle.collect_period(open_workspace(), period, folder, progress)
+        run = cycle.collect_period(open_workspace(period), period, folder, progress)
     if as_json:
         echo_json(run.result.to_json())
         return
@@ -406,7 +414,7 @@ def templates(period: str) -> None:
     例：pipeline templates 2018-06
     """
     with progress_bar("生成填报模板") as progress:
-        issue = cycle.issue_templates(open_workspace(), period, progress)
+        issue = cycle.issue_templates(open_workspace(period), period, progress)
     click.echo(f"已生成 {issue.period} 填报模板：{issue.units} 个单位，{len(issue.files)} 个文件，"
                f"共 {issue.rows} 行任务。")
     if issue.without_tasks:
@@ -426,7 +434,7 @@ def remind(period: str) -> None:
 
     例：pipeline remind 2018-06
     """
-    run = cycle.remind_period(open_workspace(), period)
+    run = cycle.remind_period(open_workspace(period), period)
     click.echo(f"{run.period}：需要催报 {len(run.reminders)} 个单位。")
     for reminder in run.reminders:
         click.echo(f"  {reminder.unit.name}：{reminder.state.word}（{reminder.unit.contact} {reminder.unit.phone}）")
@@ -481,7 +489,7 @@ def report(period: str) -> None:
     例：pipeline report 2018-06
     """
     with progress_bar(REPORT_PROGRESS) as progress:
-        run = cycle.report_period(open_workspace(), period, progress)
+        run = cycle.report_period(open_workspace(period), period, progress)
     summary, statuses = run.consolidation.summary, run.consolidation.status_counts
     counts = "，".join(f"{word} {int(count)}" for word, count in statuses.items() if count)
     click.echo(f"{period}：任务 {summary['tasks']} 项（{counts}；逾期 {summary['overdue']}）；"
@@ -499,7 +507,7 @@ def merge(period: str, folder: Path | None) -> None:
     例：pipeline merge 2018-06
     """
     with progress_bar(COLLECT_PROGRESS, REPORT_PROGRESS) as progress:
-        merged = cycle.merge_period(open_workspace(), period, folder, progress)
+        merged = cycle.merge_period(open_workspace(period), period, folder, progress)
     click.echo(_collect_summary(merged.collect.result))
     _echo_collect(merged.collect)
     _echo_report(merged.report)

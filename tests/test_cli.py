@@ -661,6 +661,20 @@ def test_the_command_line_takes_the_period_as_written(loaded, runner):
     assert [p.name for p in (loaded / "output").iterdir() if p.is_dir()] == ["2018-06"]
 
 
+OUT_OF_YEAR = ("提醒：2019-01 不在计划年度（2018 年）内，仍按 2019-01 运行。如果月份写错了，请改正后重新运行；"
+               "如果已换成新一年的计划，请修改 配置.toml 中的 year。\n")
+
+
+def test_a_month_outside_the_plan_year_is_warned_of_and_the_command_runs(loaded, runner):
+    result = run(runner, "-w", loaded, "templates", "2019年1月")
+    assert result.stderr == OUT_OF_YEAR
+    assert result.stdout.startswith("已生成 2019-01 填报模板：48 个单位")
+    (loaded / "input" / "2019-01").mkdir()
+    collected = run(runner, "-w", loaded, "collect", "2019-1", "--json")
+    assert collected.stderr == OUT_OF_YEAR and json.loads(collected.stdout)["period"] == "2019-01"
+    assert run(runner, "-w", loaded, "templates", "2018-12").stderr == ""
+
+
 def test_while_another_command_writes_a_reader_runs_and_a_writer_is_told_to_wait(loaded, runner, monkeypatch):
     monkeypatch.setattr(ledger_module, "BUSY_SECONDS", 0.2)
     other = sqlite3.connect(loaded / "ledger.sqlite")

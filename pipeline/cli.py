@@ -271,11 +271,15 @@ def plan_load(plan_file: Path, units_file: Path | None, replace: bool) -> None:
 
     例：pipeline plan load input/2018年政务公开工作要点.txt
     """
-    result = cycle.load_plan(open_workspace(), plan_file, units_file, replace)
+    workspace = open_workspace()
+    result = cycle.load_plan(workspace, plan_file, units_file, replace)
     plan_ = result.plan
     state = "已加载" if result.changed else "计划内容未变，沿用"
     click.echo(f"{state}计划“{plan_.title}”（版本 {plan_.version}）：{len(plan_.tasks)} 项任务，"
                f"涉及 {len({a.code for t in plan_.tasks for a in t.units})} 个单位。")
+    if result.titled_by_config:
+        click.echo(f"计划表的表格上方没有标题行，计划名称按 {workspace.config_path.name} 确定；要改名称，"
+                   "请修改其中 [plan] 下的 title，或在计划表的表格上方加一行标题。")
     click.echo(f"任务分解表：{result.breakdown}")
 
 

@@ -24,6 +24,8 @@ from .xlsxout import Column, Styles, atomic_workbook, write_table
 BUNDLE = Path(__file__).resolve().parent.parent
 BUNDLED_INPUT = BUNDLE / "input"
 SAMPLE_PLAN = BUNDLED_INPUT / "2018年政务公开工作要点.txt"
+# The sample plan is a table copied out of a document, without the title it was published under.
+SAMPLE_PLAN_TITLE = "2018年政务公开工作要点"
 SAMPLE_REGISTRY = BUNDLED_INPUT / "示例单位名录"
 
 REGISTRY_NAME = "单位名录.xlsx"
@@ -243,7 +245,7 @@ class Workspace:
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
             raise WorkspaceError(f"{root} 已存在且不是空目录，为避免覆盖，未创建工作区。请换一个新目录。")
         workspace = cls(root)
-        config = config_text(city, year, workspace.config_path)
+        config = config_text(city, year, SAMPLE_PLAN_TITLE, workspace.config_path)
         for folder in (root, workspace.input_dir, workspace.output_dir, workspace.archive_dir,
                        workspace.spec_path.parent):
             folder.mkdir(parents=True, exist_ok=True)

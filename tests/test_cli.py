@@ -29,6 +29,7 @@ from helpers import (
     write_csv,
     write_docx,
     write_registry,
+    write_xlsx,
 )
 from pipeline.cli import PARAM_WORDS, cli
 from pipeline.errors import PeriodError
@@ -41,6 +42,8 @@ from pipeline.units import read_registry
 from pipeline.workspace import NAME_UNITS, Workspace, safe_file_name, unit_file_name
 
 ROLES = {"牵头", "负责", "分别负责", "配合"}
+TITLED_BY_CONFIG = ("计划表的表格上方没有标题行，计划名称按 配置.toml 确定；要改名称，请修改其中 [plan] 下的 title，"
+                    "或在计划表的表格上方加一行标题。")
 ADVICE = "请在单位名录中补充该单位、别名或分组的引用写法，或改正计划表中的写法。"
 
 
@@ -135,6 +138,7 @@ def test_plan_load_the_seed(workspace, runner, seed_version):
     result = run(runner, "-w", workspace, "plan", "load", SEED_PLAN)
     assert result.stdout == (
         f"已加载计划“2018年政务公开工作要点”（版本 {seed_version}）：19 项任务，涉及 48 个单位。\n"
+        f"{TITLED_BY_CONFIG}\n"
         f"任务分解表：{workspace / 'output' / '任务分解表.xlsx'}\n"
     )
     with Ledger(workspace / "ledger.sqlite") as ledger:
@@ -673,6 +677,39 @@ def test_a_month_outside_the_plan_year_is_warned_of_and_the_command_runs(loaded,
     collected = run(runner, "-w", loaded, "collect", "2019-1", "--json")
     assert collected.stderr == OUT_OF_YEAR and json.loads(collected.stdout)["period"] == "2019-01"
     assert run(runner, "-w", loaded, "templates", "2018-12").stderr == ""
+
+
+def test_the_plan_is_named_by_its_title_row_never_its_file_name(workspace, runner):
+    """The title row names the reports; the file name names nothing."""
+    plan = write_xlsx(workspace / "input" / "plan_ok.xlsx", lead_support_table())
+    loaded = run(runner, "-w", workspace, "plan", "load", plan)
+    assert loaded.stdout.splitlines()[0].startswith("已加载计划“2019年政务公开重点工作任务分工”（版本 ")
+    assert TITLED_BY_CONFIG not in loaded.stdout
+    run(runner, "-w", workspace, "templates", "2018-06")
+    (workspace / "input" / "2018-06").mkdir()
+    run(runner, "-w", workspace, "merge", "2018-06")
+    report = openpyxl.load_workbook(workspace / "output" / "2018-06" / "汇总报告.xlsx", read_only=True)
+    try:
+        title = next(report.worksheets[0].iter_rows(max_row=1, values_only=True))[0]
+    finally:
+        report.close()
+    assert title == "示例市2019年政务公开重点工作任务分工落实情况汇总报告（2018年6月）"
+
+
+def test_a_plan_without_a_title_row_is_named_by_the_configuration(workspace, runner):
+    table = lead_support_table()
+    table.rows[0] = [None] * table.width  # no title row
+    plan = write_csv(workspace / "input" / "plan_ok.csv", table)
+    loaded = run(runner, "-w", workspace, "plan", "load", plan)
+    assert loaded.stdout.splitlines()[:2] == [
+        f"已加载计划“2018年政务公开工作要点”（版本 {read_plan(plan, read_registry(workspace / '单位名录.xlsx')).version}）"
+        "：7 项任务，涉及 48 个单位。", TITLED_BY_CONFIG]
+    config = workspace / "配置.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('title = "2018年政务公开工作要点"',
+                                                                  'title = "2019年政务公开重点工作"'), encoding="utf-8")
+    again = run(runner, "-w", workspace, "plan", "load", plan)
+    assert again.stdout.startswith("计划内容未变，沿用计划“2019年政务公开重点工作”")
+    assert run(runner, "-w", workspace, "plan", "show").stdout.startswith("2019年政务公开重点工作（版本 ")
 
 
 def test_while_another_command_writes_a_reader_runs_and_a_writer_is_told_to_wait(loaded, runner, monkeypatch):

@@ -247,11 +247,25 @@ def init(directory: Path, city: str) -> None:
     例：pipeline init 报送工作区 --city 示例市
     """
     workspace = cycle.init_workspace(directory, city=city)
+    sample_plan = Path(workspace.input_dir.name, workspaces.SAMPLE_PLAN.name)
     click.echo(f"已创建工作区：{workspace.root}")
-    click.echo(f"  配置：{workspace.config_path.name}（城市、年度、报送截止日，可编辑）")
+    click.echo(f"  配置：{workspace.config_path.name}（城市、计划年度和名称、报送截止日，可编辑）")
     click.echo(f"  单位名录：{workspace.registry_path.name}（示例数据，请换成本地单位）")
+    click.echo(f"  计划表：{sample_plan}（示例，本地计划表也放在 {workspace.input_dir.name} 中）")
     click.echo(f"  模板：{workspace.templates_dir.name}/ 中的填报表配置和 Word 文书模板（可按本单位习惯修改）")
-    click.echo(f"下一步：pipeline -w {workspace.root} plan load {workspace.root / 'input'}/计划表文件")
+    click.echo("下一步，先用示例数据试一遍：")
+    if workspace.root.resolve() != Path.cwd().resolve():
+        click.echo(f"  cd {command_word(workspace.root)}")
+    click.echo(f"  pipeline plan load {command_word(sample_plan)}")
+    click.echo("  pipeline plan show")
+    click.echo(f"  pipeline templates {cycle.DEMO_PERIODS[0]}")
+
+
+def command_word(path: Path) -> str:
+    """A path as typed on a command line: in double quotes when it has a space or a character
+    the shell would take (PowerShell, cmd and the Linux shells all read double quotes)."""
+    text = str(path)
+    return text if re.fullmatch(r"[\w./\\:~+-]+", text) else f'"{text}"'
 
 
 @cli.group(cls=PipelineGroup)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import pty
+import random
 import re
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -33,7 +35,8 @@ from helpers import (
 )
 from pipeline.cli import PARAM_WORDS, cli
 from pipeline.errors import PeriodError
-from pipeline.fill import Filling, fill_template
+from pipeline import cycle
+from pipeline.fill import Filling, fill_template, sample_answer
 from pipeline import ledger as ledger_module
 from pipeline.ledger import Ledger
 from pipeline.periods import check_period
@@ -710,6 +713,73 @@ def test_a_plan_without_a_title_row_is_named_by_the_configuration(workspace, run
     again = run(runner, "-w", workspace, "plan", "load", plan)
     assert again.stdout.startswith("计划内容未变，沿用计划“2019年政务公开重点工作”")
     assert run(runner, "-w", workspace, "plan", "show").stdout.startswith("2019年政务公开重点工作（版本 ")
+
+
+# ---------------------------------------------------------------------------- the commands a clerk is shown
+
+
+def run_lines(runner, lines: list[str], monkeypatch, after: dict | None = None) -> None:
+    """Run command lines as a clerk types them: ``cd`` moves, ``pipeline …`` runs (``check`` too
+    must pass), a ``# …`` comment is nothing; ``after`` maps a line to what happens once it has run."""
+    for line in lines:
+        words = shlex.split(line, comments=True)
+        if words[:1] == ["cd"]:
+            monkeypatch.chdir(words[1])
+        elif words:
+            assert words[0] == "pipeline", line
+            run(runner, *words[1:])
+        (after or {}).get(line.split("#")[0].strip(), lambda: None)()
+
+
+@pytest.mark.parametrize("folder, typed", [("报送工作区", "报送工作区"), ("报送 工作区", '"报送 工作区"')])
+def test_init_prints_the_next_commands_and_they_run(tmp_path, runner, monkeypatch, folder, typed):
+    monkeypatch.chdir(tmp_path)
+    result = run(runner, "init", folder)
+    lines = result.stdout.splitlines()
+    steps = lines[lines.index("下一步，先用示例数据试一遍：") + 1:]
+    assert steps == [f"  cd {typed}",
+                     f"  pipeline plan load {Path('input', SEED_PLAN.name)}", "  pipeline plan show",
+                     "  pipeline templates 2018-06"]
+    assert f"  计划表：{Path('input', SEED_PLAN.name)}（示例，本地计划表也放在 input 中）" in lines
+    run_lines(runner, [step.strip() for step in steps], monkeypatch)
+    assert len(list((tmp_path / folder / "output" / "2018-06" / "填报模板").glob("*.xlsx"))) == 48
+
+
+def test_init_in_the_current_folder_needs_no_cd(tmp_path, runner, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    lines = run(runner, "init", ".").stdout.splitlines()
+    assert lines[lines.index("下一步，先用示例数据试一遍：") + 1] == f"  pipeline plan load {Path('input', SEED_PLAN.name)}"
+
+
+def readme_block(heading: str) -> list[str]:
+    """The lines of the first ``bash`` block under a heading of the README."""
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split(f"\n## {heading}\n", 1)[1]
+    return section.split("```bash\n", 1)[1].split("```", 1)[0].splitlines()
+
+
+def units_send_back(period: str, names: list[str]) -> None:
+    """The named units fill in their templates (in the current workspace) and send them back,
+    each as ``<unit name>.xlsx`` in input/PERIOD/."""
+    workspace = Workspace.open(Path("."))
+    plan, spec, rng = cycle.current_plan(workspace), workspace.spec(), random.Random(1)
+    for name in names:
+        code = next(a.code for t in plan.tasks for a in t.units if a.name == name)
+        [template] = (workspace.period_output(period) / "填报模板").glob(f"{code}_*.xlsx")
+        answers = {task.id: sample_answer(rng, spec, "序时推进") for task, _ in plan.tasks_of(code)}
+        fill_template(template, workspace.input_dir / period / f"{name}.xlsx", spec,
+                      Filling({"填报人": "张三", "联系电话": "0000-5550009", "报送日期": f"{period}-20"}, answers))
+
+
+def test_the_readme_daily_commands_run_as_written(tmp_path, runner, monkeypatch):
+    """The README's 日常使用 block, line by line, in a new folder; the units send their files back
+    once the templates are out."""
+    monkeypatch.chdir(tmp_path)
+    lines = readme_block("日常使用")
+    assert "pipeline plan load input/2018年政务公开工作要点.txt" in [line.split("#")[0].strip() for line in lines]
+    run_lines(runner, lines, monkeypatch,
+              after={"pipeline templates 2018-06": lambda: units_send_back("2018-06", ["市财政局", "市政府办公室"])})
+    assert (tmp_path / "报送工作区" / "output" / "2018-06" / "汇总报告.xlsx").is_file()
 
 
 def test_while_another_command_writes_a_reader_runs_and_a_writer_is_told_to_wait(loaded, runner, monkeypatch):

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import click
 
-from .errors import PipelineError
+from .errors import PeriodError, PipelineError
 from .findings import FileStatus, describe
+from .periods import check_period, split_period
 from .progress import Progress
 
 
@@ -43,10 +44,24 @@ class UserError(click.ClickException):
 DEBUG_VARIABLE = "PIPELINE_DEBUG"
 
 
-class PipelineGroup(click.Group):
+class PipelineCommand(click.Command):
+    """A command whose command-line mistakes name it, also those Click's parser raises without
+    saying where (an option without its value, a flag given one)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            exc.ctx = exc.ctx or ctx
+            raise
+
+
+class PipelineGroup(PipelineCommand, click.Group):
     """The one place where an error becomes a Chinese message for the clerk: a PipelineError as
     it says, a fault of the machine (full disk, read-only folder, damaged ledger) explained, a
     mistyped command line in plain words. No traceback, unless asked for with ``--debug``."""
+
+    command_class = PipelineCommand
 
     def invoke(self, ctx: click.Context):
         try:
@@ -81,25 +96,71 @@ class PipelineGroup(click.Group):
         sys.exit(code if isinstance(code, int) else 0)  # --help and --version end with their code
 
 
-_USAGE_WORDS = (
-    (re.compile(r"No such command '(.+)'\."), "没有“{0}”这个命令。"),
-    (re.compile(r"Got unexpected extra arguments? \((.+)\)"), "多余的参数：{0}。"),
-    (re.compile(r"Option '(.+)' requires an argument\."), "选项 {0} 后面要写一个值。"),
-    (re.compile(r"Option '(.+)' does not take a value\."), "选项 {0} 后面不用写值。"),
-)
+# What each argument and option is, in the clerk's words, for telling a mistyped command line.
+PARAM_WORDS = {
+    "workspace": "工作区目录",
+    "debug": "显示调用栈",
+    "version": "显示版本",
+    "directory": "工作区目录",
+    "city": "城市名称",
+    "plan_file": "计划表文件",
+    "units_file": "单位名录文件",
+    "replace": "替换已加载的计划",
+    "as_json": "以 JSON 输出",
+    "period": "月份",
+    "folder": "报回文件所在的文件夹",
+    "file": "要检查的文件",
+    "backup": "台账备份文件",
+}
+_KIND_WORDS = {"argument": "参数", "option": "选项"}
+# Click's words for the mistakes it finds without a structured exception.
+_EXTRA_ARGUMENTS = re.compile(r"Got unexpected extra arguments? \((.+)\)")
+_MISSING_COMMAND = "Missing command."
+_FLAG_WITH_VALUE = re.compile(r"Option '.+' does not take a value\.")
+
+
+def named(param: click.Parameter, typed: str | None = None) -> str:
+    """An argument as ``月份（PERIOD）``, an option as ``-w（工作区目录）``, by the name ``typed``."""
+    if isinstance(param, click.Argument):
+        return f"{PARAM_WORDS[param.name]}（{param.human_readable_name}）"
+    return f"{typed or param.opts[-1]}（{PARAM_WORDS[param.name]}）"
+
+
+def example(command: click.Command) -> str:
+    """The example in a command's help (every command has one, after ``例：``)."""
+    return re.search(r"例：(.+)", command.help).group(1).strip()
+
+
+def did_you_mean(names) -> str:
+    names = list(names)
+    return f"您是不是要找 {' 或 '.join(names)}？" if names else ""
 
 
 def usage_message(exc: click.UsageError) -> str:
-    """A usage error in the clerk's language; Click's own words where it gives details we do not know."""
-    for pattern, words in _USAGE_WORDS:
-        match = pattern.fullmatch(exc.message)
-        if match:
-            return words.format(*match.groups())
-    if isinstance(exc, click.MissingParameter) and exc.param is not None:
-        return f"缺少 {exc.param.human_readable_name}。"
+    """A mistyped command line in the clerk's language: arguments and options named in Chinese,
+    the nearest command or option offered for a misspelt one, an example for a missing argument."""
+    ctx = exc.ctx
+    if isinstance(exc, click.NoSuchCommand):
+        near = (f"{ctx.command_path} {name}" for name in exc.possibilities or ())
+        return f"没有“{exc.command_name}”这个命令。{did_you_mean(near)}"
     if isinstance(exc, click.NoSuchOption):
-        near = f"是否应为 {' 或 '.join(exc.possibilities)}？" if exc.possibilities else ""
-        return f"没有 {exc.option_name} 这个选项。{near}"
+        return f"没有 {exc.option_name} 这个选项。{did_you_mean(exc.possibilities or ())}"
+    if isinstance(exc, click.MissingParameter):
+        return f"缺少{_KIND_WORDS[exc.param.param_type_name]}：{named(exc.param)}，例如 {example(ctx.command)}"
+    if isinstance(exc, click.BadParameter):
+        return f"{named(exc.param)}：{exc.message}"
+    if isinstance(exc, click.BadOptionUsage):
+        # Click's own --help is not among the command's parameters: it goes by its name alone.
+        option = next((named(param, exc.option_name) for param in ctx.command.params
+                       if exc.option_name in param.opts), f"{exc.option_name} ")
+        if _FLAG_WITH_VALUE.fullmatch(exc.message):
+            return f"选项 {option}后面不用写值。"
+        return f"选项 {option}后面要写一个值。"
+    if exc.message == _MISSING_COMMAND:
+        return f"缺少命令。可用的命令有 {'、'.join(ctx.command.list_commands(ctx))}。"
+    extra = _EXTRA_ARGUMENTS.fullmatch(exc.message)
+    if extra:
+        return f"多余的参数：{extra.group(1)}。"
     return exc.message
 
 
@@ -126,9 +187,21 @@ def workspace_option(command):
     )(command)
 
 
+class Period(click.ParamType):
+    """A month as the clerk writes it (``2018-06``, ``2018-6``, ``2018年6月``), passed on as ``2018-06``."""
+
+    name = "period"
+
+    def convert(self, value, param, ctx) -> str:
+        try:
+            return check_period(value)
+        except PeriodError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 def period_argument(command):
-    """``PERIOD``: a month, ``2018-06``, ``2018-6`` or ``2018年6月``, passed on as ``2018-06``."""
-    return click.argument("period", callback=lambda _ctx, _param, value: workspaces.check_period(value))(command)
+    """``PERIOD``: a month, told as a mistyped command line when it is none."""
+    return click.argument("period", type=Period())(command)
 
 
 def json_option(command):
@@ -140,8 +213,16 @@ def echo_json(document: dict) -> None:
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))
 
 
-def open_workspace() -> "workspaces.Workspace":
-    return workspaces.Workspace.open(click.get_current_context().meta.get("workspace", Path(".")))
+def open_workspace(period: str | None = None) -> "workspaces.Workspace":
+    """The workspace of ``-w`` (default: the current directory). A ``period`` outside the plan
+    year is most likely a slip: the clerk is told, and the command goes on."""
+    workspace = workspaces.Workspace.open(click.get_current_context().meta.get("workspace", Path(".")))
+    if period is not None:
+        year = workspace.config().year
+        if split_period(period)[0] != year:
+            click.echo(f"提醒：{period} 不在计划年度（{year} 年）内，仍按 {period} 运行。如果月份写错了，请改正后"
+                       f"重新运行；如果已换成新一年的计划，请修改 {workspace.config_path.name} 中的 year。", err=True)
+    return workspace
 
 
 @click.group(cls=PipelineGroup, name="pipeline")
@@ -166,11 +247,25 @@ def init(directory: Path, city: str) -> None:
     例：pipeline init 报送工作区 --city 示例市
     """
     workspace = cycle.init_workspace(directory, city=city)
+    sample_plan = Path(workspace.input_dir.name, workspaces.SAMPLE_PLAN.name)
     click.echo(f"已创建工作区：{workspace.root}")
-    click.echo(f"  配置：{workspace.config_path.name}（城市、年度、报送截止日，可编辑）")
+    click.echo(f"  配置：{workspace.config_path.name}（城市、计划年度和名称、报送截止日，可编辑）")
     click.echo(f"  单位名录：{workspace.registry_path.name}（示例数据，请换成本地单位）")
+    click.echo(f"  计划表：{sample_plan}（示例，本地计划表也放在 {workspace.input_dir.name} 中）")
     click.echo(f"  模板：{workspace.templates_dir.name}/ 中的填报表配置和 Word 文书模板（可按本单位习惯修改）")
-    click.echo(f"下一步：pipeline -w {workspace.root} plan load {workspace.root / 'input'}/计划表文件")
+    click.echo("下一步，先用示例数据试一遍：")
+    if workspace.root.resolve() != Path.cwd().resolve():
+        click.echo(f"  cd {command_word(workspace.root)}")
+    click.echo(f"  pipeline plan load {command_word(sample_plan)}")
+    click.echo("  pipeline plan show")
+    click.echo(f"  pipeline templates {cycle.DEMO_PERIODS[0]}")
+
+
+def command_word(path: Path) -> str:
+    """A path as typed on a command line: in double quotes when it has a space or a character
+    the shell would take (PowerShell, cmd and the Linux shells all read double quotes)."""
+    text = str(path)
+    return text if re.fullmatch(r"[\w./\\:~+-]+", text) else f'"{text}"'
 
 
 @cli.group(cls=PipelineGroup)
@@ -190,11 +285,15 @@ def plan_load(plan_file: Path, units_file: Path | None, replace: bool) -> None:
 
     例：pipeline plan load input/2018年政务公开工作要点.txt
     """
-    result = cycle.load_plan(open_workspace(), plan_file, units_file, replace)
+    workspace = open_workspace()
+    result = cycle.load_plan(workspace, plan_file, units_file, replace)
     plan_ = result.plan
     state = "已加载" if result.changed else "计划内容未变，沿用"
     click.echo(f"{state}计划“{plan_.title}”（版本 {plan_.version}）：{len(plan_.tasks)} 项任务，"
                f"涉及 {len({a.code for t in plan_.tasks for a in t.units})} 个单位。")
+    if result.titled_by_config:
+        click.echo(f"计划表的表格上方没有标题行，计划名称按 {workspace.config_path.name} 确定；要改名称，"
+                   "请修改其中 [plan] 下的 title，或在计划表的表格上方加一行标题。")
     click.echo(f"任务分解表：{result.breakdown}")
 
 
@@ -283,7 +382,7 @@ def collect(period: str, folder: Path | None, as_json: bool) -> None:
     例：pipeline collect 2018-06
     """
     with progress_bar(COLLECT_PROGRESS, quiet=as_json) as progress:
-        run = cycle.collect_period(open_workspace(), period, folder, progress)
+        run = cycle.collect_period(open_workspace(period), period, folder, progress)
     if as_json:
         echo_json(run.result.to_json())
         return
@@ -333,7 +432,7 @@ def templates(period: str) -> None:
     例：pipeline templates 2018-06
     """
     with progress_bar("生成填报模板") as progress:
-        issue = cycle.issue_templates(open_workspace(), period, progress)
+        issue = cycle.issue_templates(open_workspace(period), period, progress)
     click.echo(f"已生成 {issue.period} 填报模板：{issue.units} 个单位，{len(issue.files)} 个文件，"
                f"共 {issue.rows} 行任务。")
     if issue.without_tasks:
@@ -353,7 +452,7 @@ def remind(period: str) -> None:
 
     例：pipeline remind 2018-06
     """
-    run = cycle.remind_period(open_workspace(), period)
+    run = cycle.remind_period(open_workspace(period), period)
     click.echo(f"{run.period}：需要催报 {len(run.reminders)} 个单位。")
     for reminder in run.reminders:
         click.echo(f"  {reminder.unit.name}：{reminder.state.word}（{reminder.unit.contact} {reminder.unit.phone}）")
@@ -409,7 +508,7 @@ def report(period: str) -> None:
     例：pipeline report 2018-06
     """
     with progress_bar(REPORT_PROGRESS) as progress:
-        run = cycle.report_period(open_workspace(), period, progress)
+        run = cycle.report_period(open_workspace(period), period, progress)
     summary, statuses = run.consolidation.summary, run.consolidation.status_counts
     counts = "，".join(f"{word} {int(count)}" for word, count in statuses.items() if count)
     click.echo(f"{period}：任务 {summary['tasks']} 项（{counts}；逾期 {summary['overdue']}）；"
@@ -427,7 +526,7 @@ def merge(period: str, folder: Path | None) -> None:
     例：pipeline merge 2018-06
     """
     with progress_bar(COLLECT_PROGRESS, REPORT_PROGRESS) as progress:
-        merged = cycle.merge_period(open_workspace(), period, folder, progress)
+        merged = cycle.merge_period(open_workspace(period), period, folder, progress)
     click.echo(_collect_summary(merged.collect.result))
     _echo_collect(merged.collect)
     _echo_report(merged.report)

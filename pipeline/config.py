@@ -33,6 +33,7 @@ email = "office@example.gov.cn"
 
 [plan]
 year = {year}                    # 计划年度：没有写年份的完成时限按这一年理解
+title = {title}   # 计划名称（示例）：计划表的表格上方没有标题行时，报告和通报用这个名称
 
 [submission]
 deadline_day = 25                # 每月几日前报送当月进展
@@ -52,6 +53,12 @@ class Config:
     year: int
     deadline_day: int
     resubmit_days: int = 3
+    plan_title: str = ""
+
+    @property
+    def plan_name(self) -> str:
+        """What a plan without a title row is called: the title set here, or the plan year's 工作计划."""
+        return self.plan_title or f"{self.year}年工作计划"
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,7 @@ KEYS = (
     Key("office", "email", "email", "办公室邮箱地址", '"office@example.gov.cn"', normal=email_address, default=""),
     # Years as periods are written (check_period): four digits.
     Key("plan", "year", "year", "计划年度", "2018", int, (1900, 2999)),
+    Key("plan", "title", "plan_title", "计划名称", '"2018年政务公开工作要点"', default=""),
     # Every month has a 28th.
     Key("submission", "deadline_day", "deadline_day", "每月报送截止日", "25", int, (1, 28)),
     # The 退回通知 asks for the file again within this many days of the later of the deadline and
@@ -97,11 +105,12 @@ KEYS = (
 SECTIONS = tuple(dict.fromkeys(key.section for key in KEYS))
 
 
-def config_text(city: str, year: int, path: Path) -> str:
+def config_text(city: str, year: int, title: str, path: Path) -> str:
     """The 配置.toml of a new workspace at ``path``, checked as it will be read back."""
     # JSON's string syntax is a subset of TOML's: quotes and backslashes in a name are escaped.
     text = CONFIG_TEMPLATE.format(city=json.dumps(city, ensure_ascii=False),
-                                  office=json.dumps(f"{city}人民政府办公室", ensure_ascii=False), year=year)
+                                  office=json.dumps(f"{city}人民政府办公室", ensure_ascii=False), year=year,
+                                  title=json.dumps(title, ensure_ascii=False))
     parse_config(tomllib.loads(text), path)
     return text
 

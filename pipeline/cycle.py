@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 from dataclasses import dataclass
@@ -78,17 +79,22 @@ class PlanLoad:
     registry: Registry
     changed: bool
     breakdown: Path
+    titled_by_config: bool  # the plan file has no title row: its name is the configuration's
 
 
 def load_plan(workspace: Workspace, plan_file: Path, units_file: Path | None = None,
               replace: bool = False) -> PlanLoad:
     """Read the registry and the plan, store both in the ledger, write the 任务分解表.
 
-    The ledger keeps what it had unless all of it is done.
+    A plan without a title row is named by the configuration. The ledger keeps what it had
+    unless all of it is done.
     """
     config = workspace.config()
     registry = read_registry(units_file or workspace.registry_path)
     plan = read_plan(Path(plan_file), registry, year=config.year)
+    titled_by_config = not plan.title
+    if titled_by_config:
+        plan = dataclasses.replace(plan, title=config.plan_name)
     breakdown = workspace.output_dir / BREAKDOWN_NAME
     with holding(workspace, "plan load", writes_ledger=True), Ledger(workspace.ledger_path) as ledger:
         changed = ledger.save_plan(plan, replace=replace)
@@ -97,7 +103,7 @@ def load_plan(workspace: Workspace, plan_file: Path, units_file: Path | None = N
             with replacing(workspace.registry_path, "Excel/WPS") as temp:
                 shutil.copyfile(units_file, temp)
         write_plan_breakdown(plan, registry, breakdown, dt.datetime(config.year, 1, 1))
-    return PlanLoad(plan, registry, changed, breakdown)
+    return PlanLoad(plan, registry, changed, breakdown, titled_by_config)
 
 
 def current_plan(workspace: Workspace) -> Plan:

@@ -211,7 +211,9 @@ class Ledger:
         """
         current = self.current_version()
         if current == plan.version:
-            # Same tasks and roles; a unit renamed in the registry keeps its code.
+            # Same tasks and roles; the plan's title as now given, and a unit renamed in the
+            # registry keeps its code.
+            self.db.execute("UPDATE plans SET title = ? WHERE version = ?", (plan.title, plan.version))
             self.db.executemany(
                 "UPDATE assignments SET unit_name = ? WHERE plan_version = ? AND unit_code = ?",
                 sorted({(a.name, plan.version, a.code) for t in plan.tasks for a in t.units}),

@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
+
+from .errors import PeriodError
+
+# A month as clerks write it once full-width forms are folded: 2018-06, 2018-6, 2018年6月, 2018/6, 2018.6.
+_PERIOD = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*月?")
+
+
+def check_period(period: str) -> str:
+    """The period as ``YYYY-MM`` (``2018-6``, ``2018年6月`` and full-width digits mean ``2018-06``),
+    or a PeriodError telling the clerk how to write it."""
+    match = _PERIOD.fullmatch(unicodedata.normalize("NFKC", period or "").strip())
+    if not match or not 1900 <= int(match.group(1)) <= 2999 or not 1 <= int(match.group(2)) <= 12:
+        raise PeriodError(f"“{period}”不是一个月份。请写成 年-月，例如 2018-06（也可以写 2018-6 或 2018年6月）。")
+    return f"{match.group(1)}-{int(match.group(2)):02d}"
 
 
 def split_period(period: str) -> tuple[int, int]:
-    """``2018-06`` -> (2018, 6). The period is already checked (workspace.check_period)."""
+    """``2018-06`` -> (2018, 6). The period is already checked (check_period)."""
     year, month = period.split("-")
     return int(year), int(month)
 

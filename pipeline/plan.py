@@ -17,6 +17,7 @@ import json
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import PlanError
 from .text import clean_cell, decode_text, fold, split_outside_brackets
@@ -136,7 +137,15 @@ class Plan:
 # ---------------------------------------------------------------------------- reading grids
 
 
-def read_grid(path: Path) -> list[list[str]]:
+class Grid(NamedTuple):
+    """A plan file as rows of cleaned cell text, and the lines of text above its table that are
+    not rows of it (the paragraphs before a Word table: where such a plan has its title)."""
+
+    rows: list[list[str]]
+    above: tuple[str, ...] = ()
+
+
+def read_grid(path: Path) -> Grid:
     """The plan file as rows of cleaned cell text; merged cells carry their value in every cell.
 
     Row ``i`` of the grid is row ``i + 1`` of the file as its author sees it (line, table row;
@@ -170,7 +179,7 @@ def _cell_text(value: object) -> str:
     return clean_cell(value)
 
 
-def _grid_xlsx(path: Path) -> list[list[str]]:
+def _grid_xlsx(path: Path) -> Grid:
     import openpyxl
 
     workbook = openpyxl.load_workbook(path, data_only=True)
@@ -182,7 +191,7 @@ def _grid_xlsx(path: Path) -> list[list[str]]:
             for r in range(merged.min_row - 1, min(merged.max_row, len(grid))):
                 for c in range(merged.min_col - 1, min(merged.max_col, len(grid[r]))):
                     grid[r][c] = value
-        return grid
+        return Grid(grid)
     finally:
         workbook.close()
 
@@ -196,8 +205,9 @@ def _plan_sheet(workbook):
     return workbook.worksheets[0]
 
 
-def _grid_docx(path: Path) -> list[list[str]]:
-    """The Word table with the plan header, read on through the tables that continue it.
+def _grid_docx(path: Path) -> Grid:
+    """The Word table with the plan header, read on through the tables that continue it, and the
+    paragraphs between it and the table before.
 
     A plan table split in two (by hand at a page end, or one table per part) goes on in the
     following tables of the same width that repeat the header, or that follow with no text
@@ -207,18 +217,18 @@ def _grid_docx(path: Path) -> list[list[str]]:
     from docx.table import Table
 
     document = docx.Document(str(path))
-    tables: list[tuple[list[list[str]], bool]] = []  # (rows, whether text stands before it)
-    text_before = False
+    tables: list[tuple[list[list[str]], tuple[str, ...]]] = []  # (rows, the text that stands before it)
+    before: list[str] = []
     for block in document.iter_inner_content():
         if isinstance(block, Table):
             # python-docx gives a vertically merged cell's text on every row it spans.
-            tables.append(([[clean_cell(cell.text) for cell in row.cells] for row in block.rows], text_before))
-            text_before = False
+            tables.append(([[clean_cell(cell.text) for cell in row.cells] for row in block.rows], tuple(before)))
+            before = []
         elif not _CONTINUED_NOTE.fullmatch(fold(block.text)):
-            text_before = True
+            before.append(clean_cell(block.text))
     if not tables:
         raise PlanError(f"计划表 {path.name} 中没有表格。请确认任务是以 Word 表格形式排版的。")
-    for index, (grid, _) in enumerate(tables):
+    for index, (grid, above) in enumerate(tables):
         found = _find_header(grid)
         if found is None:
             continue
@@ -228,8 +238,8 @@ def _grid_docx(path: Path) -> list[list[str]]:
             if any(len(row) != len(header) for row in rows) or (text_before and not repeats_header):
                 break
             grid = grid + rows
-        return grid
-    return tables[0][0]
+        return Grid(grid, above)
+    return Grid(tables[0][0])
 
 
 # Nothing, or a note that the table goes on (folded): 续表, (续上表), 续表一, 续表(1), 续表2-1:
@@ -243,13 +253,13 @@ def _decode(path: Path) -> str:
     raise PlanError(f"计划表 {path.name} 的文字编码无法识别。请另存为 UTF-8 编码。")
 
 
-def _grid_csv(path: Path) -> list[list[str]]:
+def _grid_csv(path: Path) -> Grid:
     text = _decode(path)
     # Read as one stream: a quoted cell may hold line breaks (a cell typed on several lines).
-    return [[clean_cell(cell) for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
+    return Grid([[clean_cell(cell) for cell in row] for row in csv.reader(io.StringIO(text, newline=""))])
 
 
-def _grid_text(path: Path) -> list[list[str]]:
+def _grid_text(path: Path) -> Grid:
     """Pipe-separated text copied out of a document table.
 
     A merged cell is written only on the first row of its group, so a short row lacks its
@@ -263,7 +273,7 @@ def _grid_text(path: Path) -> list[list[str]]:
         rows.append(cells)
     found = _find_header(rows)
     width = len(rows[found[0]]) if found else max((len(r) for r in rows), default=0)
-    return [[""] * (width - len(row)) + row if any(row) else row for row in rows]
+    return Grid([[""] * (width - len(row)) + row if any(row) else row for row in rows])
 
 
 # ---------------------------------------------------------------------------- structure
@@ -323,7 +333,8 @@ class _RawTask:
     deadline: str
 
 
-def _raw_tasks(grid: list[list[str]], path: Path) -> tuple[str, list[_RawTask], list[str]]:
+def _raw_tasks(plan_grid: Grid, path: Path) -> tuple[str, list[_RawTask], list[str]]:
+    grid = plan_grid.rows
     found = _find_header(grid)
     if found is None:
         raise PlanError(
@@ -331,7 +342,7 @@ def _raw_tasks(grid: list[list[str]], path: Path) -> tuple[str, list[_RawTask], 
             "（或“牵头单位”“配合单位”）。"
         )
     header, cols = found
-    title = next((row_texts[0] for row_texts in (_distinct(r) for r in grid[:header]) if row_texts), "")
+    title = _title([*plan_grid.above, *(text for row in grid[:header] for text in _distinct(row))])
     header_key = [fold(v) for v in grid[header]]
     problems: list[str] = []
     tasks: list[_RawTask] = []
@@ -370,7 +381,25 @@ def _raw_tasks(grid: list[list[str]], path: Path) -> tuple[str, list[_RawTask], 
             problems.append(f"第{line}行：有责任单位但没有任务内容。请补上具体要求。")
             continue
         tasks.append(_RawTask(line, category, requirement, unit_texts, cell(row, "deadline")))
-    return title or path.stem, tasks, problems
+    return title, tasks, problems
+
+
+# A title is a short line with Chinese in it; a note (附件1, 注：…), a sentence (with a colon,
+# a semicolon or a full stop) or a line wholly in brackets (（2018年3月印发）) is none (folded text).
+_TITLE_CHARS = 60
+_NOT_TITLE = re.compile(r"\(.*\)|.*[:;。,].*")
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _title(lines: list[str]) -> str:
+    """The plan's title: of the lines above its table, the nearest one that reads as a title; ''
+    when none does."""
+    for line in reversed(lines):
+        folded = fold(line)
+        if (len(line) <= _TITLE_CHARS and _CHINESE.search(line) and not _NOTE_PREFIX.match(folded)
+                and not _NOT_TITLE.fullmatch(folded)):
+            return line
+    return ""
 
 
 def _distinct(row: list[str]) -> list[str]:
@@ -456,7 +485,11 @@ def _day(year: int, month: int, day: str | None) -> str:
 
 
 def read_plan(path: Path, registry: Registry, year: int | None = None) -> Plan:
-    """Read a plan table, resolve every unit and group; raise PlanError listing every problem."""
+    """Read a plan table, resolve every unit and group; raise PlanError listing every problem.
+
+    The plan's title is its title row (the line above its table), never its file name; '' when
+    it has none.
+    """
     path = Path(path)
     grid = read_grid(path)
     title, raw_tasks, problems = _raw_tasks(grid, path)

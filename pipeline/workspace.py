@@ -12,19 +12,21 @@ import re
 import secrets
 import shutil
 import tempfile
-import unicodedata
 from pathlib import Path
 from typing import BinaryIO, Callable, NamedTuple, TypeVar
 
 from .atomic import move_into_place
 from .config import CONFIG_NAME, Config, config_text, read_config
-from .errors import PeriodError, WorkspaceError
+from .errors import WorkspaceError
 from .form import BUNDLED_SPEC, SPEC_NAME, FormSpec, load_spec
+from .periods import check_period
 from .xlsxout import Column, Styles, atomic_workbook, write_table
 
 BUNDLE = Path(__file__).resolve().parent.parent
 BUNDLED_INPUT = BUNDLE / "input"
 SAMPLE_PLAN = BUNDLED_INPUT / "2018年政务公开工作要点.txt"
+# The sample plan is a table copied out of a document, without the title it was published under.
+SAMPLE_PLAN_TITLE = "2018年政务公开工作要点"
 SAMPLE_REGISTRY = BUNDLED_INPUT / "示例单位名录"
 
 REGISTRY_NAME = "单位名录.xlsx"
@@ -38,17 +40,6 @@ _UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 _DEVICE_NAME = re.compile(r"CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|(?:COM|LPT)[0-9\u00b9\u00b2\u00b3]", re.IGNORECASE)
 
 _T = TypeVar("_T")
-
-_PERIOD = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*月?")
-
-
-def check_period(period: str) -> str:
-    """The period as ``YYYY-MM`` (``2018-6``, ``2018年6月`` and full-width digits mean ``2018-06``),
-    or a PeriodError telling the clerk how to write it."""
-    match = _PERIOD.fullmatch(unicodedata.normalize("NFKC", period or "").strip())
-    if not match or not 1900 <= int(match.group(1)) <= 2999 or not 1 <= int(match.group(2)) <= 12:
-        raise PeriodError(f"报送期“{period}”格式不对。请写成 年-月，例如 2018-06。")
-    return f"{match.group(1)}-{int(match.group(2)):02d}"
 
 
 class UnreadableFile(Exception):
@@ -260,7 +251,7 @@ class Workspace:
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
             raise WorkspaceError(f"{root} 已存在且不是空目录，为避免覆盖，未创建工作区。请换一个新目录。")
         workspace = cls(root)
-        config = config_text(city, year, workspace.config_path)
+        config = config_text(city, year, SAMPLE_PLAN_TITLE, workspace.config_path)
         for folder in (root, workspace.input_dir, workspace.output_dir, workspace.archive_dir,
                        workspace.spec_path.parent):
             folder.mkdir(parents=True, exist_ok=True)

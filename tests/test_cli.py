@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import pty
+import random
 import re
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -29,17 +31,22 @@ from helpers import (
     write_csv,
     write_docx,
     write_registry,
+    write_xlsx,
 )
-from pipeline.cli import cli
+from pipeline.cli import PARAM_WORDS, cli
 from pipeline.errors import PeriodError
-from pipeline.fill import Filling, fill_template
+from pipeline import cycle
+from pipeline.fill import Filling, fill_template, sample_answer
 from pipeline import ledger as ledger_module
 from pipeline.ledger import Ledger
+from pipeline.periods import check_period
 from pipeline.plan import read_plan
 from pipeline.units import read_registry
-from pipeline.workspace import NAME_UNITS, Workspace, check_period, safe_file_name, unit_file_name
+from pipeline.workspace import NAME_UNITS, Workspace, safe_file_name, unit_file_name
 
 ROLES = {"牵头", "负责", "分别负责", "配合"}
+TITLED_BY_CONFIG = ("计划表的表格上方没有标题行，计划名称按 配置.toml 确定；要改名称，请修改其中 [plan] 下的 title，"
+                    "或在计划表的表格上方加一行标题。")
 ADVICE = "请在单位名录中补充该单位、别名或分组的引用写法，或改正计划表中的写法。"
 
 
@@ -134,6 +141,7 @@ def test_plan_load_the_seed(workspace, runner, seed_version):
     result = run(runner, "-w", workspace, "plan", "load", SEED_PLAN)
     assert result.stdout == (
         f"已加载计划“2018年政务公开工作要点”（版本 {seed_version}）：19 项任务，涉及 48 个单位。\n"
+        f"{TITLED_BY_CONFIG}\n"
         f"任务分解表：{workspace / 'output' / '任务分解表.xlsx'}\n"
     )
     with Ledger(workspace / "ledger.sqlite") as ledger:
@@ -593,15 +601,47 @@ def test_progress_bars_show_on_a_terminal_and_never_under_json(loaded, runner):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["collect"], "错误：缺少 PERIOD。\n请运行 pipeline collect --help 查看用法。"),
-    (["colect", "2018-06"], "错误：没有“colect”这个命令。\n请运行 pipeline --help 查看用法。"),
-    (["plan", "show", "--jsn"], "错误：没有 --jsn 这个选项。是否应为 --json？\n请运行 pipeline plan show --help 查看用法。"),
+    (["collect"], "错误：缺少参数：月份（PERIOD），例如 pipeline collect 2018-06\n"
+                  "请运行 pipeline collect --help 查看用法。"),
+    (["templates"], "错误：缺少参数：月份（PERIOD），例如 pipeline templates 2018-06\n"
+                    "请运行 pipeline templates --help 查看用法。"),
+    (["plan", "load"], "错误：缺少参数：计划表文件（PLAN_FILE），例如 pipeline plan load input/2018年政务公开工作要点.txt\n"
+                       "请运行 pipeline plan load --help 查看用法。"),
+    (["init"], "错误：缺少参数：工作区目录（DIRECTORY），例如 pipeline init 报送工作区 --city 示例市\n"
+               "请运行 pipeline init --help 查看用法。"),
+    (["check"], "错误：缺少参数：要检查的文件（FILE），例如 pipeline check 市财政局_2018-06.xlsx\n"
+                "请运行 pipeline check --help 查看用法。"),
+    (["colect", "2018-06"], "错误：没有“colect”这个命令。您是不是要找 pipeline collect？\n请运行 pipeline --help 查看用法。"),
+    (["template", "2018-06"], "错误：没有“template”这个命令。您是不是要找 pipeline templates？\n"
+                              "请运行 pipeline --help 查看用法。"),
+    (["plan", "lod", "计划.xlsx"], "错误：没有“lod”这个命令。您是不是要找 pipeline plan load？\n"
+                                  "请运行 pipeline plan --help 查看用法。"),
+    (["ledger", "chek"], "错误：没有“chek”这个命令。您是不是要找 pipeline ledger check？\n"
+                         "请运行 pipeline ledger --help 查看用法。"),
+    (["汇总"], "错误：没有“汇总”这个命令。\n请运行 pipeline --help 查看用法。"),
+    (["-w", "."], "错误：缺少命令。可用的命令有 check、collect、demo、init、ledger、merge、plan、remind、report、templates。\n"
+                  "请运行 pipeline --help 查看用法。"),
+    (["plan", "show", "--jsn"], "错误：没有 --jsn 这个选项。您是不是要找 --json？\n请运行 pipeline plan show --help 查看用法。"),
     (["templates", "2018-06", "多余"], "错误：多余的参数：多余。\n请运行 pipeline templates --help 查看用法。"),
-    (["-w"], "错误：选项 -w 后面要写一个值。\n请运行 pipeline --help 查看用法。"),
+    (["-w"], "错误：选项 -w（工作区目录）后面要写一个值。\n请运行 pipeline --help 查看用法。"),
+    (["plan", "load", "计划.xlsx", "--units"], "错误：选项 --units（单位名录文件）后面要写一个值。\n"
+                                              "请运行 pipeline plan load --help 查看用法。"),
+    (["plan", "show", "--json=是"], "错误：选项 --json（以 JSON 输出）后面不用写值。\n请运行 pipeline plan show --help 查看用法。"),
+    (["plan", "show", "--help=是"], "错误：选项 --help 后面不用写值。\n请运行 pipeline plan show --help 查看用法。"),
+    (["templates", "2018-13"], "错误：月份（PERIOD）：“2018-13”不是一个月份。请写成 年-月，例如 2018-06"
+                               "（也可以写 2018-6 或 2018年6月）。\n请运行 pipeline templates --help 查看用法。"),
+    (["merge", "六月"], "错误：月份（PERIOD）：“六月”不是一个月份。请写成 年-月，例如 2018-06"
+                        "（也可以写 2018-6 或 2018年6月）。\n请运行 pipeline merge --help 查看用法。"),
 ])
 def test_a_mistyped_command_line_is_told_in_chinese(runner, args, message):
     result = run(runner, *args, code=2)
     assert result.stderr == message + "\n" and result.stdout == ""
+
+
+@pytest.mark.parametrize("path, command", [([], cli), *COMMANDS], ids=["pipeline", *(" ".join(p) for p, _ in COMMANDS)])
+def test_every_argument_and_option_has_a_chinese_name(path, command):
+    """What a message about the command line calls them (PARAM_WORDS); Click's --help goes by its name."""
+    assert {param.name for param in command.params} <= set(PARAM_WORDS), " ".join(path)
 
 
 def test_help_and_version_still_exit_cleanly(runner):
@@ -615,21 +655,137 @@ def test_a_bare_command_group_shows_its_help(runner, args):
     assert "错误" not in result.output and "Commands:" in result.output
 
 
-@pytest.mark.parametrize("written", ["2018-06", "2018-6", "2018年6月", "２０１８-０６", " 2018 年 6 月 ", "2018/6"])
+@pytest.mark.parametrize("written", ["2018-06", "2018-6", "2018年6月", "2018年06月", "２０１８-０６", "２０１８年６月",
+                                     " 2018 年 6 月 ", "2018/6", "2018.6"])
 def test_a_period_written_any_usual_way_means_the_same_month(written):
     assert check_period(written) == "2018-06"
 
 
 @pytest.mark.parametrize("written", ["0000-01", "2018-13", "2018-00", "六月", "201806", ""])
 def test_a_period_that_is_no_month_is_refused_in_chinese(written):
-    with pytest.raises(PeriodError, match=f"报送期“{written}”格式不对。请写成 年-月，例如 2018-06。"):
+    with pytest.raises(PeriodError) as caught:
         check_period(written)
+    assert str(caught.value) == f"“{written}”不是一个月份。请写成 年-月，例如 2018-06（也可以写 2018-6 或 2018年6月）。"
 
 
 def test_the_command_line_takes_the_period_as_written(loaded, runner):
     run(runner, "-w", loaded, "templates", "2018年6月")
     assert (loaded / "output" / "2018-06" / "填报模板").is_dir()
     assert [p.name for p in (loaded / "output").iterdir() if p.is_dir()] == ["2018-06"]
+
+
+OUT_OF_YEAR = ("提醒：2019-01 不在计划年度（2018 年）内，仍按 2019-01 运行。如果月份写错了，请改正后重新运行；"
+               "如果已换成新一年的计划，请修改 配置.toml 中的 year。\n")
+
+
+def test_a_month_outside_the_plan_year_is_warned_of_and_the_command_runs(loaded, runner):
+    result = run(runner, "-w", loaded, "templates", "2019年1月")
+    assert result.stderr == OUT_OF_YEAR
+    assert result.stdout.startswith("已生成 2019-01 填报模板：48 个单位")
+    (loaded / "input" / "2019-01").mkdir()
+    collected = run(runner, "-w", loaded, "collect", "2019-1", "--json")
+    assert collected.stderr == OUT_OF_YEAR and json.loads(collected.stdout)["period"] == "2019-01"
+    assert run(runner, "-w", loaded, "templates", "2018-12").stderr == ""
+
+
+def test_the_plan_is_named_by_its_title_row_never_its_file_name(workspace, runner):
+    """The title row names the reports; the file name names nothing."""
+    plan = write_xlsx(workspace / "input" / "plan_ok.xlsx", lead_support_table())
+    loaded = run(runner, "-w", workspace, "plan", "load", plan)
+    assert loaded.stdout.splitlines()[0].startswith("已加载计划“2019年政务公开重点工作任务分工”（版本 ")
+    assert TITLED_BY_CONFIG not in loaded.stdout
+    run(runner, "-w", workspace, "templates", "2018-06")
+    (workspace / "input" / "2018-06").mkdir()
+    run(runner, "-w", workspace, "merge", "2018-06")
+    report = openpyxl.load_workbook(workspace / "output" / "2018-06" / "汇总报告.xlsx", read_only=True)
+    try:
+        title = next(report.worksheets[0].iter_rows(max_row=1, values_only=True))[0]
+    finally:
+        report.close()
+    assert title == "示例市2019年政务公开重点工作任务分工落实情况汇总报告（2018年6月）"
+
+
+def test_a_plan_without_a_title_row_is_named_by_the_configuration(workspace, runner):
+    table = lead_support_table()
+    table.rows[0] = [None] * table.width  # no title row
+    plan = write_csv(workspace / "input" / "plan_ok.csv", table)
+    loaded = run(runner, "-w", workspace, "plan", "load", plan)
+    assert loaded.stdout.splitlines()[:2] == [
+        f"已加载计划“2018年政务公开工作要点”（版本 {read_plan(plan, read_registry(workspace / '单位名录.xlsx')).version}）"
+        "：7 项任务，涉及 48 个单位。", TITLED_BY_CONFIG]
+    config = workspace / "配置.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('title = "2018年政务公开工作要点"',
+                                                                  'title = "2019年政务公开重点工作"'), encoding="utf-8")
+    again = run(runner, "-w", workspace, "plan", "load", plan)
+    assert again.stdout.startswith("计划内容未变，沿用计划“2019年政务公开重点工作”")
+    assert run(runner, "-w", workspace, "plan", "show").stdout.startswith("2019年政务公开重点工作（版本 ")
+
+
+# ---------------------------------------------------------------------------- the commands a clerk is shown
+
+
+def run_lines(runner, lines: list[str], monkeypatch, after: dict | None = None) -> None:
+    """Run command lines as a clerk types them: ``cd`` moves, ``pipeline …`` runs (``check`` too
+    must pass), a ``# …`` comment is nothing; ``after`` maps a line to what happens once it has run."""
+    for line in lines:
+        words = shlex.split(line, comments=True)
+        if words[:1] == ["cd"]:
+            monkeypatch.chdir(words[1])
+        elif words:
+            assert words[0] == "pipeline", line
+            run(runner, *words[1:])
+        (after or {}).get(line.split("#")[0].strip(), lambda: None)()
+
+
+@pytest.mark.parametrize("folder, typed", [("报送工作区", "报送工作区"), ("报送 工作区", '"报送 工作区"')])
+def test_init_prints_the_next_commands_and_they_run(tmp_path, runner, monkeypatch, folder, typed):
+    monkeypatch.chdir(tmp_path)
+    result = run(runner, "init", folder)
+    lines = result.stdout.splitlines()
+    steps = lines[lines.index("下一步，先用示例数据试一遍：") + 1:]
+    assert steps == [f"  cd {typed}",
+                     f"  pipeline plan load {Path('input', SEED_PLAN.name)}", "  pipeline plan show",
+                     "  pipeline templates 2018-06"]
+    assert f"  计划表：{Path('input', SEED_PLAN.name)}（示例，本地计划表也放在 input 中）" in lines
+    run_lines(runner, [step.strip() for step in steps], monkeypatch)
+    assert len(list((tmp_path / folder / "output" / "2018-06" / "填报模板").glob("*.xlsx"))) == 48
+
+
+def test_init_in_the_current_folder_needs_no_cd(tmp_path, runner, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    lines = run(runner, "init", ".").stdout.splitlines()
+    assert lines[lines.index("下一步，先用示例数据试一遍：") + 1] == f"  pipeline plan load {Path('input', SEED_PLAN.name)}"
+
+
+def readme_block(heading: str) -> list[str]:
+    """The lines of the first ``bash`` block under a heading of the README."""
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split(f"\n## {heading}\n", 1)[1]
+    return section.split("```bash\n", 1)[1].split("```", 1)[0].splitlines()
+
+
+def units_send_back(period: str, names: list[str]) -> None:
+    """The named units fill in their templates (in the current workspace) and send them back,
+    each as ``<unit name>.xlsx`` in input/PERIOD/."""
+    workspace = Workspace.open(Path("."))
+    plan, spec, rng = cycle.current_plan(workspace), workspace.spec(), random.Random(1)
+    for name in names:
+        code = next(a.code for t in plan.tasks for a in t.units if a.name == name)
+        [template] = (workspace.period_output(period) / "填报模板").glob(f"{code}_*.xlsx")
+        answers = {task.id: sample_answer(rng, spec, "序时推进") for task, _ in plan.tasks_of(code)}
+        fill_template(template, workspace.input_dir / period / f"{name}.xlsx", spec,
+                      Filling({"填报人": "张三", "联系电话": "0000-5550009", "报送日期": f"{period}-20"}, answers))
+
+
+def test_the_readme_daily_commands_run_as_written(tmp_path, runner, monkeypatch):
+    """The README's 日常使用 block, line by line, in a new folder; the units send their files back
+    once the templates are out."""
+    monkeypatch.chdir(tmp_path)
+    lines = readme_block("日常使用")
+    assert "pipeline plan load input/2018年政务公开工作要点.txt" in [line.split("#")[0].strip() for line in lines]
+    run_lines(runner, lines, monkeypatch,
+              after={"pipeline templates 2018-06": lambda: units_send_back("2018-06", ["市财政局", "市政府办公室"])})
+    assert (tmp_path / "报送工作区" / "output" / "2018-06" / "汇总报告.xlsx").is_file()
 
 
 def test_while_another_command_writes_a_reader_runs_and_a_writer_is_told_to_wait(loaded, runner, monkeypatch):

@@ -17,7 +17,8 @@ from pipeline.form import load_spec
 from pipeline.workspace import BUNDLED_SPEC, Workspace
 
 SAMPLE = Config(city="示例市", office="示例市人民政府办公室", contact="示例联系人", phone="0000-5550000",
-                email="office@example.gov.cn", year=2018, deadline_day=25, resubmit_days=3)
+                email="office@example.gov.cn", year=2018, deadline_day=25, resubmit_days=3,
+                plan_title="2018年政务公开工作要点")
 
 
 @pytest.fixture
@@ -81,12 +82,12 @@ def test_a_slip_names_the_file_the_line_and_shows_it(ws):
 
 @pytest.mark.parametrize("old, new, line, slip", [
     ('city = "示例市"', "city = “示例市”", 4, "值的写法不对"),
-    ("deadline_day = 25", "deadline_day ＝ 25", 14, "缺少英文等号 ="),
+    ("deadline_day = 25", "deadline_day ＝ 25", 15, "缺少英文等号 ="),
     ("year = 2018", "year = 2018年", 11, "值后面还有多余的内容"),
     ("year = 2018", "计划年度 = 2018", 11, "这一行既不是“键 = 值”也不是“[节名]”"),
     ("[plan]", "[plan", 10, "节名要写在一对英文方括号中"),
-    ("resubmit_days = 3                # 退回修改后几日内重新报送", 'resubmit_days = "3', 15, "引号没有成对"),
-    ("resubmit_days = 3", "resubmit_days = 3\ndeadline_day = 20", 16, "同一项写了两次"),
+    ("resubmit_days = 3                # 退回修改后几日内重新报送", 'resubmit_days = "3', 16, "引号没有成对"),
+    ("resubmit_days = 3", "resubmit_days = 3\ndeadline_day = 20", 17, "同一项写了两次"),
     ('phone = "0000-5550000"', 'phone = "0000\\5550000"', 7, "文字中的反斜杠 \\ 要写成两个"),
 ])
 def test_each_slip_is_told_by_its_line(ws, old, new, line, slip):
@@ -159,10 +160,18 @@ def test_a_value_of_the_wrong_type_or_out_of_range_is_refused(ws, old, new, key,
     ('contact = "示例联系人"', "", "contact", ""),
     ('email = "office@example.gov.cn"', 'email = ""', "email", ""),
     ('email = "office@example.gov.cn"', 'email = "ｏｆｆｉｃｅ＠ｑｚ.gov.cn "', "email", "office@qz.gov.cn"),
+    ('title = "2018年政务公开工作要点"', 'title = " 2019年政务公开重点工作 "', "plan_title", "2019年政务公开重点工作"),
+    ('title = "2018年政务公开工作要点"', "", "plan_title", ""),
 ])
 def test_values_at_the_ends_of_their_range_blanks_and_left_out_keys(ws, old, new, field, value):
     edited(ws, (old, new))
     assert getattr(ws.config(), field) == value
+
+
+@pytest.mark.parametrize("title, name", [("2019年政务公开重点工作", "2019年政务公开重点工作"), ("", "2018年工作计划")])
+def test_a_plan_without_a_title_row_is_named_by_the_configuration(ws, title, name):
+    edited(ws, ('title = "2018年政务公开工作要点"', f'title = "{title}"'))
+    assert ws.config().plan_name == name
 
 
 def test_missing_sections_and_keys_out_of_place_are_named(ws):

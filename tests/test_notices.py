@@ -195,11 +195,11 @@ def test_remind_writes_a_notice_for_every_unit_not_yet_through_and_the_offices_l
 
 
 def test_remind_refuses_a_month_whose_templates_were_never_issued(workspace):
-    result = CliRunner().invoke(cli, ["-w", str(workspace.root), "remind", "2030-01"])
-    folder = workspace.period_output("2030-01") / "填报模板"
+    result = CliRunner().invoke(cli, ["-w", str(workspace.root), "remind", "2018-12"])
+    folder = workspace.period_output("2018-12") / "填报模板"
     assert result.exit_code == 1
-    assert result.stderr == (f"错误：还没有下发报送期 2030-01 的填报表（{folder} 不存在），无从催报。"
-                             "请先运行 pipeline templates 2030-01。\n")
+    assert result.stderr == (f"错误：还没有下发报送期 2018-12 的填报表（{folder} 不存在），无从催报。"
+                             "请先运行 pipeline templates 2018-12。\n")
 
 
 def test_libreoffice_writer_prints_every_notice(workspace, tmp_path):

@@ -71,7 +71,7 @@ def test_seed_has_19_tasks_with_ids_in_plan_order(seed):
         row.requirement.split(".", 1)[1].strip() for row in seed_rows()
     ]
     assert list(dict.fromkeys(task.category for task in seed.tasks)) == SEED_CATEGORIES
-    assert seed.title == "2018年政务公开工作要点"
+    assert seed.title == ""  # copied out of its document without the title above the table
     assert all(task.deadline is None and task.deadline_date is None for task in seed.tasks)
 
 
@@ -120,6 +120,35 @@ def test_title_source_and_the_rows_a_clerk_sees(tmp_path, registry, seed):
     assert plan.source == "p.xlsx"
     assert [task.source_row for task in plan.tasks] == list(range(4, 23))
     assert [task.source_row for task in seed.tasks] == list(range(2, 21))
+
+
+def seed_without_title() -> Table:
+    table = seed_table(retyped=False)
+    table.rows[0] = [None] * table.width
+    return table
+
+
+@pytest.mark.parametrize("above, title", [
+    (["2018年政务公开工作要点"], "2018年政务公开工作要点"),
+    (["附件1", "2018年政务公开工作要点", "（2018年3月印发）"], "2018年政务公开工作要点"),
+    (["关于印发2018年政务公开工作要点的通知", "各县（市、区）人民政府，市有关单位：",
+      "现将《2018年政务公开工作要点》印发给你们，请认真贯彻执行。", "2018年政务公开工作要点"],
+     "2018年政务公开工作要点"),
+    (["附件：", "注：各单位按月报送。"], ""),
+    ([], ""),
+])
+def test_the_title_of_a_word_plan_is_the_line_above_its_table(tmp_path, registry, above, title):
+    """write_docx starts every document with a paragraph 附件, which is no title."""
+    plan = read_plan(write_docx(tmp_path / "p.docx", *above, seed_without_title()), registry)
+    assert plan.title == title
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_the_title_of_a_sheet_is_its_row_above_the_header_never_the_file_name(tmp_path, registry, suffix):
+    table = seed_without_title()
+    table.rows[0][0], table.rows[1][0] = "附件1", "2018年政务公开工作要点"
+    assert read_plan(write_table(tmp_path / f"p{suffix}", table), registry).title == "2018年政务公开工作要点"
+    assert read_plan(write_table(tmp_path / f"plan_ok{suffix}", seed_without_title()), registry).title == ""
 
 
 # ---------------------------------------------------------------------------- roles

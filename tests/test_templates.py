@@ -446,8 +446,8 @@ def test_cli_templates_prints_the_summary_and_refuses_a_bad_period(tmp_path):
     assert f"文件夹：{workspace.period_output(PERIOD) / '填报模板'}" in result.output.splitlines()
     assert f"下发通知：{workspace.period_output(PERIOD) / '下发通知.docx'}" in result.output.splitlines()
     bad = runner.invoke(cli, ["-w", str(workspace.root), "templates", "2018-13"])
-    assert bad.exit_code == 1
-    assert "错误：报送期“2018-13”格式不对。请写成 年-月，例如 2018-06。" in bad.output
+    assert bad.exit_code == 2
+    assert "错误：月份（PERIOD）：“2018-13”不是一个月份。请写成 年-月，例如 2018-06" in bad.output
 
 
 def test_a_writer_killed_halfway_leaves_no_half_written_template(tmp_path, in_workers):

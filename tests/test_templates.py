@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 import zipfile
 from dataclasses import replace
@@ -37,6 +38,10 @@ from helpers import Counting
 
 PERIOD = "2018-06"
 UNIT = "S009"  # 市财政局: lead, responsible and 分别负责 tasks
+# Excel: a column width counts digits of the workbook's default font, Calibri 11 pt, 7 pixels
+# each (the stored width includes the cell's padding); a pixel is 3/4 pt.
+DIGIT_PIXELS = 7
+A4_LONG_SIDE = 841.89  # pt
 FORBIDDEN_IN_FILE_NAMES = set('\\/:*?"<>|')
 
 
@@ -233,6 +238,27 @@ def test_print_ready(issued):
     text = "\n".join(str(row[0]) for row in notes.iter_rows(values_only=True) if row[0])
     assert spec.instructions.splitlines()[0] in text
     assert "2018年6月25日前" in text and workspace.config().phone in text
+
+
+def printed_size(sheet, font_size: float) -> float:
+    """The size ``font_size`` prints at on A4 landscape, the sheet fitted to the page width as
+    Excel does it: scaled down by a whole percentage until every column fits between the margins."""
+    widths = {col: dimension.width for dimension in sheet.column_dimensions.values()
+              for col in range(dimension.min, dimension.max + 1)}
+    content = sum(round(widths[col] * DIGIT_PIXELS) for col in range(1, sheet.max_column + 1)) * 0.75
+    page = A4_LONG_SIDE - (sheet.page_margins.left + sheet.page_margins.right) * 72
+    return font_size * min(100, math.floor(100 * page / content)) / 100
+
+
+def test_body_text_prints_at_9_pt_or_more(issued):
+    workspace, issue = issued
+    spec = workspace.spec()
+    layout = Layout(file_of(issue, UNIT), spec)
+    sheet = layout.sheet
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToHeight == 0
+    sizes = {layout.cell(row, column.key).font.sz for row in [layout.table_row, *layout.task_rows]
+             for column in spec.columns}
+    assert printed_size(sheet, min(sizes)) >= 9
 
 
 def test_task_rows_have_no_set_height_and_grow_with_their_text(issued):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .form import FormSpec
 from .text import fold
+from .xlsxout import row_height
 
 PROGRESS_PHRASES = (
     "已在政府门户网站政务公开专栏发布相关信息{n}条，",
@@ -72,9 +73,10 @@ def sample_answer(rng: random.Random, spec: FormSpec, status: str) -> dict[str, 
     return {spec.role(role).label: value for role, value in values.items()}
 
 
-def sample_text(rng: random.Random, phrases: tuple[str, ...]) -> str:
-    """Phrases strung together to a length drawn from TEXT_CHARS, ending with a full stop."""
-    length = rng.randint(*TEXT_CHARS)
+def sample_text(rng: random.Random, phrases: tuple[str, ...], length: int | None = None) -> str:
+    """Phrases strung together to ``length`` characters (drawn from TEXT_CHARS if not given),
+    ending with a full stop."""
+    length = length or rng.randint(*TEXT_CHARS)
     text = ""
     while len(text) < length:
         text += rng.choice(phrases).format(n=rng.randint(2, 30))
@@ -130,5 +132,17 @@ def fill_template(source: Path, target: Path, spec: FormSpec, filling: Filling) 
         sheet.insert_rows(at)
         for label, value in extra.items():
             sheet.cell(at, columns[label], value)
+    _fit_rows(sheet, table_row + 1, set(columns.values()))
     target.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(target)
+
+
+def _fit_rows(sheet, first: int, table_columns: set[int]) -> None:
+    """Give each table row the height that shows its wrapped text, as Excel does for a row
+    without a set height when a unit types in it (openpyxl saves any height as a set one)."""
+    widths = {col: dimension.width for dimension in sheet.column_dimensions.values()
+              for col in range(dimension.min, dimension.max + 1)}
+    for row in sheet.iter_rows(min_row=first):
+        texts = [(str(cell.value), widths[cell.column]) for cell in row
+                 if cell.column in table_columns and cell.value is not None]
+        sheet.row_dimensions[row[0].row].height = row_height(texts)

@@ -48,8 +48,6 @@ CHECK_LABEL = "自查：未填必填项"
 # Unit names are cut to this many characters in file names (file systems allow 255 bytes).
 # Header block input cells narrower than this many characters are merged rightwards.
 HEADER_INPUT_WIDTH = 20
-# Task rows show at least two lines, leaving room to type.
-TASK_ROW_LINES = 2
 INSTRUCTIONS_WIDTH = 80
 # Excel: a data validation title holds at most 32 characters, its message at most 255.
 VALIDATION_TITLE_LIMIT = 32
@@ -399,11 +397,12 @@ class _DataSheet:
                          + ("_center" if {column.source, column.type} & set(CENTERED) else "")]
             for column in spec.columns
         ]
+        # Task rows get no height of their own: Excel and WPS fit a row without one to its wrapped
+        # text on opening and grow it as a unit types, and so does LibreOffice when a cell is
+        # edited. A set height would stay fixed and cut a longer answer off, on screen and on paper.
         for row, values in enumerate(rows, start=self.first):
             for col, column in enumerate(spec.columns):
                 write_cell(sheet, row, col, values[column.key], formats[col])
-            sheet.set_row(row, row_height(
-                [(str(values[c.key]), c.width) for c in spec.columns], minimum=TASK_ROW_LINES))
         for column in spec.input_columns:
             col = self.col[column.key]
             self._validate(self.first, col, self.last, col,

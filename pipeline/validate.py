@@ -166,12 +166,12 @@ def check_header(submission: Submission, spec: FormSpec) -> list[Finding]:
     findings = []
     for spec_field in spec.header:
         cell = submission.header.get(spec_field.key)
-        if cell is None:
-            findings.append(finding("header-field-missing", submission.sheet or "", label=spec_field.label))
-            continue
-        if not cell.text:
+        if cell is None or not cell.text:
+            # A field the spec does not require may be left empty, or be missing from a template
+            # issued before the office added it.
             if spec_field.required:
-                findings.append(finding("header-field-missing", cell.location, label=spec_field.label))
+                location = (submission.sheet or "") if cell is None else cell.location
+                findings.append(finding("header-field-missing", location, label=spec_field.label))
             continue
         if spec_field.type == "phone" and not _phone_ok(cell.text):
             findings.append(finding("phone-invalid", cell.location, label=spec_field.label, value=cell.text))

@@ -606,7 +606,7 @@ def test_a_file_naming_another_unit_is_never_taken_as_the_signed_ones(workspace,
     outcome = files["财政局6月.xlsx"]
     assert outcome.status == "returned" and codes(outcome) == ["unit-mismatch"]
     [mismatch] = outcome.findings
-    assert mismatch.location == "进展填报!D2"  # the 填报单位 cell
+    assert mismatch.location == "进展填报!E2"  # the 填报单位 cell
     assert mismatch.message == (f"“填报单位”写的是“{written}”{other}，但这份填报表是发给市财政局的（表内标识），"
                                 "不能确定是哪个单位的报送。")
     with Ledger(workspace.ledger_path) as ledger:

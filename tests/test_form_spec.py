@@ -12,7 +12,12 @@ import openpyxl
 import pytest
 
 from pipeline import cycle
+from pipeline.form import BUNDLED_SPEC
 from pipeline.fill import Filling, fill_template, sample_answer, sample_header
+from pipeline.identity import IDENTITY_SHEET
+from pipeline.readers import Limits, read_workbook
+from pipeline.submissions import parse_submission
+from pipeline.templates import CHECK_LABEL
 from pipeline.workspace import SAMPLE_PLAN, Workspace
 
 PERIOD = "2018-06"
@@ -134,3 +139,81 @@ def test_findings_name_the_columns_by_the_offices_labels(reported, tmp_path):
     messages = {f.code: f.message for f in outcome.findings}
     assert messages["status-invalid"] == f"任务 {task_id} 的“本期完成状态”填的“完成”不在可选项中。"
     assert messages["percent-invalid"] == f"任务 {task_id} 的“本期完成进度(%)”填的“八十”不是数字。"
+
+
+# ------------------------------------------------------------------------- optional header fields
+
+SIGNING = {"leader": "单位负责人", "seal": "填报单位（盖章）"}  # the bundled spec's optional header fields
+
+
+def issued_under(root, edit=lambda text: text) -> tuple[Workspace, object]:
+    """A workspace whose spec is the bundled one edited by ``edit``, with PERIOD's templates issued;
+    returns it and 市财政局's template."""
+    workspace = Workspace.init(root)
+    workspace.spec_path.write_text(edit(workspace.spec_path.read_text(encoding="utf-8")), encoding="utf-8")
+    cycle.load_plan(workspace, workspace.input_dir / SAMPLE_PLAN.name)
+    issue = cycle.issue_templates(workspace, PERIOD)
+    return workspace, next(path for path in issue.files if UNITS[0] in path.name)
+
+
+def filled(workspace: Workspace, template, target, header: dict[str, object]):
+    """The template with every task answered and ``header`` over the sample header, by label."""
+    spec, rng = workspace.spec(), random.Random(3)
+    code = template.name.split("_")[0]
+    answers = {task.id: sample_answer(rng, spec, spec.on_track)
+               for task, _role in cycle.current_plan(workspace).tasks_of(code)}
+    header = {**sample_header(spec, 1, f"{PERIOD}-20"), **header}
+    fill_template(template, target, spec, Filling(header, answers))
+    return target
+
+
+def header_cells(workspace: Workspace, path) -> dict[str, str]:
+    spec = workspace.spec()
+    read = read_workbook(str(path), (spec.data_sheet, IDENTITY_SHEET), False, Limits())
+    return {key: cell.text for key, cell in parse_submission(read.workbook, spec).header.items()}
+
+
+def test_optional_header_fields_are_written_read_back_and_may_stay_empty(tmp_path):
+    workspace, template = issued_under(tmp_path / "ws")
+    spec = workspace.spec()
+    fields = {f.key: f for f in spec.header}
+    assert {key: fields[key].label for key in SIGNING} == SIGNING
+    assert not any(fields[key].required for key in SIGNING)
+    sheet = openpyxl.load_workbook(template)[spec.data_sheet]
+    labels = {cell.value: cell for row in sheet.iter_rows(max_row=8) for cell in row if cell.value}
+    for key, label in SIGNING.items():
+        entry = sheet.cell(labels[label].row, labels[label].column + 1)
+        assert entry.value is None and entry.protection.locked is False
+        assert any(v.prompt == fields[key].hint and entry.coordinate in str(v.sqref)
+                   for v in sheet.data_validations.dataValidation)
+
+    signed = filled(workspace, template, tmp_path / "签.xlsx", {"单位负责人": "王五"})
+    assert {key: header_cells(workspace, signed)[key] for key in SIGNING} == {"leader": "王五", "seal": ""}
+    outcome = cycle.check_file(workspace, signed)
+    assert (outcome.status, outcome.findings) == ("accepted", [])
+
+
+def test_a_header_field_the_spec_requires_is_counted_by_the_self_check_and_checked(tmp_path):
+    required = lambda text: text.replace('label = "单位负责人"', 'label = "单位负责人"\nrequired = true')
+    workspace, template = issued_under(tmp_path / "ws", required)
+    sheet = openpyxl.load_workbook(template, data_only=True)[workspace.spec().data_sheet]
+    check = next(cell for row in sheet.iter_rows(max_row=8) for cell in row if cell.value == CHECK_LABEL)
+    tasks = len(cycle.current_plan(workspace).tasks_of(template.name.split("_")[0]))
+    assert sheet.cell(check.row, check.column + 1).value == 3 + 2 * tasks  # 填报人, 联系电话, 单位负责人
+
+    outcome = cycle.check_file(workspace, filled(workspace, template, tmp_path / "未签.xlsx", {}))
+    assert outcome.status == "returned"
+    assert [(f.code, f.message) for f in outcome.findings] == [("header-field-missing", "表头“单位负责人”未填写。")]
+
+
+def test_an_optional_field_added_after_the_templates_were_issued_is_not_missed(tmp_path):
+    """The office adds 单位负责人 to the spec after issuing (same form version): files on the
+    issued templates lack the label, and are accepted."""
+    without = lambda text: re.sub(r'\[\[header\]\]\nkey = "leader"\n(?:[^\n]+\n)*\n', "", text)
+    workspace, template = issued_under(tmp_path / "ws", without)
+    path = filled(workspace, template, tmp_path / "旧.xlsx", {})
+    workspace.spec_path.write_text(BUNDLED_SPEC.read_text(encoding="utf-8"), encoding="utf-8")
+    assert "leader" in {f.key for f in workspace.spec().header}
+    assert "leader" not in header_cells(workspace, path)
+    outcome = cycle.check_file(workspace, path)
+    assert (outcome.status, outcome.findings) == ("accepted", [])

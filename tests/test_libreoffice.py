@@ -1,11 +1,13 @@
-"""Issued templates in a real application: headless LibreOffice prints them and re-saves them readably.
+"""Issued templates in a real application: headless LibreOffice prints them, whole when filled,
+and re-saves them readably.
 
 LibreOffice must be installed (``.ci/run`` installs it): without it these tests fail, never skip.
-Each conversion takes seconds, so there are only two.
+Each conversion takes seconds, so there are only three.
 """
 
 from __future__ import annotations
 
+import random
 import re
 import shutil
 import subprocess
@@ -16,6 +18,8 @@ import openpyxl
 import pytest
 
 from pipeline import cycle
+from pipeline.fill import (NEXT_PHRASES, PROBLEM_PHRASES, PROGRESS_PHRASES, Filling, fill_template, sample_header,
+                           sample_text)
 from pipeline.identity import IDENTITY_SHEET, Identity, defined_name
 from pipeline.ledger import Ledger
 from pipeline.templates import CHECK_LABEL
@@ -79,6 +83,17 @@ def issued(tmp_path_factory) -> tuple[Workspace, Path]:
     return workspace, next(path for path in issue.files if path.name.startswith(UNIT))
 
 
+def pdf_text(pdf: Path) -> str:
+    """The PDF's text in drawing order (cell by cell), without spaces and line breaks."""
+    result = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True)
+    return re.sub(r"\s+", "", result.stdout)
+
+
+def pdf_pages(pdf: Path) -> int:
+    result = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    return int(re.search(r"^Pages:\s+(\d+)", result.stdout, re.M).group(1))
+
+
 def with_stale_check_value(source: Path, target: Path) -> Path:
     """A copy whose self-check caches a wrong count, so that only a recalculation puts it right."""
     with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as copy:
@@ -102,6 +117,37 @@ def test_libreoffice_converts_a_template_to_pdf(issued, tmp_path):
     _, template = issued
     pdf = convert(template, "pdf", tmp_path)
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
+
+
+def test_a_template_filled_with_long_answers_prints_every_word(issued, tmp_path):
+    """Five tasks answered at length (500, 300 and 350 characters), the others not at all: every
+    answer and every task's requirement is in the print-out, the long rows a page or less each."""
+    workspace, template = issued
+    spec = workspace.spec()
+    tasks = cycle.current_plan(workspace).tasks_of(UNIT)
+    rng = random.Random(5)
+    lengths = {"progress": (PROGRESS_PHRASES, 500), "problems": (PROBLEM_PHRASES, 300),
+               "next_steps": (NEXT_PHRASES, 350)}
+    answers = {
+        task.id: {spec.role("status").label: spec.lagging, spec.role("percent").label: 60,
+                  spec.role("evidence").label: f"https://www.example.gov.cn/zwgk/{task.id}/index.html",
+                  **{spec.role(role).label: sample_text(rng, phrases, length)
+                     for role, (phrases, length) in lengths.items()}}
+        for task, _role in tasks[:5]
+    }
+    filled = tmp_path / template.name
+    fill_template(template, filled, spec, Filling(sample_header(spec, 9, f"{PERIOD}-25"), answers))
+    pdf = convert(filled, "pdf", tmp_path)
+
+    printed = pdf_text(pdf)
+    long_texts = [answer[spec.role(role).label] for answer in answers.values() for role in lengths]
+    assert min(map(len, long_texts)) >= 299
+    urls = [answer[spec.role("evidence").label] for answer in answers.values()]
+    missing = [text[:20] for text in [*long_texts, *urls, *(task.requirement for task, _role in tasks)]
+               if re.sub(r"\s+", "", text) not in printed]
+    assert not missing
+    # A page or less for each long row, one for the other rows, one for the 填报说明 sheet.
+    assert 3 <= pdf_pages(pdf) <= len(answers) + 2, pdf_pages(pdf)
 
 
 def test_a_libreoffice_resave_keeps_identity_names_values_and_the_self_check(issued, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 import zipfile
 from dataclasses import replace
@@ -37,6 +38,10 @@ from helpers import Counting
 
 PERIOD = "2018-06"
 UNIT = "S009"  # 市财政局: lead, responsible and 分别负责 tasks
+# Excel: a column width counts digits of the workbook's default font, Calibri 11 pt, 7 pixels
+# each (the stored width includes the cell's padding); a pixel is 3/4 pt.
+DIGIT_PIXELS = 7
+A4_LONG_SIDE = 841.89  # pt
 FORBIDDEN_IN_FILE_NAMES = set('\\/:*?"<>|')
 
 
@@ -219,7 +224,7 @@ def test_self_check_counts_empty_required_cells_with_a_cached_value(issued):
         assert (layout.right_of(field.label).coordinate in marked) == field.required
 
 
-def test_print_ready_with_explicit_row_heights(issued):
+def test_print_ready(issued):
     workspace, issue = issued
     spec = workspace.spec()
     layout = Layout(file_of(issue, UNIT), spec)
@@ -229,16 +234,50 @@ def test_print_ready_with_explicit_row_heights(issued):
     assert sheet.page_setup.fitToHeight == 0 and sheet.page_setup.fitToWidth in (None, 1)  # None: 1
     assert sheet.print_title_rows == f"${layout.table_row}:${layout.table_row}"
     assert "&P" in sheet.oddFooter.center.text
-    width = spec.column("requirement").width
-    for row in layout.task_rows:
-        height = sheet.row_dimensions[row].height
-        assert height and sheet.row_dimensions[row].customHeight
-        assert height >= lines_needed(layout.cell(row, "requirement").value, width) * LINE_HEIGHT
-        assert layout.cell(row, "requirement").alignment.wrap_text
     notes = layout.workbook[spec.instructions_sheet]
     text = "\n".join(str(row[0]) for row in notes.iter_rows(values_only=True) if row[0])
     assert spec.instructions.splitlines()[0] in text
     assert "2018年6月25日前" in text and workspace.config().phone in text
+
+
+def printed_size(sheet, font_size: float) -> float:
+    """The size ``font_size`` prints at on A4 landscape, the sheet fitted to the page width as
+    Excel does it: scaled down by a whole percentage until every column fits between the margins."""
+    widths = {col: dimension.width for dimension in sheet.column_dimensions.values()
+              for col in range(dimension.min, dimension.max + 1)}
+    content = sum(round(widths[col] * DIGIT_PIXELS) for col in range(1, sheet.max_column + 1)) * 0.75
+    page = A4_LONG_SIDE - (sheet.page_margins.left + sheet.page_margins.right) * 72
+    return font_size * min(100, math.floor(100 * page / content)) / 100
+
+
+def test_body_text_prints_at_9_pt_or_more(issued):
+    workspace, issue = issued
+    spec = workspace.spec()
+    layout = Layout(file_of(issue, UNIT), spec)
+    sheet = layout.sheet
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToHeight == 0
+    sizes = {layout.cell(row, column.key).font.sz for row in [layout.table_row, *layout.task_rows]
+             for column in spec.columns}
+    assert printed_size(sheet, min(sizes)) >= 9
+
+
+def test_task_rows_have_no_set_height_and_grow_with_their_text(issued):
+    """Excel and WPS fit a row without a set height to its wrapped text and grow it as a unit
+    types; a set (custom) height would stay fixed and cut the text off, on screen and on paper."""
+    workspace, issue = issued
+    spec = workspace.spec()
+    layout = Layout(file_of(issue, UNIT), spec)
+    sheet = layout.sheet
+    for row in layout.task_rows:
+        assert sheet.row_dimensions[row].height is None and not sheet.row_dimensions[row].customHeight
+        for column in spec.columns:
+            if column.source == "requirement" or column.type == "text":
+                assert layout.cell(row, column.key).alignment.wrap_text
+    # The labels above stay as tall as their text needs.
+    width = {c.label: c.width for c in spec.columns}
+    assert sheet.row_dimensions[layout.table_row].height >= max(
+        lines_needed(label, width[label]) for label in width) * LINE_HEIGHT
+    assert sheet.protection.formatRows is False  # False: allowed
 
 
 # ------------------------------------------------------------------------- identity

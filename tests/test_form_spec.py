@@ -90,7 +90,7 @@ def test_every_answer_is_collected_under_the_new_keys(reported):
 
 def test_the_report_shows_every_answer_under_the_new_labels(reported):
     _workspace, spec, sent, merged = reported
-    book = openpyxl.load_workbook(merged.report.report)
+    book = openpyxl.load_workbook(merged.report.details)  # every unit's every text: 汇总明细
     detail = [row for row in table(book["明细"], "任务编号") if row["单位名称"] in UNITS]
     assert len(detail) == sum(len(answers) for answers in sent.values())
     for row in detail:
@@ -103,7 +103,7 @@ def test_the_report_shows_every_answer_under_the_new_labels(reported):
     expected = {(unit, text) for unit, answers in sent.items() for answer in answers.values()
                 if (text := answer.get(problems.label))}
     assert expected and {(r["单位"], r[problems.label]) for r in raised if r["单位"] in UNITS} == expected
-    progress = {r["任务编号"]: r["各单位进展"] or "" for r in table(book["任务进展"], "任务编号")}
+    progress = {r["任务编号"]: r["各单位进展"] or "" for r in table(book["各单位进展"], "任务编号")}
     for unit, answers in sent.items():
         for task_id, answer in answers.items():
             assert f"【{unit}】{answer[spec.role('progress').label]}" in progress[task_id]

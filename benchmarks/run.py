@@ -17,11 +17,25 @@
    a mistake, a few files broken (truncated, empty, a picture).
 3. Each floor runs in one process (the baseline of the stage's ratio: the issue's "bare loop")
    and in one process per CPU (what a stage that uses every CPU competes with).
+4. What the clerk waits for: the commands as typed, each in its own process, timed by the wall
+   clock from starting the process to its exit (interpreter start and imports included):
+   - ``pipeline -w WORKSPACE collect PERIOD`` on a copy of the workspace as it was when the
+     files had been returned (copied again for each repeat): a first collect, against the
+     reading floor in one process; then the same command again on that copy, nothing new
+     in the folder, against the first run;
+   - its memory: "peak MB" is the most memory its processes (main and workers) held at once,
+     sampled every SAMPLE_SECONDS, each process's proportional share (a page that processes
+     share is counted once among them); "largest MB" is the kernel's peak resident memory of
+     its largest process;
+   - ``pipeline --help`` against ``python -c "import click"`` (the least a Click command costs),
+     each the best of HELP_RUNS, run in turn.
+   These are held to the targets of issue 12 (``targets``), shown in a second table.
 
-Each stage and floor runs in a fresh process, ``--repeat`` times in turn, the best time kept:
-"main MB" is that process's peak resident memory, "worker MB" the highest peak among the
-worker processes it started (pages shared with the main process count in both). A table is
-printed and the results are written to ``benchmarks/results/units-N-<time>.json``.
+Each stage and floor runs in a fresh process, ``--repeat`` times in turn, the best time kept
+(each run of a stage starts from the workspace as the stage first found it): "main MB" is that
+process's peak resident memory, "worker MB" the highest peak among the worker processes it
+started (pages shared with the main process count in both). The tables are printed and the
+results are written to ``benchmarks/results/units-N-<time>.json``.
 """
 
 from __future__ import annotations
@@ -35,7 +49,11 @@ import os
 import platform
 import random
 import resource
+import shutil
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
@@ -43,6 +61,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
+import psutil
 import python_calamine as calamine
 import xlsxwriter
 
@@ -260,11 +279,12 @@ class Stage:
     files: Callable[[Workspace], list[Path]]
     floor: str  # WRITING: the cells of the files it wrote, written again; READING: the files it read
     prepare: Callable[[Workspace, random.Random], dict[str, int]] | None = None  # not timed
+    command: tuple[str, ...] = ()  # its command line after ``pipeline -w WORKSPACE``, run as typed
 
 
 STAGES = (
     Stage("templates", issue_templates, issued_templates, WRITING),
-    Stage("collect", collect_returns, returned_files, READING, prepare=fill_returns),
+    Stage("collect", collect_returns, returned_files, READING, prepare=fill_returns, command=("collect", PERIOD)),
     Stage("report", write_report, report_files, WRITING),
 )
 
@@ -280,6 +300,98 @@ def measure_floors(stage: Stage, workspace: Workspace, scratch: Path) -> list[Ti
             for n in PROCESSES]
 
 
+# ---------------------------------------------------------------------------- the commands
+
+PIPELINE = (sys.executable, "-m", "pipeline")
+CLICK = (sys.executable, "-c", "import click")
+HELP_RUNS = 10  # ``pipeline --help`` and its baseline each take a fraction of a second: the best of these
+SAMPLE_SECONDS = 0.1  # how often a command's memory is looked at (each look reads each process's page map)
+
+
+def copy_workspace(source: Path, target: Path) -> Path:
+    """``target`` made a copy of the workspace folder ``source``; what it held before is removed."""
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, symlinks=True)
+    return target
+
+
+def measure_command(stage: Stage, before: Path, scratch: Path) -> list[CommandTiming]:
+    """The stage's command on a fresh copy of the workspace as the stage found it, then the
+    same command again on that copy (nothing new)."""
+    workspace = copy_workspace(before, scratch)
+    argv = [*PIPELINE, "-w", str(workspace), *stage.command]
+    name = "pipeline " + " ".join(stage.command)
+    return [run_command(name, argv), run_command(f"{name}, run again", argv)]
+
+
+def run_command(name: str, argv: list[str]) -> CommandTiming:
+    """``argv`` run from a fresh process, so that the kernel's count of its children is the command's alone."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        seconds, peak, largest = pool.submit(_run_and_watch, argv).result()
+    return CommandTiming(name, seconds, peak / 2**20, largest / 2**20)
+
+
+def _run_and_watch(argv: list[str]) -> tuple[float, int, int]:
+    """Wall-clock seconds from starting ``argv`` to its exit; the most memory (bytes) its processes
+    held at once, sampled; the peak resident memory of its largest process."""
+    peak = 0
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    finished = threading.Event()
+
+    def watch() -> None:
+        nonlocal peak
+        try:
+            main = psutil.Process(process.pid)
+        except psutil.NoSuchProcess:  # already ended
+            return
+        while True:
+            try:
+                tree = [main, *main.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            held = 0
+            for member in tree:
+                try:
+                    held += member.memory_full_info().pss
+                except psutil.NoSuchProcess:  # a worker that has just ended
+                    pass
+            peak = max(peak, held)
+            if finished.wait(SAMPLE_SECONDS):
+                return
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    _, errors = process.communicate()
+    seconds = time.perf_counter() - started
+    finished.set()
+    watcher.join()
+    if process.returncode:
+        raise RuntimeError(f"{' '.join(argv)} ended with {process.returncode}:\n{errors.decode(errors='replace')}")
+    # Linux: ru_maxrss in KiB; for children, the largest of the finished ones (the command and
+    # the workers it waited for).
+    largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    return seconds, peak, largest
+
+
+def wall_clock(argv: tuple[str, ...]) -> float:
+    """Seconds from starting ``argv`` to its exit."""
+    started = time.perf_counter()
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seconds = time.perf_counter() - started
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(argv)} ended with {done.returncode}:\n{done.stderr.decode(errors='replace')}")
+    return seconds
+
+
+def measure_help() -> list[CommandTiming]:
+    """``pipeline --help`` and ``python -c "import click"``, in turn, HELP_RUNS times each, the best kept."""
+    runs = [(wall_clock((*PIPELINE, "--help")), wall_clock(CLICK)) for _ in range(HELP_RUNS)]
+    helps, clicks = (min(column) for column in zip(*runs))
+    click = CommandTiming('python -c "import click"', clicks)
+    return [CommandTiming("pipeline --help", helps, ratio=helps / click.seconds, over=click.name), click]
+
+
 # ---------------------------------------------------------------------------- measuring
 
 
@@ -293,6 +405,42 @@ class Timing:
     main_mb: float
     worker_mb: float
     ratio: float | None = None  # a stage's time over its first floor's; a floor's: the stage's over its own
+
+
+@dataclass
+class CommandTiming:
+    """A command run as the clerk runs it, in its own process; memory is None where not measured."""
+
+    name: str
+    seconds: float
+    peak_mb: float | None = None  # its processes at once (proportional set sizes), sampled
+    largest_mb: float | None = None  # its largest process (peak resident set size)
+    ratio: float | None = None  # its time over the time of ``over``
+    over: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target of issue 12: ``value`` (a ratio, or MB) is to be at most ``limit``."""
+
+    name: str
+    value: float
+    limit: float
+    unit: str  # "×" or "MB"
+
+    @property
+    def met(self) -> bool:
+        return self.value <= self.limit
+
+
+def targets(commands: dict[str, CommandTiming]) -> list[Target]:
+    """The issue's targets, from the commands measured (by name)."""
+    collect, again = commands[f"pipeline collect {PERIOD}"], commands[f"pipeline collect {PERIOD}, run again"]
+    helps = commands["pipeline --help"]
+    return [Target(f"{collect.name} / {collect.over}", collect.ratio, 2.0, "×"),
+            Target(f"{again.name} / first run", again.ratio, 0.3, "×"),
+            Target(f"{collect.name}: peak memory, all its processes", max(collect.peak_mb, again.peak_mb), 500, "MB"),
+            Target(f"{helps.name} / {helps.over}", helps.ratio, 3.0, "×")]
 
 
 def measure(name: str, run: Callable, data: object, prepare: Callable | None = None) -> Timing:
@@ -321,6 +469,12 @@ def best_of(runs: list[Timing]) -> Timing:
                    worker_mb=max(run.worker_mb for run in runs))
 
 
+def best_command(runs: list[CommandTiming]) -> CommandTiming:
+    """The fastest of a command's runs, with the most memory any of them took."""
+    return replace(min(runs, key=lambda run: run.seconds), peak_mb=max(run.peak_mb for run in runs),
+                   largest_mb=max(run.largest_mb for run in runs))
+
+
 def run_benchmark(units: int, root: Path, repeats: int = 1, seed: int = 2018) -> dict:
     """Build the workload in ``root`` (an empty folder) and measure every stage and its floors,
     each ``repeats`` times, keeping the best time."""
@@ -332,21 +486,34 @@ def run_benchmark(units: int, root: Path, repeats: int = 1, seed: int = 2018) ->
     counts = [len(load.plan.tasks_of(unit.code)) for unit in load.registry.units]
     workload = {"units": units, "tasks": len(load.plan.tasks), "task_rows": sum(counts),
                 "tasks_per_unit": [min(counts), max(counts)]}
-    stages = []
+    stages, commands = [], []
     for stage in STAGES:
         if stage.prepare is not None:
             workload |= stage.prepare(workspace, rng)
-        runs = []
-        for _ in range(repeats):  # the stage, then its floors, in turn: a slow spell hits both
+        before = copy_workspace(workspace.root, root / f"before-{stage.name}") if repeats > 1 or stage.command else None
+        runs, command_runs = [], []
+        for repeat in range(repeats):  # the stage, its floors, its command, in turn: a slow spell hits all
+            if repeat:
+                copy_workspace(before, workspace.root)
             timing = measure(stage.name, stage.run, workspace)
             runs.append([timing, *measure_floors(stage, workspace, root / f"floor-{stage.name}")])
+            if stage.command:
+                command_runs.append(measure_command(stage, before, root / f"command-{stage.name}"))
         timing, *floors = (best_of(column) for column in zip(*runs))
         for floor in floors:
             floor.ratio = timing.seconds / floor.seconds
         timing.ratio = floors[0].ratio
         stages.append({"stage": asdict(timing), "floors": [asdict(floor) for floor in floors]})
+        if command_runs:
+            first, again = (best_command(column) for column in zip(*command_runs))
+            first.ratio, first.over = first.seconds / floors[0].seconds, floors[0].name
+            again.ratio, again.over = again.seconds / first.seconds, first.name
+            commands += [first, again]
+    commands += measure_help()
     return {"started": started, "cpus": os.cpu_count(), "python": platform.python_version(), "repeats": repeats,
-            "workload": workload, "stages": stages}
+            "workload": workload, "stages": stages, "commands": [asdict(command) for command in commands],
+            "targets": [{**asdict(target), "met": target.met}
+                        for target in targets({command.name: command for command in commands})]}
 
 
 def table(results: dict) -> str:
@@ -359,6 +526,23 @@ def table(results: dict) -> str:
             lines.append(f"{timing['name']:<36}{timing['seconds']:>9.2f}{timing['files'] / timing['seconds']:>9.1f}"
                          f"{timing['seconds'] / timing['files'] * 1000:>9.2f}{timing['main_mb']:>9.0f}{worker:>11}"
                          f"{timing['ratio']:>7.2f}")
+    return "\n".join(lines)
+
+
+def command_table(results: dict) -> str:
+    """The commands as the clerk runs them, each with its ratio; then the issue's targets."""
+    lines = [f"{'command (own process, wall clock)':<40}{'seconds':>9}{'peak MB':>9}{'largest MB':>12}"
+             f"{'ratio':>7}  over"]
+    for command in results["commands"]:
+        memory = (f"{command['peak_mb']:>9.0f}{command['largest_mb']:>12.0f}" if command["peak_mb"] is not None
+                  else f"{'-':>9}{'-':>12}")
+        ratio = f"{command['ratio']:>7.2f}  {command['over']}" if command["ratio"] is not None else f"{'-':>7}"
+        lines.append(f"{command['name']:<40}{command['seconds']:>9.2f}{memory}{ratio}")
+    lines += ["", f"{'target (issue 12)':<64}{'value':>10}{'limit':>10}  met"]
+    for target in results["targets"]:
+        value, limit = (f"{number:.2f}×" if target["unit"] == "×" else f"{number:.0f} MB"
+                        for number in (target["value"], target["limit"]))
+        lines.append(f"{target['name']:<64}{value:>10}{limit:>10}  {'yes' if target['met'] else 'NO'}")
     return "\n".join(lines)
 
 
@@ -386,6 +570,8 @@ def main(argv: list[str] | None = None) -> None:
           f"{workload['returned']} files returned, {workload['with_mistakes']} with a mistake, "
           f"{workload['broken']} broken; {results['cpus']} CPUs")
     print(table(results))
+    print()
+    print(command_table(results))
     args.results.mkdir(parents=True, exist_ok=True)
     out = args.results / f"units-{args.units}-{results['started'].replace(':', '')}.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")

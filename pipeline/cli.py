@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -14,21 +13,9 @@ import click
 
 from .errors import PeriodError, PipelineError
 from .findings import FileStatus, describe
+from .lazy import lazy
 from .periods import check_period, split_period
 from .progress import Progress
-
-
-def lazy(name: str):
-    """The module ``name``, imported when first used: ``pipeline --help`` and a mistyped command
-    line answer at once, without waiting for pandas and the writers."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 cycle, faults, guard, workspaces = (lazy(f"pipeline.{name}") for name in ("cycle", "faults", "guard", "workspace"))

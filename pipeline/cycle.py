@@ -9,36 +9,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from . import gongwen
 from .containers import is_container
-from .collect import CollectResult, FileOutcome, collect, verdict_of
-from .consolidate import Consolidation, Reminder, consolidate, replaced_tasks
-from .consolidate import reminders as units_to_remind
-from .demo import simulate_returns
-from .documents import (BULLETIN_NAME, BULLETIN_TEMPLATE, COVER_NAME, COVER_TEMPLATE, DEFAULT_TEMPLATES,
-                        REMIND_FOLDER, REMIND_LIST_NAME, REMIND_LIST_TEMPLATE, REMIND_TEMPLATE, RETURN_FOLDER,
-                        RETURN_TEMPLATE, Letterhead, document_template, notice_name, remind_context, remind_state,
-                        return_context, roster_context, write_bulletin, write_documents)
 from .atomic import Staging, replacing
+from .collect import CollectResult, FileOutcome, collect, verdict_of
 from .errors import InputError, PeriodError, PlanError, WorkspaceError
 from .guard import check_ledger, holding
 from .findings import Severity, describe
 from .identity import IDENTITY_SHEET
+from .lazy import lazy
 from .ledger import Ledger
-from .mail import MAIL_FOLDER, Draft, cover_mail, remind_mail, return_mail, write_drafts
 from .parallel import run_jobs
 from .periods import chinese_date, issue_date, split_period
 from .plan import Plan, read_plan
 from .progress import SILENT, Progress
 from .readers import read_files
-from .report import (BREAKDOWN_NAME, DETAILS_NAME, FEEDBACK_FOLDER, REPORT_NAME, VALIDATION_NAME, ReportBatch,
-                     write_report_job, write_plan_breakdown,
-                     write_validation)
 from .submissions import read_identity
-from .templates import (TEMPLATE_FOLDER, TemplateContext, TemplateJob, template_name, units_with_tasks,
-                        write_templates)
 from .units import Registry, Unit, read_registry
 from .workspace import SAMPLE_PLAN, Workspace, check_period, file_hash
+
+# The stages that write workbooks and documents, loaded when an operation first uses them:
+# checking a file or showing the plan does not wait for pandas, XlsxWriter and python-docx.
+consolidate, demo, documents, gongwen, mail, report, templates = (
+    lazy(f"pipeline.{name}") for name in ("consolidate", "demo", "documents", "gongwen", "mail", "report", "templates"))
 
 DEMO_MARKER = ".demo-workspace"
 DEMO_PERIODS = ("2018-06", "2018-07")  # the sample months the demo runs
@@ -58,8 +50,8 @@ def init_workspace(root: Path, city: str = "示例市") -> Workspace:
     try:
         workspace = Workspace.init(root, city=city)
         created = dt.datetime(workspace.config().year, 1, 1)
-        for name in DEFAULT_TEMPLATES:
-            document_template(workspace.templates_dir, name, created)
+        for name in documents.DEFAULT_TEMPLATES:
+            documents.document_template(workspace.templates_dir, name, created)
     except BaseException:
         if empty and root.is_dir():  # what was made here, only
             for made in [root] if new else list(root.iterdir()):
@@ -95,14 +87,14 @@ def load_plan(workspace: Workspace, plan_file: Path, units_file: Path | None = N
     titled_by_config = not plan.title
     if titled_by_config:
         plan = dataclasses.replace(plan, title=config.plan_name)
-    breakdown = workspace.output_dir / BREAKDOWN_NAME
+    breakdown = workspace.output_dir / report.BREAKDOWN_NAME
     with holding(workspace, "plan load", writes_ledger=True), Ledger(workspace.ledger_path) as ledger:
         changed = ledger.save_plan(plan, replace=replace)
         ledger.save_registry(registry)
         if units_file and Path(units_file).resolve() != workspace.registry_path.resolve():
             with replacing(workspace.registry_path, "Excel/WPS") as temp:
                 shutil.copyfile(units_file, temp)
-        write_plan_breakdown(plan, registry, breakdown, dt.datetime(config.year, 1, 1))
+        report.write_plan_breakdown(plan, registry, breakdown, dt.datetime(config.year, 1, 1))
     return PlanLoad(plan, registry, changed, breakdown, titled_by_config)
 
 
@@ -161,27 +153,27 @@ def collect_in(workspace: Workspace, ledger: Ledger, stage: Staging, period: str
     result = collect(workspace, ledger, period, folder, plan, units, progress)
     created = dt.datetime.strptime(period + "-01", "%Y-%m-%d")
     head = letterhead(workspace, plan, period)
-    write_validation(result, units, head.deadline, stage.file(VALIDATION_NAME), created)
+    report.write_validation(result, units, head.deadline, stage.file(report.VALIDATION_NAME), created)
     returned = send_back(workspace, stage, head, result, units)
-    return CollectRun(result, stage.target / VALIDATION_NAME, returned)
+    return CollectRun(result, stage.target / report.VALIDATION_NAME, returned)
 
 
-def send_back(workspace: Workspace, stage: Staging, head: Letterhead, result: CollectResult,
+def send_back(workspace: Workspace, stage: Staging, head: documents.Letterhead, result: CollectResult,
               units: dict[str, Unit]) -> Sent:
     """退回通知 and its mail for every unit whose standing file was returned, and for every rejected
     file a unit can be named for, unless the unit has an accepted file; they replace the earlier ones."""
     back = result.sent_back(set(units))
-    folder = stage.folder_for(RETURN_FOLDER)
-    names = {code: notice_name(code, units[code].name, "退回修改通知") for code in back}
+    folder = stage.folder_for(documents.RETURN_FOLDER)
+    names = {code: documents.notice_name(code, units[code].name, "退回修改通知") for code in back}
     resubmit_by = max(head.deadline, head.issued) + dt.timedelta(days=workspace.config().resubmit_days)
-    contexts = {names[code]: return_context(head, units[code].name, o.file, [
+    contexts = {names[code]: documents.return_context(head, units[code].name, o.file, [
         describe(f)._asdict() for f in sorted(o.findings, key=lambda f: f.severity != Severity.ERROR)], resubmit_by)
         for code, o in back.items()}
-    write_documents(folder, document(workspace, RETURN_TEMPLATE, head.period), contexts, head.created,
-                    earlier=stage.target / RETURN_FOLDER)
+    documents.write_documents(folder, document(workspace, documents.RETURN_TEMPLATE, head.period), contexts,
+                              head.created, earlier=stage.target / documents.RETURN_FOLDER)
     mails, no_address = send_drafts(stage, head, "退回", [
-        return_mail(head, units[code], o.file, (folder / names[code],)) for code, o in back.items()])
-    return Sent(stage.target / RETURN_FOLDER, len(back), mails, no_address)
+        mail.return_mail(head, units[code], o.file, (folder / names[code],)) for code, o in back.items()])
+    return Sent(stage.target / documents.RETURN_FOLDER, len(back), mails, no_address)
 
 
 def plan_for(ledger: Ledger, period: str | None) -> Plan:
@@ -233,24 +225,25 @@ class TemplateIssue:
         return len(self.files)
 
 
-def letterhead(workspace: Workspace, plan: Plan, period: str) -> Letterhead:
+def letterhead(workspace: Workspace, plan: Plan, period: str) -> documents.Letterhead:
     """The office, the plan and the month as every notice names them, dated by ``issue_date``."""
     config = workspace.config()
     year, month = split_period(period)
-    return Letterhead(config.office, config.contact, config.phone, config.email, plan.title, period,
-                      dt.date(year, month, config.deadline_day), issue_date(period))
+    return documents.Letterhead(config.office, config.contact, config.phone, config.email, plan.title, period,
+                                dt.date(year, month, config.deadline_day), issue_date(period))
 
 
 def document(workspace: Workspace, name: str, period: str) -> Path:
     """The office's Word template ``name``, the bundled one written first when it has none."""
-    return document_template(workspace.templates_dir, name, dt.datetime(split_period(period)[0], 1, 1))
+    return documents.document_template(workspace.templates_dir, name, dt.datetime(split_period(period)[0], 1, 1))
 
 
-def send_drafts(stage: Staging, head: Letterhead, kind: str, drafts: list[Draft]) -> tuple[Path, tuple[str, ...]]:
+def send_drafts(stage: Staging, head: documents.Letterhead, kind: str,
+                drafts: list[mail.Draft]) -> tuple[Path, tuple[str, ...]]:
     """Mail drafts of one kind (下发, 催报, 退回) for the period: where they go, and the units
     without an address."""
-    name = f"{MAIL_FOLDER}/{kind}"
-    missing = write_drafts(stage.folder_for(name), kind, drafts, head.email, head.office, head.created)
+    name = f"{mail.MAIL_FOLDER}/{kind}"
+    missing = mail.write_drafts(stage.folder_for(name), kind, drafts, head.email, head.office, head.created)
     return stage.target / name, tuple(draft.unit_name for draft in missing)
 
 
@@ -266,45 +259,45 @@ def issue_templates(workspace: Workspace, period: str, progress: Progress = SILE
 
 def write_issue(workspace: Workspace, stage: Staging, period: str, progress: Progress) -> TemplateIssue:
     """``templates`` with the workspace held, its outputs written to ``stage``."""
-    folder = stage.folder_for(TEMPLATE_FOLDER)
+    folder = stage.folder_for(templates.TEMPLATE_FOLDER)
     with Ledger(workspace.ledger_path) as ledger:
         plan = plan_in_force(ledger)
         registry = ledger.registry()
-        units = units_with_tasks(plan, registry)
-        replaced = replaced_tasks(plan, ledger.period_tasks(period))
+        units = templates.units_with_tasks(plan, registry)
+        replaced = consolidate.replaced_tasks(plan, ledger.period_tasks(period))
         jobs = []
         for unit, tasks in units:
             # The latest answers, for the tasks that named the same work then.
             then, answers = ledger.latest_answers_before(unit.code, period)
             prefill = {task_id: values for task_id, values in answers.items()
                        if task_id not in replaced.get(then, ())}
-            jobs.append(TemplateJob(folder / template_name(unit, period), unit, tasks, prefill))
-    context = TemplateContext(spec=workspace.spec(), config=workspace.config(), plan_title=plan.title,
-                              plan_version=plan.version, period=period, key=workspace.secret_key())
+            jobs.append(templates.TemplateJob(folder / templates.template_name(unit, period), unit, tasks, prefill))
+    context = templates.TemplateContext(spec=workspace.spec(), config=workspace.config(), plan_title=plan.title,
+                                        plan_version=plan.version, period=period, key=workspace.secret_key())
     progress.start(len(jobs))
-    write_templates(context, jobs, progress)
+    templates.write_templates(context, jobs, progress)
     issued = {unit.code for unit, _tasks in units}
     head, spec = letterhead(workspace, plan, period), context.spec
-    cover = stage.file(COVER_NAME)
-    gongwen.render_template(document(workspace, COVER_TEMPLATE, period),
+    cover = stage.file(documents.COVER_NAME)
+    gongwen.render_template(document(workspace, documents.COVER_TEMPLATE, period),
                             {**head.context(), "units": len(jobs),
                              "columns": "、".join(f"“{c.label}”" for c in spec.input_columns),
                              "header": "、".join(f"“{f.label}”" for f in spec.header if not f.prefill)},
                             cover, head.created)
     mails, no_address = send_drafts(stage, head, "下发",
-                                    [cover_mail(head, job.unit, (job.path, cover)) for job in jobs])
-    placed = stage.target / TEMPLATE_FOLDER
+                                    [mail.cover_mail(head, job.unit, (job.path, cover)) for job in jobs])
+    placed = stage.target / templates.TEMPLATE_FOLDER
     return TemplateIssue(period, placed, tuple(placed / job.path.name for job in jobs),
                          rows=sum(len(tasks) for _unit, tasks in units),
                          without_tasks=sum(unit.code not in issued for unit in registry.units),
-                         cover=stage.target / COVER_NAME, mails=mails, no_address=no_address)
+                         cover=stage.target / documents.COVER_NAME, mails=mails, no_address=no_address)
 
 
 @dataclass(frozen=True)
 class ReportRun:
     """What ``report`` wrote."""
 
-    consolidation: Consolidation
+    consolidation: consolidate.Consolidation
     report: Path
     details: Path
     feedback: Path
@@ -339,19 +332,20 @@ def report_in(workspace: Workspace, ledger: Ledger, stage: Staging, period: str,
     plan = ledger.period_plan(period) or plan_in_force(ledger)
     year, month = split_period(period)
     deadline = dt.date(year, month, config.deadline_day)
-    consolidation = consolidate(plan, spec, registry.units, period, deadline, submissions, answers, findings,
-                                collected, period_tasks)
-    batch = ReportBatch(consolidation, spec, f"{config.city}{plan.title}",
-                        f"{config.city}{plan.title}落实情况汇总报告（{year}年{month}月）", chinese_date(deadline),
-                        stage.file(REPORT_NAME), stage.file(DETAILS_NAME), stage.folder_for(FEEDBACK_FOLDER),
-                        dt.datetime(year, month, 1))
+    consolidation = consolidate.consolidate(plan, spec, registry.units, period, deadline, submissions, answers,
+                                            findings, collected, period_tasks)
+    batch = report.ReportBatch(consolidation, spec, f"{config.city}{plan.title}",
+                               f"{config.city}{plan.title}落实情况汇总报告（{year}年{month}月）", chinese_date(deadline),
+                               stage.file(report.REPORT_NAME), stage.file(report.DETAILS_NAME),
+                               stage.folder_for(report.FEEDBACK_FOLDER), dt.datetime(year, month, 1))
     progress.start(batch.jobs)
-    run_jobs(write_report_job, batch, batch.jobs, progress)
-    write_bulletin(consolidation, spec, letterhead(workspace, plan, period), document(workspace, BULLETIN_TEMPLATE, period),
-                   stage.file(BULLETIN_NAME))
+    run_jobs(report.write_report_job, batch, batch.jobs, progress)
+    documents.write_bulletin(consolidation, spec, letterhead(workspace, plan, period),
+                             document(workspace, documents.BULLETIN_TEMPLATE, period),
+                             stage.file(documents.BULLETIN_NAME))
     out = stage.target
-    return ReportRun(consolidation, out / REPORT_NAME, out / DETAILS_NAME, out / FEEDBACK_FOLDER,
-                     len(consolidation.units), out / BULLETIN_NAME)
+    return ReportRun(consolidation, out / report.REPORT_NAME, out / report.DETAILS_NAME, out / report.FEEDBACK_FOLDER,
+                     len(consolidation.units), out / documents.BULLETIN_NAME)
 
 
 @dataclass(frozen=True)
@@ -359,7 +353,7 @@ class RemindRun:
     """What ``remind`` wrote: a 催报通知 per unit still to report, the office's list, mail drafts."""
 
     period: str
-    reminders: tuple[Reminder, ...]
+    reminders: tuple[consolidate.Reminder, ...]
     folder: Path
     roster: Path
     mails: Path
@@ -372,27 +366,32 @@ def remind_period(workspace: Workspace, period: str) -> RemindRun:
     period = check_period(period)
     out = workspace.period_output(period)
     with holding(workspace, f"remind {period}"), Staging(out, "remind") as stage:
-        if not (out / TEMPLATE_FOLDER).is_dir():
-            raise PeriodError(f"还没有下发报送期 {period} 的填报表（{out / TEMPLATE_FOLDER} 不存在），无从催报。"
+        issued = out / templates.TEMPLATE_FOLDER
+        if not issued.is_dir():
+            raise PeriodError(f"还没有下发报送期 {period} 的填报表（{issued} 不存在），无从催报。"
                               f"请先运行 pipeline templates {period}。")
         with Ledger(workspace.ledger_path) as ledger:
             plan = plan_for(ledger, period)
             registry = ledger.registry()
             submissions = ledger.submissions(period)
-        reminders = tuple(units_to_remind(plan, registry.units, submissions, period))
+        reminders = tuple(consolidate.reminders(plan, registry.units, submissions, period))
         head = letterhead(workspace, plan, period)
-        folder = stage.folder_for(REMIND_FOLDER)
-        names = {r.unit.code: notice_name(r.unit.code, r.unit.name, "催报通知") for r in reminders}
-        write_documents(folder, document(workspace, REMIND_TEMPLATE, period),
-                        {names[r.unit.code]: remind_context(head, r, template_name(r.unit, period)) for r in reminders},
-                        head.created, earlier=out / REMIND_FOLDER)
-        gongwen.render_template(document(workspace, REMIND_LIST_TEMPLATE, period), roster_context(head, plan, reminders),
-                                stage.file(REMIND_LIST_NAME), head.created)
-        drafts = [remind_mail(head, r.unit, remind_state(r),
-                              existing(folder / names[r.unit.code], out / TEMPLATE_FOLDER / template_name(r.unit, period)))
+        folder = stage.folder_for(documents.REMIND_FOLDER)
+        names = {r.unit.code: documents.notice_name(r.unit.code, r.unit.name, "催报通知") for r in reminders}
+        documents.write_documents(
+            folder, document(workspace, documents.REMIND_TEMPLATE, period),
+            {names[r.unit.code]: documents.remind_context(head, r, templates.template_name(r.unit, period))
+             for r in reminders},
+            head.created, earlier=out / documents.REMIND_FOLDER)
+        gongwen.render_template(document(workspace, documents.REMIND_LIST_TEMPLATE, period),
+                                documents.roster_context(head, plan, reminders),
+                                stage.file(documents.REMIND_LIST_NAME), head.created)
+        drafts = [mail.remind_mail(head, r.unit, documents.remind_state(r),
+                                   existing(folder / names[r.unit.code], issued / templates.template_name(r.unit, period)))
                   for r in reminders]
         mails, no_address = send_drafts(stage, head, "催报", drafts)
-    return RemindRun(period, reminders, out / REMIND_FOLDER, out / REMIND_LIST_NAME, mails, no_address)
+    return RemindRun(period, reminders, out / documents.REMIND_FOLDER, out / documents.REMIND_LIST_NAME, mails,
+                     no_address)
 
 
 def existing(*paths: Path) -> tuple[Path, ...]:
@@ -454,12 +453,13 @@ def run_demo(root: Path) -> DemoRun:
     plan, spec, config = plan_load.plan, workspace.spec(), workspace.config()
     months, previous = [], None
     for number, (period, shape) in enumerate(zip(DEMO_PERIODS, DEMO_MONTH_SHAPES)):
-        templates = issue_templates(workspace, period)
-        units = [(u.code, u.name, template_name(u, period)) for u, _ in units_with_tasks(plan, plan_load.registry)]
-        simulate_returns(templates.folder, workspace.input_dir / period, spec, plan, units, period,
+        issued = issue_templates(workspace, period)
+        units = [(u.code, u.name, templates.template_name(u, period))
+                 for u, _ in templates.units_with_tasks(plan, plan_load.registry)]
+        demo.simulate_returns(issued.folder, workspace.input_dir / period, spec, plan, units, period,
                          config.deadline_day, seed=2018 + number, previous=previous, **shape)
         merged = merge_period(workspace, period)
-        months.append(DemoMonth(templates, merged, remind_period(workspace, period)))
+        months.append(DemoMonth(issued, merged, remind_period(workspace, period)))
         with Ledger(workspace.ledger_path) as ledger:
             previous = {code: {task: values.get(spec.status_column) for task, values in
                                ledger.answers(code, period).items()} for code, _, _ in units}

@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from filelock import FileLock, Timeout
-
 from .atomic import TEMP_PREFIX, recover
 from .errors import WorkspaceError
 from .ledger import BUSY
@@ -44,6 +42,8 @@ def holding(workspace: Workspace, command: str, writes_ledger: bool = False,
     """Hold the workspace for ``command`` (``collect 2018-06``): wait up to WAIT_SECONDS for
     another command to finish, put right what a killed run left, check the ledger (unless
     ``check`` is off) and, for a command that ``writes_ledger``, back it up first."""
+    from filelock import FileLock, Timeout  # only commands that hold the workspace wait for it
+
     lock = FileLock(workspace.root / LOCK_NAME, timeout=WAIT_SECONDS)
     try:
         lock.acquire()

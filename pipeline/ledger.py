@@ -11,13 +11,15 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .errors import PlanError, WorkspaceError
 from .findings import Severity
 from .plan import Assignment, Plan, Task
 from .units import Group, Registry, Unit
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS units (
@@ -385,6 +387,8 @@ class Ledger:
     # -- what the reports are built from
     def frame(self, sql: str, params: tuple = ()) -> pd.DataFrame:
         """A query's rows as a DataFrame (the reports' input)."""
+        import pandas as pd  # only the reports need it: checking a file does not wait for it
+
         return pd.read_sql_query(sql, self.db, params=params)
 
     def period_plan(self, period: str) -> Plan | None:

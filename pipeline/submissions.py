@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from xlsxwriter.utility import xl_rowcol_to_cell
-
 from .form import FormSpec
 from .identity import IDENTITY_SHEET, Identity, NAME_PREFIX
 from .readers import RawWorkbook
@@ -29,6 +27,8 @@ class Cell(NamedTuple):
 
     @property
     def location(self) -> str:
+        from xlsxwriter.utility import xl_rowcol_to_cell  # XlsxWriter is loaded only to name a cell
+
         return f"{self.sheet}!{xl_rowcol_to_cell(self.row, self.col)}"
 
 

@@ -20,7 +20,6 @@ from .config import CONFIG_NAME, Config, config_text, read_config
 from .errors import WorkspaceError
 from .form import BUNDLED_SPEC, SPEC_NAME, FormSpec, load_spec
 from .periods import check_period
-from .xlsxout import Column, Styles, atomic_workbook, write_table
 
 BUNDLE = Path(__file__).resolve().parent.parent
 BUNDLED_INPUT = BUNDLE / "input"
@@ -270,6 +269,8 @@ def _read_csv(path: Path) -> list[list[str]]:
 
 def write_sample_registry(path: Path) -> None:
     """The bundled sample registry (CSV text in the repo) as the contract workbook."""
+    from .xlsxout import Column, Styles, atomic_workbook, write_table  # XlsxWriter only when writing
+
     created = dt.datetime(2018, 1, 1)
     with atomic_workbook(path, created) as workbook:
         styles = Styles(workbook)

@@ -1,4 +1,5 @@
-"""The benchmark stays runnable: a small month through every stage and its floors (times are never asserted)."""
+"""The benchmark stays runnable: a small month through every stage and its floors, and the commands as
+the clerk runs them (times are never asserted)."""
 
 from __future__ import annotations
 
@@ -29,3 +30,19 @@ def test_the_benchmark_times_every_stage_against_its_floors(tmp_path):
         for timing in (entry["stage"], *entry["floors"]):
             assert timing["seconds"] > 0 and timing["files"] > 0 and timing["ratio"] > 0 and timing["main_mb"] > 0
             assert timing["name"] in done.stdout
+    # The commands as the clerk runs them, each in its own process, and the issue's targets.
+    commands = {command["name"]: command for command in results["commands"]}
+    assert list(commands) == ["pipeline collect 2018-06", "pipeline collect 2018-06, run again", "pipeline --help",
+                              'python -c "import click"']
+    first, again, help_, click = commands.values()
+    assert first["over"] == "floor: bare calamine, 1 process" and again["over"] == first["name"]
+    assert help_["over"] == click["name"] and click["ratio"] is None and click["peak_mb"] is None
+    for command in (first, again):
+        assert command["peak_mb"] > 0 and command["largest_mb"] > 0
+    for command in commands.values():
+        assert command["seconds"] > 0 and command["name"] in done.stdout
+        assert command["ratio"] is None or command["ratio"] > 0
+    assert [(target["unit"], target["limit"]) for target in results["targets"]] == [
+        ("×", 2.0), ("×", 0.3), ("MB", 500), ("×", 3.0)]
+    for target in results["targets"]:
+        assert target["value"] > 0 and isinstance(target["met"], bool) and target["name"] in done.stdout

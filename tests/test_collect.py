@@ -22,7 +22,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from pipeline import collect as collect_module, cycle
+from pipeline import collect as collect_module, cycle, documents
 from pipeline.collect import FileOutcome, StandingAnswers
 from pipeline.errors import InputError
 from pipeline.findings import Finding
@@ -467,7 +467,7 @@ def test_a_merge_whose_report_fails_leaves_the_ledger_as_it_was(workspace, monke
     def fail(*_args):
         raise OSError("磁盘已满")
 
-    monkeypatch.setattr(cycle, "write_bulletin", fail)  # the last thing the report writes
+    monkeypatch.setattr(documents, "write_bulletin", fail)  # the last thing the report writes
     with pytest.raises(OSError, match="磁盘已满"):
         cycle.merge_period(workspace, PERIOD)
     assert ledger_rows(workspace.ledger_path) == before
@@ -501,6 +501,20 @@ def test_cli_collect_json_and_check(workspace):
     assert entry["findings"][0] == finding  # collect --json gives the same fields, fix included
     missing = runner.invoke(cli, ["collect", "2018-09", "-w", str(workspace.root)])
     assert missing.exit_code == 1 and "找不到报送期 2018-09 的文件夹" in missing.output
+
+
+def test_check_does_not_wait_for_pandas_or_the_writers(workspace):
+    """``pipeline check`` reads and judges one file: pandas, XlsxWriter and python-docx, which
+    only the writing stages use, are never imported (cycle loads those stages lazily)."""
+    good = send(workspace, good_filling(workspace), "good.xlsx")
+    script = ("import sys\nfrom pipeline.cli import cli\n"
+              "try:\n    cli(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+              "print(sorted(m for m in ('pandas', 'numpy', 'xlsxwriter', 'docx', 'docxtpl', 'openpyxl')"
+              " if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script, "-w", str(workspace.root), "check", str(good)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["good.xlsx：通过", "[]"]
 
 
 def test_a_template_filled_and_resaved_by_libreoffice_is_accepted(workspace, tmp_path):

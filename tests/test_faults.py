@@ -23,7 +23,7 @@ import psutil
 import pytest
 from click.testing import CliRunner
 
-from pipeline import cycle, guard
+from pipeline import consolidate, cycle, guard
 from pipeline.cli import cli
 from pipeline import collect
 from pipeline.demo import simulate_returns
@@ -456,7 +456,7 @@ def test_debug_shows_the_traceback_that_the_clerk_never_sees(received, tmp_path,
     def broken(*_args, **_kwargs):
         raise RuntimeError("a fault in the program")
 
-    monkeypatch.setattr(cycle, "consolidate", broken)
+    monkeypatch.setattr(consolidate, "consolidate", broken)
     told = pipeline(root, *command, code=1)
     assert "程序内部出错（RuntimeError）" in told.output and "--debug" in told.output
     result = CliRunner().invoke(cli, ["--debug", "-w", str(root), *command])

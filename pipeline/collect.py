@@ -20,6 +20,7 @@ from typing import Callable, Iterator
 
 from . import program_version
 from .containers import SEPARATOR, Unopened, is_container, unpack
+from .containers import kind as container_kind
 from .errors import InputError, PeriodError
 from .findings import DUPLICATE, FileStatus, Finding, finding
 from .form import FormSpec
@@ -281,9 +282,8 @@ class Intake:
         if files:
             self.opened[receipt.sha256] = files
         else:
-            kind = "邮件" if receipt.file_name.lower().endswith(".eml") else "压缩包"
-            self.preset.setdefault(receipt.sha256, Verdict(FileStatus.REJECTED,
-                                                           findings=[finding("container-empty", kind=kind)]))
+            self.preset.setdefault(receipt.sha256, Verdict(FileStatus.REJECTED, findings=[
+                finding("container-empty", kind=container_kind(receipt.file_name))]))
             yield receipt
         progress.step(receipt.file_name)
 
@@ -336,8 +336,6 @@ class StandingAnswers:
             self.ledger.forget_answers(self.period, unit_code)
         for unit_code, kept in standing.items():
             if self.written.get(unit_code) != kept.sha256:
-                self.written.pop(unit_code, None)
-                self.kept = self.kept - {kept.sha256}  # the answers must be the standing file's, written anew
                 self._put(unit_code, kept.sha256, kept.answers)
 
 

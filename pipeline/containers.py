@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .findings import Finding, finding
-from .readers import Limits, size_words
+from .readers import Limits, member_refusal, size_words, unzipped_size_refusal
 
 SEPARATOR = " › "
 SUFFIXES = (".zip", ".eml")
@@ -97,12 +97,11 @@ def _zip(data: bytes, budget: _Budget, depth: int) -> Iterator[Inner] | None:
     if "xl/workbook.xml" in names or {"mimetype", "content.xml"} <= names:
         archive.close()
         return None
-    limits = budget.limits
     if len(members) > MAX_FILES:
         raise Unopened(finding("file-zip-bomb", detail=f"含 {len(members)} 个文件"))
-    total = sum(m.file_size for m in members)
-    if total > limits.max_unzipped:
-        raise Unopened(finding("file-zip-bomb", detail=f"声明解压后 {size_words(total)}"))
+    refusal = unzipped_size_refusal(members, budget.limits)
+    if refusal:
+        raise Unopened(refusal)
     return _members(archive, members, budget, depth)
 
 
@@ -115,15 +114,7 @@ def _members(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], budget: _
             if _SKIPPED.search(name):
                 continue
             mtime = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}".format(*member.date_time)
-            refusal = budget.take(member.file_size)
-            if refusal is None and member.flag_bits & 0x1:
-                refusal = finding("file-encrypted")
-            if refusal is None and member.file_size > limits.max_bytes:
-                refusal = finding("file-too-large", size=size_words(member.file_size),
-                                  limit=size_words(limits.max_bytes))
-            if refusal is None and member.file_size > 2**20 and \
-                    member.file_size > limits.max_ratio * max(member.compress_size, 1):
-                refusal = finding("file-zip-bomb", detail=f"压缩比超过 {limits.max_ratio} 倍")
+            refusal = budget.take(member.file_size) or member_refusal(member, limits) or _too_large(member.file_size, limits)
             if refusal:
                 yield Inner(name, mtime=mtime, refusal=refusal)
                 continue
@@ -135,8 +126,7 @@ def _members(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], budget: _
                 yield Inner(name, mtime=mtime, refusal=finding("file-truncated"))
                 continue
             if len(content) > limits.max_bytes:  # the directory understated it
-                yield Inner(name, mtime=mtime, refusal=finding("file-too-large", size=f"超过 {size_words(limits.max_bytes)}",
-                                                               limit=size_words(limits.max_bytes)))
+                yield Inner(name, mtime=mtime, refusal=_too_large(len(content), limits))
                 continue
             yield from _inner(name, content, mtime, budget, depth)
 
@@ -162,7 +152,14 @@ def _inner(name: str, content: bytes, mtime: str, budget: _Budget, depth: int) -
         given = True
         yield Inner(f"{name}{SEPARATOR}{inner.name}", inner.data, inner.mtime or mtime, inner.refusal)
     if not given:
-        yield Inner(name, mtime=mtime, refusal=finding("container-empty", kind=_kind(name)))
+        yield Inner(name, mtime=mtime, refusal=finding("container-empty", kind=kind(name)))
+
+
+def _too_large(size: int, limits: Limits) -> Finding | None:
+    """A file taken out of a container that is larger than a received file may be: refused."""
+    if size > limits.max_bytes:
+        return finding("file-too-large", size=size_words(size), limit=size_words(limits.max_bytes))
+    return None
 
 
 def _member_name(member: zipfile.ZipInfo) -> str:
@@ -213,9 +210,7 @@ def _attachments(attachments: list, budget: _Budget, depth: int) -> Iterator[Inn
                 name += ".eml"
         else:
             content = part.get_payload(decode=True) or b""
-        refusal = budget.take(len(content))
-        if refusal is None and len(content) > limits.max_bytes:
-            refusal = finding("file-too-large", size=size_words(len(content)), limit=size_words(limits.max_bytes))
+        refusal = budget.take(len(content)) or _too_large(len(content), limits)
         if refusal:
             yield Inner(name, refusal=refusal)
             continue
@@ -231,5 +226,6 @@ def _attachment_name(name: str | None, default: str) -> str:
     return _clean(name.replace("\\", "/").rpartition("/")[2]) or default
 
 
-def _kind(name: str) -> str:
+def kind(name: str) -> str:
+    """What a container of that name is, in the clerk's word."""
     return "邮件" if name.lower().endswith(".eml") else "压缩包"

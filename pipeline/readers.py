@@ -132,14 +132,9 @@ def _check_zip(archive: zipfile.ZipFile, data: bytes,
     members = archive.infolist()
     if len(members) > limits.max_members:
         return finding("file-zip-bomb", detail=f"含 {len(members)} 个部件"), {}, False
-    total = sum(m.file_size for m in members)
-    if total > limits.max_unzipped:
-        return finding("file-zip-bomb", detail=f"声明解压后 {size_words(total)}"), {}, False
-    for member in members:
-        if member.file_size > 2**20 and member.file_size > limits.max_ratio * max(member.compress_size, 1):
-            return finding("file-zip-bomb", detail=f"{member.filename} 压缩比超过 {limits.max_ratio} 倍"), {}, False
-        if member.flag_bits & 0x1:
-            return finding("file-encrypted"), {}, False
+    refusal = unzipped_size_refusal(members, limits) or next(filter(None, (member_refusal(m, limits) for m in members)), None)
+    if refusal:
+        return refusal, {}, False
     names = {m.filename for m in members}
     ods = "content.xml" in names and data[30:38] == b"mimetype" and ODS_TYPE in data[:200]
     if "xl/workbook.xml" not in names and not ods:
@@ -157,6 +152,22 @@ def _check_zip(archive: zipfile.ZipFile, data: bytes,
         for name, value in _DEFINED_NAME.findall(workbook_xml)
     }
     return None, defined, "xl/vbaProject.bin" in names
+
+
+def unzipped_size_refusal(members: list[zipfile.ZipInfo], limits: Limits) -> Finding | None:
+    """A zip whose members declare more bytes in all than a file may unpack to: refused."""
+    total = sum(m.file_size for m in members)
+    return finding("file-zip-bomb", detail=f"声明解压后 {size_words(total)}") if total > limits.max_unzipped else None
+
+
+def member_refusal(member: zipfile.ZipInfo, limits: Limits) -> Finding | None:
+    """A zip member that is not unpacked: one that inflates far beyond its stored size, or one
+    with a password."""
+    if member.file_size > 2**20 and member.file_size > limits.max_ratio * max(member.compress_size, 1):
+        return finding("file-zip-bomb", detail=f"{member.filename} 压缩比超过 {limits.max_ratio} 倍")
+    if member.flag_bits & 0x1:
+        return finding("file-encrypted")
+    return None
 
 
 # ZIP: each member's data follows a local header of 30 bytes (signature, ..., name length,

@@ -15,3 +15,12 @@ def program_version() -> str:
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+def content_hash(*parts: bytes) -> str:
+    """A hash of what something is made from: each part hashed, then the parts together (so
+    that no two lists of parts run together into the same bytes)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()

@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import program_version
+from . import content_hash, program_version
 from .containers import SEPARATOR, Unopened, is_container, unpack
 from .containers import kind as container_kind
 from .errors import InputError, PeriodError
@@ -131,11 +131,8 @@ def judging_context(spec_source: bytes, key: bytes, plan: Plan, units: dict[str,
     """All a verdict depends on besides the file and the period, as a hash: the program, the form
     spec (``spec_source``, the text it was read from), the plan, the registry and the signing key.
     A file judged before in the same context is not read again."""
-    digest = hashlib.sha256()
-    for part in (program_version().encode(), spec_source, plan.version.encode(),
-                 repr(sorted(units.items())).encode(), key):
-        digest.update(hashlib.sha256(part).digest())
-    return digest.hexdigest()
+    return content_hash(program_version().encode(), spec_source, plan.version.encode(),
+                        repr(sorted(units.items())).encode(), key)
 
 
 def stored(verdict: Verdict) -> bytes:

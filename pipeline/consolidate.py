@@ -183,15 +183,16 @@ def tasks_frame(detail: pd.DataFrame, spec: FormSpec, status: pd.Series, period:
     for task_id, rows in detail.groupby("task_id", sort=False):
         first = rows.iloc[0]
         leads = rows[rows["role"] == LEAD]
+        spread = _spread(rows, spec)
         deadline_date = first["deadline_date"]
         overdue = bool(deadline_date) and deadline_date < end and status[task_id] != spec.done
         records.append({
             "task_id": task_id, "category_no": first["category_no"], "category": first["category"],
             "requirement": first["requirement"], "lead": "、".join(leads["unit_name"]),
             "status": status[task_id], "lead_progress": _joined(leads, progress, spec),
-            "spread": _spread(rows, spec),
+            "spread": spread,
             # A task with several units: their progress headed by the spread of their statuses.
-            "progress": (_spread(rows, spec) + "\n" if len(rows) > 1 else "") + _joined(rows, progress, spec, PROGRESS_BUDGET),
+            "progress": (spread + "\n" if len(rows) > 1 else "") + _joined(rows, progress, spec, PROGRESS_BUDGET),
             "problems": _joined(rows, spec.role("problems").key, spec, TEXT_BUDGET),
             "next_steps": _joined(rows, spec.role("next_steps").key, spec, TEXT_BUDGET), "deadline": first["deadline"],
             "deadline_date": deadline_date, "overdue": overdue, "units": len(rows),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import io
 import json
 import re
@@ -30,7 +29,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docxtpl import DocxTemplate
 
-from . import program_version
+from . import content_hash, program_version
 from .atomic import replacing
 from .errors import TemplateError
 
@@ -299,11 +298,8 @@ class WordTemplate:
     def stamp(self, context: dict, created: dt.datetime) -> str:
         """What the document for ``context`` is made from, as a hash: the program, the template,
         the placeholders and the date. It is kept in the document (its identifier property)."""
-        digest = hashlib.sha256()
-        for part in (program_version().encode(), self.source, created.isoformat().encode(),
-                     json.dumps(context, ensure_ascii=False, sort_keys=True, default=str).encode()):
-            digest.update(hashlib.sha256(part).digest())
-        return digest.hexdigest()
+        return content_hash(program_version().encode(), self.source, created.isoformat().encode(),
+                            json.dumps(context, ensure_ascii=False, sort_keys=True, default=str).encode())
 
     def render(self, context: dict, path: Path, created: dt.datetime) -> None:
         """The document for ``context`` (which has every key the template was checked against)."""

@@ -72,6 +72,7 @@ class Sheet:
     subtitle: str = ""
     lights: tuple[str, ...] = ()  # labels of the columns coloured by status
     landscape: bool = True  # printed across the page; a narrow table, portrait
+    hidden: bool = False  # kept to filter, not printed (a hidden sheet does not print)
 
 
 def write_sheet(workbook, styles: Styles, sheet: Sheet, formats: dict[str, object] | None = None) -> None:
@@ -83,6 +84,8 @@ def write_sheet(workbook, styles: Styles, sheet: Sheet, formats: dict[str, objec
     labels = [column.label for column in sheet.columns]
     for label in sheet.lights:
         highlight_values(worksheet, top + 1, top + max(len(sheet.rows), 1), labels.index(label), formats)
+    if sheet.hidden:
+        worksheet.hide()
 
 
 def write_sheets(path: Path, created: dt.datetime, sheets: list[Sheet], lights: dict[str, str] | None = None) -> None:
@@ -142,12 +145,8 @@ def write_plan_breakdown(plan: Plan, registry: Registry, path: Path, created: dt
     """Tasks (one row each, their units grouped by role) and per-unit task counts, ready to print;
     the task × unit assignments as a filterable sheet, hidden so that it does not print."""
     subtitle = f"来源：{plan.source}　计划版本：{plan.version}　共 {len(plan.tasks)} 项任务"
-    sheets = _framed([plan_tasks_sheet(plan), unit_tasks_sheet(plan, registry), assignments_sheet(plan)], subtitle)
-    with atomic_workbook(path, created) as workbook:
-        styles = Styles(workbook)
-        for sheet in sheets:
-            write_sheet(workbook, styles, sheet)
-        workbook.get_worksheet_by_name(ASSIGNMENTS_SHEET).hide()
+    write_sheets(path, created, _framed([plan_tasks_sheet(plan), unit_tasks_sheet(plan, registry),
+                                         assignments_sheet(plan)], subtitle))
 
 
 GROUPED_NAMES = 12  # past this many units in a role, a task shows the plan's own words for them
@@ -178,7 +177,7 @@ def assignments_sheet(plan: Plan) -> Sheet:
         Column("本单位职责", 11, "center"), Column("责任单位（计划原文）", 30), Column("截止日期", 11, "center"),
         Column("具体要求", 70),
     ], [[t.id, a.code, a.name, a.role, t.responsibility, t.deadline_date or "", t.requirement]
-        for t in plan.tasks for a in t.units])
+        for t in plan.tasks for a in t.units], hidden=True)
 
 
 def unit_tasks_sheet(plan: Plan, registry: Registry) -> Sheet:

@@ -207,9 +207,7 @@ class Workspace:
             if stat.st_size <= IN_MEMORY_BYTES:  # most files: read once, written only if new
                 data = _reading(path, handle.read)
                 return self.archive_bytes(data, path.suffix, stat.st_mtime)
-        self.archive_dir.mkdir(parents=True, exist_ok=True)
-        self.scratch_dir.mkdir(exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix="归档中-", dir=self.scratch_dir)
+        handle, temp = self._scratch_file()
         try:
             with os.fdopen(handle, "wb") as out:
                 sha256, stat = file_hash(path, out)
@@ -223,12 +221,16 @@ class Workspace:
         sha256 = hashlib.sha256(data).hexdigest()
         target = self._archived_as(sha256, suffix)
         if not target.exists():
-            self.scratch_dir.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(prefix="归档中-", dir=self.scratch_dir)
+            handle, temp = self._scratch_file()
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
             self._keep(temp, target)
         return Archived(sha256, target, mtime, len(data))
+
+    def _scratch_file(self) -> tuple[int, str]:
+        """A new file in the scratch folder, where an archived copy is written before it is moved."""
+        self.scratch_dir.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkstemp(prefix="归档中-", dir=self.scratch_dir)
 
     def _archived_as(self, sha256: str, suffix: str) -> Path:
         return self.archive_dir / sha256[:2] / (sha256 + _archive_suffix(suffix))

@@ -15,7 +15,7 @@ from .errors import PeriodError, PipelineError
 from .findings import FileStatus, describe
 from .lazy import lazy
 from .periods import check_period, split_period
-from .progress import Progress
+from .progress import COLLECT_STAGE, REPORT_STAGE, TEMPLATES_STAGE, Progress
 
 
 cycle, faults, guard, workspaces = (lazy(f"pipeline.{name}") for name in ("cycle", "faults", "guard", "workspace"))
@@ -98,6 +98,9 @@ PARAM_WORDS = {
     "folder": "报回文件所在的文件夹",
     "file": "要检查的文件",
     "backup": "台账备份文件",
+    "port": "端口",
+    "host": "监听地址",
+    "no_browser": "不打开浏览器",
 }
 _KIND_WORDS = {"argument": "参数", "option": "选项"}
 # Click's words for the mistakes it finds without a structured exception.
@@ -318,9 +321,6 @@ def _collect_summary(result) -> str:
             f"应报 {len(result.expected)} 个单位，未报送 {len(result.missing)} 个。")
 
 
-COLLECT_PROGRESS, REPORT_PROGRESS = "读取报送文件", "生成汇总报告和反馈表"
-
-
 class ProgressBar(Progress):
     """A bar on stderr for each stage started; nothing when quiet (``--json``) or when stderr is
     not a terminal. ``labels`` name the stages in the order they start."""
@@ -368,7 +368,7 @@ def collect(period: str, folder: Path | None, as_json: bool) -> None:
 
     例：pipeline collect 2018-06
     """
-    with progress_bar(COLLECT_PROGRESS, quiet=as_json) as progress:
+    with progress_bar(COLLECT_STAGE, quiet=as_json) as progress:
         run = cycle.collect_period(open_workspace(period), period, folder, progress)
     if as_json:
         echo_json(run.result.to_json())
@@ -418,7 +418,7 @@ def templates(period: str) -> None:
 
     例：pipeline templates 2018-06
     """
-    with progress_bar("生成填报模板") as progress:
+    with progress_bar(TEMPLATES_STAGE) as progress:
         issue = cycle.issue_templates(open_workspace(period), period, progress)
     click.echo(f"已生成 {issue.period} 填报模板：{issue.units} 个单位，{len(issue.files)} 个文件，"
                f"共 {issue.rows} 行任务。")
@@ -494,7 +494,7 @@ def report(period: str) -> None:
 
     例：pipeline report 2018-06
     """
-    with progress_bar(REPORT_PROGRESS) as progress:
+    with progress_bar(REPORT_STAGE) as progress:
         run = cycle.report_period(open_workspace(period), period, progress)
     summary, statuses = run.consolidation.summary, run.consolidation.status_counts
     counts = "，".join(f"{word} {int(count)}" for word, count in statuses.items() if count)
@@ -512,7 +512,7 @@ def merge(period: str, folder: Path | None) -> None:
 
     例：pipeline merge 2018-06
     """
-    with progress_bar(COLLECT_PROGRESS, REPORT_PROGRESS) as progress:
+    with progress_bar(COLLECT_STAGE, REPORT_STAGE) as progress:
         merged = cycle.merge_period(open_workspace(period), period, folder, progress)
     click.echo(_collect_summary(merged.collect.result))
     _echo_collect(merged.collect)
@@ -569,3 +569,21 @@ def main() -> None:
     except BrokenPipeError:  # what reads the output stopped reading (``| more``): nothing to tell
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
+
+
+@cli.command()
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="控制台使用的端口。")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="监听的地址。默认只允许本机访问；填其他地址（如 0.0.0.0）时，访问须带启动时显示的令牌。")
+@click.option("--no-browser", is_flag=True, help="启动后不自动打开浏览器。")
+@workspace_option
+def serve(port: int, host: str, no_browser: bool) -> None:
+    """在浏览器中打开报送控制台：月度看板、接收文件、生成填报表、合并汇总、催报和下载。
+
+    控制台只在本机运行，使用与命令相同的工作区。按 Ctrl+C 停止。
+
+    例：pipeline serve
+    """
+    from .console.server import serve as run_console
+
+    run_console(open_workspace(), host, port, not no_browser, click.echo)

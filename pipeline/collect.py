@@ -471,7 +471,22 @@ def collect(workspace: Workspace, ledger: Ledger, period: str, folder: Path | No
     files = decide(intake.record(), verdicts, period, spec.role("report_date").label)
     answers.settle(files)
     ledger.record_outcomes(period, files)
+    return result_of(period, plan, files, intake.unread)
+
+
+def result_of(period: str, plan: Plan, files: list[FileOutcome], unread: list[Unread] | None = None) -> CollectResult:
+    """The period's result: the units ``plan`` expects, and those of them with no standing file."""
     expected = sorted({a.code for t in plan.tasks for a in t.units})
     reported = {o.unit_code for o in files
                 if o.status in (FileStatus.ACCEPTED, FileStatus.RETURNED) and o.period == period}
-    return CollectResult(period, expected, [c for c in expected if c not in reported], files, intake.unread)
+    return CollectResult(period, expected, [c for c in expected if c not in reported], files, unread or [])
+
+
+def recorded(ledger: Ledger, period: str, plan: Plan) -> CollectResult:
+    """The result of the period's last collect as the ledger holds it (what ``collect --json``
+    then printed, but for files it could not read, which it never recorded)."""
+    files = [FileOutcome(name, sha256, FileStatus(status), unit_code,
+                         [Finding(code, location, fields) for code, location, fields in findings],
+                         report_date=report_date, period=claimed)
+             for name, sha256, unit_code, status, report_date, claimed, findings in ledger.decisions(period)]
+    return result_of(period, plan, files)

@@ -17,3 +17,6 @@ class Progress:
 
 
 SILENT = Progress()
+
+# The stages of the long operations, as a progress display names them.
+COLLECT_STAGE, REPORT_STAGE, TEMPLATES_STAGE = "读取报送文件", "生成汇总报告和反馈表", "生成填报模板"

@@ -1,0 +1,224 @@
+"""What the console's pages show, read from the workspace and its ledger: the month's board, a
+unit's page, the plan, the outputs to download. Reading never holds the workspace, so the pages
+stay usable while a command runs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .. import cycle
+from ..collect import FileOutcome, received, recorded
+from ..consolidate import STANDING, reporting_day
+from ..findings import Described, FileStatus, Severity, Worded, describe
+from ..guard import check_ledger
+from ..ledger import Ledger
+from ..plan import ROLES, Plan
+from ..units import Unit
+from ..workspace import Workspace
+
+
+FOLDER_PERIOD = re.compile(r"\d{4}-\d{2}")  # a month's folder as the commands name it
+
+
+class BoardState(Worded):
+    """How a unit stands on the month's board, as the clerk chases it."""
+
+    PASSED = "passed", "通过"  # its standing file passed, sent by the deadline
+    LATE = "late", "逾期"  # its standing file passed, sent after the deadline
+    RETURNED = "returned", "退回修改"  # its standing file was sent back and not yet corrected
+    REJECTED = "rejected", "拒收"  # only files that are no usable template came from it
+    MISSING = "missing", "未报送"  # nothing from it this month
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    unit: Unit
+    tasks: int
+    state: BoardState
+    file: str = ""
+    sent_on: str = ""  # the day its standing file counts as sent
+    errors: int = 0
+    warnings: int = 0
+
+
+@dataclass(frozen=True)
+class FileView:
+    """A received file as a page shows it: its decision and its findings in words."""
+
+    file: str
+    sha256: str
+    status: FileStatus
+    unit_code: str | None
+    findings: tuple[Described, ...]
+
+    @classmethod
+    def of(cls, outcome: FileOutcome) -> "FileView":
+        ordered = sorted(outcome.findings, key=lambda f: f.severity != Severity.ERROR)
+        return cls(outcome.file, outcome.sha256, outcome.status, outcome.unit_code,
+                   tuple(describe(f) for f in ordered))
+
+
+@dataclass(frozen=True)
+class Output:
+    """A file or folder of ``output/PERIOD/`` to download (a folder as a zip)."""
+
+    name: str
+    folder: bool
+    count: int  # files in a folder; 1 for a file
+
+
+@dataclass
+class Board:
+    period: str
+    periods: list[str]
+    plan_title: str
+    deadline: str
+    collected: bool
+    rows: list[UnitRow]
+    others: list[FileView]  # files no unit could be named for
+    outputs: list[Output]
+    counts: dict[BoardState, int] = field(default_factory=dict)
+    waiting: list[str] = field(default_factory=list)  # files in the folder not yet collected
+
+    def __post_init__(self) -> None:
+        self.counts = {state: sum(row.state == state for row in self.rows) for state in BoardState}
+
+
+def periods(workspace: Workspace) -> list[str]:
+    """The months the workspace has something for: templates or outputs, received files, a collect."""
+    found = {p.name for base in (workspace.output_dir, workspace.input_dir) if base.is_dir()
+             for p in base.iterdir() if p.is_dir() and FOLDER_PERIOD.fullmatch(p.name)}
+    if workspace.ledger_path.is_file():
+        with reading(workspace) as ledger:
+            found.update(ledger.collected_periods("9999-12"))
+    return sorted(found)
+
+
+def reading(workspace: Workspace) -> Ledger:
+    """The ledger, to read, after the damage check every command makes."""
+    check_ledger(workspace)
+    return Ledger(workspace.ledger_path)
+
+
+def board(workspace: Workspace, period: str) -> Board:
+    """The month at a glance: every unit the plan expects with its state, from the ledger."""
+    with reading(workspace) as ledger:
+        plan = cycle.plan_for(ledger, period)
+        units = ledger.registry().units
+        result = recorded(ledger, period, plan)
+        submissions = ledger.submissions(period)
+        collected = period in ledger.collected_periods(period)
+        names = {r.file_name for r in ledger.receipts(period)}
+    deadline = cycle.letterhead(workspace, plan, period).deadline
+    standing = submissions[submissions["status"].isin(STANDING) & (submissions["claimed_period"] == period)]
+    standing = {row.unit_code: row for row in standing.itertuples()}
+    rejected = {o.unit_code for o in result.files if o.status == FileStatus.REJECTED}
+    rows = []
+    for unit in units:
+        tasks = len(plan.tasks_of(unit.code))
+        if not tasks:
+            continue
+        sub = standing.get(unit.code)
+        if sub is None:
+            rows.append(UnitRow(unit, tasks, BoardState.REJECTED if unit.code in rejected else BoardState.MISSING))
+            continue
+        day, on_time = reporting_day(sub.report_date, sub.first_seen, deadline)
+        state = (BoardState.RETURNED if sub.status == FileStatus.RETURNED
+                 else BoardState.PASSED if on_time else BoardState.LATE)
+        rows.append(UnitRow(unit, tasks, state, sub.file_name, day, int(sub.errors), int(sub.warnings)))
+    others = [FileView.of(o) for o in result.files if not o.unit_code]
+    return Board(period, periods(workspace), plan.title, deadline.isoformat(), collected, rows, others,
+                 outputs(workspace, period), waiting=waiting(workspace, period, names))
+
+
+def waiting(workspace: Workspace, period: str, received_names: set[str]) -> list[str]:
+    """Files of ``input/PERIOD/`` (and its sub-folders) the ledger has not received yet."""
+    folder = workspace.input_dir / period
+    if not folder.is_dir():
+        return []
+    names = (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and received(p.name))
+    return sorted(name for name in names if name not in received_names)
+
+
+def outputs(workspace: Workspace, period: str) -> list[Output]:
+    """What ``output/PERIOD/`` holds, files first, by name."""
+    folder = workspace.period_output(period)
+    if not folder.is_dir():
+        return []
+    found = [Output(p.name, p.is_dir(), sum(1 for q in p.rglob("*") if q.is_file()) if p.is_dir() else 1)
+             for p in folder.iterdir() if not p.name.startswith(".")]
+    return sorted(found, key=lambda o: (o.folder, o.name))
+
+
+@dataclass(frozen=True)
+class Answer:
+    task: str  # 1.2 and the requirement
+    role: str
+    values: tuple[tuple[str, str], ...]  # (column label, text)
+
+
+@dataclass(frozen=True)
+class Month:
+    period: str
+    state: str  # the word of the unit's standing file's status, or 未报送
+    file: str
+
+
+@dataclass
+class UnitPage:
+    period: str
+    unit: Unit
+    files: list[FileView]
+    answers: list[Answer]
+    history: list[Month]
+
+
+def unit_page(workspace: Workspace, period: str, code: str) -> UnitPage | None:
+    """A unit's files and findings for ``period``, its answers, and how it stood in each month
+    collected; None for a code the registry does not know."""
+    spec = workspace.spec()
+    with reading(workspace) as ledger:
+        unit = ledger.registry().by_code().get(code)
+        if unit is None:
+            return None
+        plan = cycle.plan_for(ledger, period)
+        files = [FileView.of(o) for o in recorded(ledger, period, plan).files if o.unit_code == code]
+        given = ledger.answers(code, period)
+        months = ledger.collected_periods("9999-12")
+        standing = {p: (FileStatus(status).word, name) for p in months
+                    for name, _, unit_code, status, _, claimed, _ in ledger.decisions(p)
+                    if unit_code == code and claimed == p and status in STANDING}
+    answers = [Answer(f"{task.category_no}.{task.item_no} {task.requirement}", role,
+                      tuple((c.label, given.get(task.id, {}).get(c.key, "")) for c in spec.input_columns))
+               for task, role in plan.tasks_of(code)]
+    history = [Month(p, *standing.get(p, (BoardState.MISSING.word, ""))) for p in reversed(months)]
+    return UnitPage(period, unit, files, answers, history)
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    number: str
+    category: str  # the category's name on its first task, "" on the others
+    requirement: str
+    deadline: str
+    roles: tuple[tuple[str, tuple[str, ...]], ...]  # (role, unit names), strongest role first
+
+
+def plan_rows(plan: Plan) -> list[PlanRow]:
+    """The plan's tasks in order, each category named once, units grouped by role."""
+    rows, category = [], None
+    for task in plan.tasks:
+        roles = tuple((role, tuple(a.name for a in task.units if a.role == role))
+                      for role in ROLES if any(a.role == role for a in task.units))
+        rows.append(PlanRow(f"{task.category_no}.{task.item_no}", task.category if task.category != category else "",
+                            task.requirement, task.deadline or "", roles))
+        category = task.category
+    return rows
+
+
+def current_plan(workspace: Workspace) -> Plan | None:
+    """The plan in force, or None before one is loaded."""
+    with reading(workspace) as ledger:
+        return ledger.plan()
+

@@ -1,0 +1,289 @@
+"""The console (``pipeline serve``) through its HTTP interface: the JSON API, uploads, the
+operations, downloads, and the rules every request passes."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from flask.testing import FlaskClient
+
+from pipeline import guard
+from pipeline.cli import cli
+from pipeline.console.app import Console, create_app, store_upload
+from pipeline.console.server import is_loopback
+from pipeline.fill import fill_template
+
+from test_collect import PERIOD, good_filling, issued, template, workspace  # noqa: F401 (fixtures)
+
+HOST = "127.0.0.1:8765"
+OWN = {"Origin": f"http://{HOST}"}
+
+
+@pytest.fixture
+def console(workspace):
+    served = Console(workspace)
+    served.listening("127.0.0.1", 8765)
+    return served
+
+
+class Browser(FlaskClient):
+    """A client that reaches the console as a browser does, at the address it listens on."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("base_url", f"http://{HOST}")
+        return super().open(*args, **kwargs)
+
+
+def client_of(console):
+    app = create_app(console)
+    app.test_client_class = Browser
+    return app.test_client()
+
+
+@pytest.fixture
+def client(console):
+    return client_of(console)
+
+
+def filled(workspace, tmp_path, unit: str = "市财政局", mistake: bool = False) -> bytes:
+    filling = good_filling(workspace, unit)
+    if mistake:
+        filling.answers[next(iter(filling.answers))]["完成进度(%)"] = 120
+    target = tmp_path / f"{unit}.xlsx"
+    fill_template(template(workspace, unit), target, workspace.spec(), filling)
+    return target.read_bytes()
+
+
+def upload(client, *files: tuple[str, bytes], headers=OWN):
+    return client.post(f"/api/periods/{PERIOD}/files", headers=headers,
+                       data={"file": [(io.BytesIO(data), name) for name, data in files]},
+                       content_type="multipart/form-data")
+
+
+def finish(client, response) -> dict:
+    """The job a 202 answer started, followed until it ends."""
+    assert response.status_code == 202, response.get_json()
+    job = response.get_json()
+    for _ in range(600):
+        if job["state"] != "running":
+            return job
+        time.sleep(0.1)
+        job = client.get(f"/api/jobs/{job['id']}").get_json()
+    raise AssertionError(f"the job did not end: {job}")
+
+
+def test_the_period_document_is_exactly_what_collect_json_printed(workspace, client, tmp_path):
+    (workspace.input_dir / PERIOD).mkdir(parents=True, exist_ok=True)
+    (workspace.input_dir / PERIOD / "财政局.xlsx").write_bytes(filled(workspace, tmp_path))
+    (workspace.input_dir / PERIOD / "教育局.xlsx").write_bytes(filled(workspace, tmp_path, "市教育局", mistake=True))
+    (workspace.input_dir / PERIOD / "截图.xlsx").write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 100)
+    printed = CliRunner().invoke(cli, ["-w", str(workspace.root), "collect", PERIOD, "--json"])
+    assert printed.exit_code == 0, printed.output
+    served = client.get(f"/api/periods/{PERIOD}")
+    assert served.status_code == 200
+    assert json.loads(served.get_data(as_text=True)) == json.loads(printed.stdout)
+    assert list(served.get_json()) == list(json.loads(printed.stdout))  # the same keys, in the same order
+    statuses = {f["file"]: f["status"] for f in served.get_json()["files"]}
+    assert statuses == {"财政局.xlsx": "accepted", "教育局.xlsx": "returned", "截图.xlsx": "rejected"}
+
+
+def test_a_month_never_collected_expects_every_unit_of_the_plan(client):
+    document = client.get(f"/api/periods/{PERIOD}").get_json()
+    assert document["files"] == [] and document["missing"] == document["expected"] and "S009" in document["expected"]
+
+
+def test_an_uploaded_template_is_stored_collected_and_its_verdict_returned(workspace, client, tmp_path):
+    answer = upload(client, ("财政局6月.xlsx", filled(workspace, tmp_path)))
+    assert answer.status_code == 200, answer.get_json()
+    [entry] = answer.get_json()["files"]
+    assert (entry["file"], entry["status"], entry["unit_code"]) == ("财政局6月.xlsx", "accepted", "S009")
+    assert set(entry) == {"file", "sha256", "unit_code", "status", "findings"}
+    assert (workspace.input_dir / PERIOD / "财政局6月.xlsx").is_file()
+    board = client.get(f"/periods/{PERIOD}").get_data(as_text=True)
+    row = board[board.index('data-unit="S009"'):].split("</tr>")[0]
+    assert "市财政局" in row and "通过" in row and "财政局6月.xlsx" in row
+
+
+def test_a_file_with_errors_comes_back_with_its_findings(workspace, client, tmp_path):
+    [entry] = upload(client, ("教育局.xlsx", filled(workspace, tmp_path, "市教育局", mistake=True))).get_json()["files"]
+    assert entry["status"] == "returned"
+    [error] = [f for f in entry["findings"] if f["severity"] == "error"]
+    assert error["location"].startswith(f"{workspace.spec().data_sheet}!") and "120" in error["message"] and error["fix"]
+    page = client.get(f"/periods/{PERIOD}/units/{entry['unit_code']}").get_data(as_text=True)
+    assert "退回修改" in page and error["location"] in page and error["fix"] in page
+
+
+def test_uploads_never_overwrite_and_names_never_leave_the_folder(workspace, client, tmp_path):
+    first, second = filled(workspace, tmp_path), filled(workspace, tmp_path, "市教育局")
+    upload(client, ("报送.xlsx", first))
+    answer = upload(client, ("报送.xlsx", second), ("../../x.xlsx", b"not a workbook"),
+                    ("..\\..\\y.xlsx", b"not a workbook either"))
+    folder = workspace.input_dir / PERIOD
+    assert (folder / "报送.xlsx").read_bytes() == first
+    assert (folder / "报送（2）.xlsx").read_bytes() == second
+    assert (folder / "x.xlsx").read_bytes() == b"not a workbook" and (folder / "y.xlsx").is_file()
+    assert not (workspace.root / "x.xlsx").exists() and not (workspace.input_dir / "x.xlsx").exists()
+    assert sorted(e["file"] for e in answer.get_json()["files"]) == ["x.xlsx", "y.xlsx", "报送（2）.xlsx"]
+
+
+def test_store_upload_makes_odd_names_safe(tmp_path):
+    assert store_upload(tmp_path, "C:\\Users\\张三\\桌面\\报送.xlsx", b"1").name == "报送.xlsx"
+    assert store_upload(tmp_path, "con.xlsx", b"2").name == "_con.xlsx"
+    assert store_upload(tmp_path, "", b"3").name == "_"
+    assert store_upload(tmp_path, "a:b?.xlsx", b"4").name == "a_b_.xlsx"
+
+
+def test_a_zip_upload_returns_each_file_inside(workspace, client, tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("财政局.xlsx", filled(workspace, tmp_path))
+        archive.writestr("说明.xlsx", b"not a workbook")
+    entries = upload(client, ("来信.zip", buffer.getvalue())).get_json()["files"]
+    assert {e["file"]: e["status"] for e in entries} == {"来信.zip › 财政局.xlsx": "accepted",
+                                                         "来信.zip › 说明.xlsx": "rejected"}
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "http://evil.example"},
+    {"Origin": "null"},
+    {"Referer": "http://evil.example/page"},
+    {},  # neither, and no session token
+    {"X-Console-Token": "guessed"},
+])
+def test_a_request_from_elsewhere_is_refused_and_changes_nothing(workspace, client, tmp_path, headers):
+    answer = upload(client, ("财政局.xlsx", filled(workspace, tmp_path)), headers=headers)
+    assert answer.status_code == 403
+    assert "不是从本控制台的页面发出的" in answer.get_json()["error"]
+    assert not (workspace.input_dir / PERIOD).exists()
+    assert client.post(f"/api/periods/{PERIOD}/actions/templates", headers=headers).status_code == 403
+
+
+def test_the_console_pages_own_requests_pass(console, client, workspace, tmp_path):
+    assert upload(client, ("a.xlsx", filled(workspace, tmp_path)), headers={"Referer": f"http://{HOST}/"}).status_code == 200
+    token = {"X-Console-Token": console.session_token}
+    assert upload(client, ("b.xlsx", filled(workspace, tmp_path)), headers=token).status_code == 200
+    assert console.session_token in client.get(f"/periods/{PERIOD}").get_data(as_text=True)
+
+
+def test_a_request_through_another_host_name_is_refused(client):
+    """A page of another site that points its own name at 127.0.0.1 reads nothing."""
+    answer = client.get(f"/api/periods/{PERIOD}", headers={"Host": "evil.example:8765"})
+    assert answer.status_code == 403
+    assert client.get(f"/api/periods/{PERIOD}", headers={"Host": "localhost:8765"}).status_code == 200
+
+
+def test_listening_elsewhere_needs_the_access_token_on_every_request(workspace):
+    console = Console(workspace, access_token="s3cret-token")
+    console.listening("0.0.0.0", 8765)
+    client = client_of(console)
+    assert client.get(f"/api/periods/{PERIOD}", headers={"Host": "10.0.0.5:8765"}).status_code == 401
+    assert client.get(f"/api/periods/{PERIOD}?token=wrong").status_code == 401
+    first = client.get(f"/periods/{PERIOD}?token=s3cret-token")
+    assert first.status_code == 200 and "pipeline_token=s3cret-token" in first.headers["Set-Cookie"]
+    assert client.get(f"/api/periods/{PERIOD}").status_code == 200  # the cookie now carries it
+    fresh = client_of(console)
+    assert fresh.get(f"/api/periods/{PERIOD}", headers={"X-Access-Token": "s3cret-token"}).status_code == 200
+    assert not is_loopback("0.0.0.0") and is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+
+
+def test_oversized_and_too_many_uploads_are_refused_and_nothing_is_stored(workspace, tmp_path):
+    console = Console(workspace, max_upload_files=2, max_upload_bytes=10_000)
+    console.listening("127.0.0.1", 8765)
+    client = client_of(console)
+    big = upload(client, ("大.xlsx", b"x" * 10_001))
+    assert big.status_code == 413 and "太大" in big.get_json()["error"]
+    many = upload(client, ("1.xlsx", b"1"), ("2.xlsx", b"2"), ("3.xlsx", b"3"))
+    assert many.status_code == 413 and "最多上传 2 个文件" in many.get_json()["error"]
+    assert not (workspace.input_dir / PERIOD).exists()
+
+
+def test_a_request_over_the_size_limit_is_refused_before_it_is_read(client, monkeypatch):
+    client.application.config["MAX_CONTENT_LENGTH"] = 1000
+    answer = upload(client, ("大.xlsx", b"x" * 5000))
+    assert answer.status_code == 413 and "上传的文件太大" in answer.get_json()["error"]
+
+
+def test_an_upload_without_files_says_so(client):
+    answer = client.post(f"/api/periods/{PERIOD}/files", headers=OWN, data={}, content_type="multipart/form-data")
+    assert answer.status_code == 400 and "没有收到文件" in answer.get_json()["error"]
+
+
+def test_while_a_command_holds_the_workspace_the_console_says_who(workspace, client, tmp_path, monkeypatch):
+    monkeypatch.setattr(guard, "WAIT_SECONDS", 0.5)
+    with guard.holding(workspace, f"collect {PERIOD}"):
+        answer = upload(client, ("财政局.xlsx", filled(workspace, tmp_path)))
+    assert answer.status_code == 409
+    assert "工作区正被另一个 pipeline 命令使用" in answer.get_json()["error"] and f"collect {PERIOD}" in answer.get_json()["error"]
+    assert (workspace.input_dir / PERIOD / "财政局.xlsx").is_file()  # kept for the next collect
+    board = client.get(f"/periods/{PERIOD}").get_data(as_text=True)
+    assert "1 份文件还没有收取" in board
+    again = client.post(f"/api/periods/{PERIOD}/actions/merge", headers=OWN)
+    assert finish(client, again)["state"] == "done"
+    assert "还没有收取" not in client.get(f"/periods/{PERIOD}").get_data(as_text=True)
+
+
+def test_one_operation_at_a_time(console, client):
+    blocker = console.jobs._take("合并汇总", PERIOD, ("读取报送文件",))
+    answer = client.post(f"/api/periods/{PERIOD}/actions/templates", headers=OWN)
+    assert answer.status_code == 409 and "控制台正在合并汇总" in answer.get_json()["error"]
+    assert client.get("/api/jobs/current").get_json()["id"] == blocker.id
+
+
+def test_operations_run_with_progress_and_their_outputs_download(workspace, client, tmp_path):
+    (workspace.input_dir / PERIOD).mkdir(parents=True, exist_ok=True)
+    (workspace.input_dir / PERIOD / "财政局.xlsx").write_bytes(filled(workspace, tmp_path))
+    merged = finish(client, client.post(f"/api/periods/{PERIOD}/actions/merge", headers=OWN))
+    assert merged["state"] == "done" and "收到文件 1 份" in merged["message"]
+    assert merged["label"] == "生成汇总报告和反馈表" and merged["done"] == merged["total"] > 0
+    report = download(client, "汇总报告.xlsx")
+    assert report.status_code == 200 and "attachment" in report.headers["Content-Disposition"]
+    assert report.data == (workspace.period_output(PERIOD) / "汇总报告.xlsx").read_bytes()
+    assert openpyxl.load_workbook(io.BytesIO(report.data)).sheetnames
+    reminded = finish(client, client.post(f"/api/periods/{PERIOD}/actions/remind", headers=OWN))
+    assert reminded["state"] == "done" and "需要催报" in reminded["message"]
+    notices = download(client, "催报通知")
+    names = zipfile.ZipFile(io.BytesIO(notices.data)).namelist()
+    assert notices.headers["Content-Disposition"].endswith(".zip") or "zip" in notices.headers["Content-Type"]
+    assert names and all(name.endswith("催报通知.docx") for name in names) and not any("S009" in n for n in names)
+    templates_zip = zipfile.ZipFile(io.BytesIO(download(client, "填报模板").data))
+    assert len(templates_zip.namelist()) == len(list((workspace.period_output(PERIOD) / "填报模板").glob("*.xlsx")))
+    assert download(client, "../../ledger.sqlite").status_code == 404
+    assert download(client, "..%2F..%2Fledger.sqlite").status_code == 404
+
+
+def download(client, name: str):
+    """An output of the month, read whole (the file it was sent from is closed)."""
+    response = client.get(f"/periods/{PERIOD}/outputs/{name}")
+    response.get_data()
+    response.close()
+    return response
+
+
+def test_a_failed_operation_says_why_in_words(client):
+    failed = finish(client, client.post("/api/periods/2018-09/actions/remind", headers=OWN))
+    assert failed["state"] == "failed" and "还没有下发报送期 2018-09 的填报表" in failed["message"]
+
+
+def test_a_month_written_otherwise_and_an_unknown_unit_get_chinese_answers(client):
+    answer = client.get("/api/periods/2018-6")
+    assert answer.status_code == 400 and "2018-06" in answer.get_json()["error"]
+    page = client.get(f"/periods/{PERIOD}/units/NOPE")
+    assert page.status_code == 404 and "找不到这个页面" in page.get_data(as_text=True)
+    assert "Traceback" not in page.get_data(as_text=True)
+
+
+def test_the_pages_show_the_month_the_unit_and_the_plan(client):
+    board = client.get(f"/periods/{PERIOD}").get_data(as_text=True)
+    for word in ("应报单位", "通过", "逾期", "退回修改", "拒收", "未报送", "生成填报表", "合并汇总", "生成催报通知"):
+        assert word in board
+    assert "市财政局" in board and "0000-5550009" in board
+    plan = client.get("/plan").get_data(as_text=True)
+    assert "牵头" in plan and "市财政局" in plan
+    unit = client.get(f"/periods/{PERIOD}/units/S009").get_data(as_text=True)
+    assert "市财政局" in unit and "本月没有收到这个单位的文件" in unit and "历月报送" in unit

@@ -243,6 +243,7 @@ def init(directory: Path, city: str) -> None:
     click.echo(f"  单位名录：{workspace.registry_path.name}（示例数据，请换成本地单位）")
     click.echo(f"  计划表：{sample_plan}（示例，本地计划表也放在 {workspace.input_dir.name} 中）")
     click.echo(f"  模板：{workspace.templates_dir.name}/ 中的填报表配置和 Word 文书模板（可按本单位习惯修改）")
+    click.echo(f"  控制台：运行 pipeline serve，或在 Windows 中双击 {workspaces.CONSOLE_SHORTCUT}，在浏览器中完成每月的工作")
     click.echo("下一步，先用示例数据试一遍：")
     if workspace.root.resolve() != Path.cwd().resolve():
         click.echo(f"  cd {command_word(workspace.root)}")

@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Callable, NamedTuple, TypeVar
@@ -31,6 +32,7 @@ SAMPLE_REGISTRY = BUNDLED_INPUT / "示例单位名录"
 REGISTRY_NAME = "单位名录.xlsx"
 LEDGER_NAME = "ledger.sqlite"
 SECRET_NAME = ".secret_key"
+CONSOLE_SHORTCUT = "打开报送控制台.bat"
 # Windows: these characters cannot appear in a file name (nor control characters).
 _UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 # Windows: names kept for devices, in any case, also with an extension or before spaces
@@ -261,7 +263,21 @@ class Workspace:
         root.joinpath(SECRET_NAME).write_text(secrets.token_hex(32) + "\n")
         write_sample_registry(workspace.registry_path)
         shutil.copy2(SAMPLE_PLAN, workspace.input_dir / SAMPLE_PLAN.name)
+        root.joinpath(CONSOLE_SHORTCUT).write_bytes(console_shortcut(sys.executable).encode("utf-8"))
         return workspace
+
+
+def console_shortcut(python: str) -> str:
+    """A Windows batch file that opens the workspace it sits in in the console (``pipeline
+    serve``) with the Python it was made by: the clerk double-clicks it, no terminal needed."""
+    return "\r\n".join([
+        "@echo off",
+        "chcp 65001 >nul",
+        "rem 双击打开报送控制台（浏览器中的月度看板）。关闭本窗口即停止控制台。",
+        f'"{python}" -m pipeline -w "%~dp0." serve',
+        "if errorlevel 1 pause",
+        "",
+    ])
 
 
 def _read_csv(path: Path) -> list[list[str]]:

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import io
 import json
+import signal
+import socket
+import subprocess
+import sys
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import zipfile
 
 import openpyxl
@@ -13,11 +20,14 @@ import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 
-from pipeline import guard
+from pipeline import cycle, guard
 from pipeline.cli import cli
 from pipeline.console.app import Console, create_app, store_upload
-from pipeline.console.server import is_loopback
+from pipeline.console.server import is_loopback, shown_address
 from pipeline.fill import fill_template
+from pipeline.workspace import CONSOLE_SHORTCUT
+
+from helpers import REPO
 
 from test_collect import PERIOD, good_filling, issued, template, workspace  # noqa: F401 (fixtures)
 
@@ -151,10 +161,11 @@ def test_a_zip_upload_returns_each_file_inside(workspace, client, tmp_path):
 
 @pytest.mark.parametrize("headers", [
     {"Origin": "http://evil.example"},
-    {"Origin": "null"},
+    {"Origin": "null"},  # a sandboxed page, or one opened from a file
+    {"Origin": "http://127.0.0.1:9999"},  # another program on this computer
     {"Referer": "http://evil.example/page"},
-    {},  # neither, and no session token
-    {"X-Console-Token": "guessed"},
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site", "Origin": f"http://{HOST}"},
 ])
 def test_a_request_from_elsewhere_is_refused_and_changes_nothing(workspace, client, tmp_path, headers):
     answer = upload(client, ("财政局.xlsx", filled(workspace, tmp_path)), headers=headers)
@@ -164,11 +175,12 @@ def test_a_request_from_elsewhere_is_refused_and_changes_nothing(workspace, clie
     assert client.post(f"/api/periods/{PERIOD}/actions/templates", headers=headers).status_code == 403
 
 
-def test_the_console_pages_own_requests_pass(console, client, workspace, tmp_path):
-    assert upload(client, ("a.xlsx", filled(workspace, tmp_path)), headers={"Referer": f"http://{HOST}/"}).status_code == 200
-    token = {"X-Console-Token": console.session_token}
-    assert upload(client, ("b.xlsx", filled(workspace, tmp_path)), headers=token).status_code == 200
-    assert console.session_token in client.get(f"/periods/{PERIOD}").get_data(as_text=True)
+def test_the_console_pages_own_requests_and_scripts_pass(client, workspace, tmp_path):
+    page = {"Referer": f"http://{HOST}/periods/{PERIOD}", "Sec-Fetch-Site": "same-origin"}
+    assert upload(client, ("a.xlsx", filled(workspace, tmp_path)), headers=page).status_code == 200
+    assert upload(client, ("b.xlsx", filled(workspace, tmp_path)), headers={"Origin": f"http://{HOST}"}).status_code == 200
+    script = upload(client, ("c.xlsx", filled(workspace, tmp_path, "市教育局")), headers={})  # no page behind it
+    assert script.status_code == 200 and script.get_json()["files"][0]["unit_code"] == "S004"
 
 
 def test_a_request_through_another_host_name_is_refused(client):
@@ -220,6 +232,7 @@ def test_while_a_command_holds_the_workspace_the_console_says_who(workspace, cli
         answer = upload(client, ("财政局.xlsx", filled(workspace, tmp_path)))
     assert answer.status_code == 409
     assert "工作区正被另一个 pipeline 命令使用" in answer.get_json()["error"] and f"collect {PERIOD}" in answer.get_json()["error"]
+    assert f"文件已放入 input/{PERIOD}/" in answer.get_json()["error"]
     assert (workspace.input_dir / PERIOD / "财政局.xlsx").is_file()  # kept for the next collect
     board = client.get(f"/periods/{PERIOD}").get_data(as_text=True)
     assert "1 份文件还没有收取" in board
@@ -279,7 +292,8 @@ def test_a_month_written_otherwise_and_an_unknown_unit_get_chinese_answers(clien
 
 
 def test_the_pages_show_the_month_the_unit_and_the_plan(client):
-    board = client.get(f"/periods/{PERIOD}").get_data(as_text=True)
+    board = client.get("/").get_data(as_text=True)  # the latest month with templates
+    assert f"{PERIOD} 报送情况" in board and '<input type="file"' in board
     for word in ("应报单位", "通过", "逾期", "退回修改", "拒收", "未报送", "生成填报表", "合并汇总", "生成催报通知"):
         assert word in board
     assert "市财政局" in board and "0000-5550009" in board
@@ -287,3 +301,74 @@ def test_the_pages_show_the_month_the_unit_and_the_plan(client):
     assert "牵头" in plan and "市财政局" in plan
     unit = client.get(f"/periods/{PERIOD}/units/S009").get_data(as_text=True)
     assert "市财政局" in unit and "本月没有收到这个单位的文件" in unit and "历月报送" in unit
+
+
+def started(workspace, *options: str) -> tuple[subprocess.Popen, str]:
+    """``pipeline serve`` as the clerk starts it, and the address it says to open."""
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", "-w", str(workspace.root), "serve", "--no-browser",
+                                *options], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8")
+    while line := process.stdout.readline():
+        if line.startswith("请在浏览器中打开："):
+            return process, line.removeprefix("请在浏览器中打开：").strip()
+    raise AssertionError(process.stderr.read())
+
+
+def stopped(process: subprocess.Popen) -> tuple[str, str]:
+    """Ctrl-C, as the clerk stops it."""
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    with process.stdout, process.stderr:  # what the lines already read left in the buffer, too
+        return process.stdout.read(), process.stderr.read()
+
+
+def test_pipeline_serve_serves_the_board_until_ctrl_c(workspace):
+    process, url = started(workspace, "--port", "0")
+    try:
+        assert url.startswith("http://127.0.0.1:") and "token" not in url
+        with urllib.request.urlopen(url) as answer:
+            page = answer.read().decode("utf-8")
+        assert f"{PERIOD} 报送情况" in page and '<input type="file"' in page
+    finally:
+        out, err = stopped(process)
+    assert process.returncode == 0, err
+    assert "控制台已停止" in out and "Traceback" not in err + out
+
+
+def test_listening_on_another_address_prints_the_token_it_requires(workspace):
+    process, url = started(workspace, "--port", "0", "--host", "0.0.0.0")
+    try:
+        assert "?token=" in url
+        port = urllib.parse.urlsplit(url).port
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/periods/{PERIOD}")
+        assert refused.value.code == 401
+        refused.value.close()
+        token = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["token"][0]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/periods/{PERIOD}?token={token}") as answer:
+            assert json.load(answer)["period"] == PERIOD
+    finally:
+        out, _ = stopped(process)
+    assert "含访问令牌" in out
+
+
+def test_a_port_in_use_is_told_in_chinese(workspace):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "pipeline", "-w", str(workspace.root), "serve", "--no-browser",
+                               "--port", str(port)], cwd=REPO, capture_output=True, encoding="utf-8", timeout=60)
+    assert done.returncode == 1
+    assert f"端口 {port} 已被占用" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_new_workspace_has_a_double_click_shortcut_to_the_console(tmp_path):
+    root = cycle.init_workspace(tmp_path / "新工作区").root
+    text = (root / CONSOLE_SHORTCUT).read_bytes().decode("utf-8")
+    assert text.startswith("@echo off\r\nchcp 65001") and text.endswith("\r\n")
+    assert f'"{sys.executable}" -m pipeline -w "%~dp0." serve' in text
+
+
+def test_the_address_to_open_is_one_a_browser_here_reaches():
+    assert [shown_address(host) for host in ("127.0.0.1", "localhost", "0.0.0.0", "::1", "::", "192.168.1.20")] == [
+        "127.0.0.1", "127.0.0.1", "127.0.0.1", "[::1]", "[::1]", "192.168.1.20"]

@@ -3,9 +3,9 @@ request passes.
 
 Safe by default: only the addresses the console listens on are accepted as the request's host
 (a page of another site cannot reach it through a name of its own); when it listens on another
-address than the loopback one, every request carries the access token printed at start; every
-request that changes something comes from the console's own pages (its Origin or Referer), or
-carries the session token those pages hold.
+address than the loopback one, every request carries the access token printed at start; a
+request that changes something and comes from a web page must come from the console's own
+pages (``_from_console``).
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ import hashlib
 import hmac
 import io
 import itertools
-import secrets
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Flask, Response, abort, jsonify, render_template, request, send_file
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.security import safe_join
 
@@ -50,7 +49,6 @@ class Console:
 
     workspace: Workspace
     access_token: str | None = None  # required on every request when not on the loopback address
-    session_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     hosts: set[str] = field(default_factory=set)  # Host headers accepted ("127.0.0.1:8765")
     jobs: Jobs = field(init=False)
     max_upload_files: int = MAX_UPLOAD_FILES
@@ -62,10 +60,10 @@ class Console:
     def listening(self, host: str, port: int) -> None:
         """Accept the names of the address the console listens on."""
         names = {"127.0.0.1", "localhost", "[::1]"} if host in ("127.0.0.1", "localhost", "::1") else {host}
-        self.hosts = {f"{name}:{port}" for name in names}
+        self.hosts = {f"{name if ':' not in name else f'[{name}]'}:{port}" for name in names}
 
 
-class Refused(WorkspaceError):
+class Refused(PipelineError):
     """A request the console's rules do not let through."""
 
     def __init__(self, message: str, status: int):
@@ -75,12 +73,13 @@ class Refused(WorkspaceError):
 
 def create_app(console: Console) -> Flask:
     app = Flask(__name__)
-    app.config.update(MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES, MAX_FORM_PARTS=console.max_upload_files + 10,
+    # Files are counted by the upload itself, which says how many it may take; far more parts are
+    # refused before they are parsed.
+    app.config.update(MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES, MAX_FORM_PARTS=10 * console.max_upload_files,
                       TEMPLATES_AUTO_RELOAD=False)
     app.json.sort_keys = False  # the collect --json document, key for key
     app.json.ensure_ascii = False
-    app.jinja_env.globals.update(session_token=console.session_token, FileStatus=FileStatus,
-                                 BoardState=views.BoardState)
+    app.jinja_env.globals.update(FileStatus=FileStatus, BoardState=views.BoardState)
     workspace = console.workspace
 
     @app.before_request
@@ -90,7 +89,7 @@ def create_app(console: Console) -> Flask:
                 raise Refused("拒绝访问：请用控制台启动时显示的地址打开。", 403)
         elif not _has_access_token(console.access_token):
             raise Refused("需要访问令牌：请使用控制台启动时显示的完整地址（含 token=…）打开。", 401)
-        if request.method not in SAFE_METHODS and not _from_console(console.session_token):
+        if request.method not in SAFE_METHODS and not _from_console():
             raise Refused("拒绝：这个请求不是从本控制台的页面发出的。", 403)
 
     @app.after_request
@@ -109,7 +108,7 @@ def create_app(console: Console) -> Flask:
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(_exc):
-        return _error(f"上传的文件太大：一次最多 {size_words(MAX_REQUEST_BYTES)}，每个文件最多 "
+        return _error(f"上传的文件太大：一次最多 {size_words(app.config['MAX_CONTENT_LENGTH'])}，每个文件最多 "
                       f"{size_words(console.max_upload_bytes)}。请分几次上传。", 413)
 
     @app.errorhandler(HTTPException)
@@ -124,8 +123,9 @@ def create_app(console: Console) -> Flask:
     # -- pages
     @app.get("/")
     def home():
+        """The board of the latest month the workspace has something for (else this month)."""
         known = views.periods(workspace)
-        return redirect(url_for("month", period=known[-1] if known else dt.date.today().strftime("%Y-%m")))
+        return month(known[-1] if known else dt.date.today().strftime("%Y-%m"))
 
     @app.get("/periods/<period>")
     def month(period: str):
@@ -189,7 +189,10 @@ def create_app(console: Console) -> Flask:
 
         def receive(progress):
             stored = [store_upload(workspace.input_dir / period, name, data).name for name, data in files]
-            return stored, cycle.collect_period(workspace, period, None, progress)
+            try:
+                return stored, cycle.collect_period(workspace, period, None, progress)
+            except WorkspaceError as exc:
+                raise WorkspaceError(f"{exc}\n文件已放入 input/{period}/，稍后点“合并汇总”即可收取检查。") from exc
 
         stored, run = console.jobs.now("收取文件", period, receive)
         hashes = {hashlib.sha256(data).hexdigest() for _, data in files}
@@ -234,10 +237,14 @@ def _has_access_token(token: str) -> bool:
     return hmac.compare_digest(given.encode(), token.encode())
 
 
-def _from_console(session_token: str) -> bool:
-    """Whether a request that changes something comes from the console's own pages: its Origin,
-    else its Referer, names the console; with neither, it carries the session token."""
+def _from_console() -> bool:
+    """Whether a request that changes something may: from a web page, only from the console's
+    own. A browser names the page's origin in Origin (on every cross-site POST), else in
+    Referer, and says where a request comes from in Sec-Fetch-Site; a request with none of
+    them is not from a web page (a script on this computer, using the API)."""
     own = f"{request.scheme}://{request.host}"
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        return False
     origin = request.headers.get("Origin")
     if origin:
         return origin == own
@@ -245,7 +252,7 @@ def _from_console(session_token: str) -> bool:
     if referer:
         parts = urlsplit(referer)
         return f"{parts.scheme}://{parts.netloc}" == own
-    return hmac.compare_digest(request.headers.get("X-Console-Token", "").encode(), session_token.encode())
+    return True
 
 
 def _error(message: str, status: int):

@@ -1,14 +1,13 @@
 // 报送控制台: uploads, actions with progress, the board refreshed in place. No framework.
 "use strict";
 (function () {
-  const token = document.querySelector('meta[name="console-token"]').content;
   const board = document.getElementById("board");
   if (!board) return;
   const period = board.dataset.period;
   const data = JSON.parse(document.getElementById("console-data").textContent);
 
   function post(url, body) {
-    return fetch(url, {method: "POST", body: body, headers: {"X-Console-Token": token}, credentials: "same-origin"})
+    return fetch(url, {method: "POST", body: body, credentials: "same-origin"})
       .then(async (response) => {
         let json = {};
         try { json = await response.json(); } catch (e) { json = {error: "控制台没有正常回应（" + response.status + "）。"}; }
@@ -112,6 +111,14 @@
     status.textContent = "正在收取并检查 " + files.length + " 个文件…";
     status.className = "job-message";
     busy(true);
+    // The files are collected with every other file of the month: show how far that has got.
+    const watch = setInterval(() => fetch("/api/jobs/current", {credentials: "same-origin"})
+      .then((r) => r.ok ? r.json() : null).then((state) => {
+        if (!state || !state.total) return;
+        job.hidden = false;
+        label.textContent = "正在" + state.action + "：" + state.label;
+        bar.max = state.total; bar.value = state.done;
+      }), 500);
     post("/api/periods/" + period + "/files", body).then((json) => {
       status.textContent = "已收取 " + files.length + " 个文件，检查结果如下：";
       json.files.slice().reverse().forEach(show);
@@ -119,7 +126,12 @@
     }).catch((error) => {
       status.textContent = error.message;
       status.className = "job-message failed";
-    }).finally(() => { busy(false); input.value = ""; });
+    }).finally(() => {
+      clearInterval(watch);
+      job.hidden = true;
+      busy(false);
+      input.value = "";
+    });
   }
 
   input.addEventListener("change", () => upload(input.files));

@@ -15,7 +15,7 @@ import hashlib
 import io
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -325,7 +325,9 @@ def _is_category_row(row: list[str], requirement: str, seq: str) -> bool:
 
 
 @dataclass
-class _RawTask:
+class RawTask:
+    """A task as the plan writes it, before its units are looked up in the registry."""
+
     row: int
     category: str
     requirement: str
@@ -333,7 +335,26 @@ class _RawTask:
     deadline: str
 
 
-def _raw_tasks(plan_grid: Grid, path: Path) -> tuple[str, list[_RawTask], list[str]]:
+@dataclass
+class RawPlan:
+    """A plan file as read, before any unit is looked up: what ``units draft`` starts from and
+    ``read_plan`` resolves. ``layout`` says in words how the file was read."""
+
+    title: str
+    layout: str
+    tasks: list[RawTask]
+    problems: list[str]  # what keeps the plan from loading, by line
+    warnings: list[str] = field(default_factory=list)  # what loads but should be checked
+
+
+def read_raw(path: Path) -> RawPlan:
+    """The tasks of a plan file as written, with its title and layout; no registry needed."""
+    path = Path(path)
+    title, tasks, problems = _raw_tasks(read_grid(path), path)
+    return RawPlan(title, "表格", tasks, problems)
+
+
+def _raw_tasks(plan_grid: Grid, path: Path) -> tuple[str, list[RawTask], list[str]]:
     grid = plan_grid.rows
     found = _find_header(grid)
     if found is None:
@@ -345,7 +366,7 @@ def _raw_tasks(plan_grid: Grid, path: Path) -> tuple[str, list[_RawTask], list[s
     title = _title([*plan_grid.above, *(text for row in grid[:header] for text in _distinct(row))])
     header_key = [fold(v) for v in grid[header]]
     problems: list[str] = []
-    tasks: list[_RawTask] = []
+    tasks: list[RawTask] = []
     category = ""
 
     def cell(row: list[str], kind: str) -> str:
@@ -380,7 +401,7 @@ def _raw_tasks(plan_grid: Grid, path: Path) -> tuple[str, list[_RawTask], list[s
         if not requirement:
             problems.append(f"第{line}行：有责任单位但没有任务内容。请补上具体要求。")
             continue
-        tasks.append(_RawTask(line, category, requirement, unit_texts, cell(row, "deadline")))
+        tasks.append(RawTask(line, category, requirement, unit_texts, cell(row, "deadline")))
     return title, tasks, problems
 
 
@@ -491,8 +512,8 @@ def read_plan(path: Path, registry: Registry, year: int | None = None) -> Plan:
     it has none.
     """
     path = Path(path)
-    grid = read_grid(path)
-    title, raw_tasks, problems = _raw_tasks(grid, path)
+    raw = read_raw(path)
+    title, raw_tasks, problems = raw.title, raw.tasks, raw.problems
     if not raw_tasks and not problems:
         problems.append("表头下面没有任何任务行。")
     category_numbers: dict[str, int] = {}
@@ -522,7 +543,7 @@ def read_plan(path: Path, registry: Registry, year: int | None = None) -> Plan:
     return Plan(title=title, source=path.name, tasks=tuple(tasks))
 
 
-def _assign(raw: _RawTask, registry: Registry, problems: list[str]) -> tuple[Assignment, ...]:
+def _assign(raw: RawTask, registry: Registry, problems: list[str]) -> tuple[Assignment, ...]:
     order = {unit.code: index for index, unit in enumerate(registry.units)}
     roles: dict[str, str] = {}
     names: dict[str, str] = {}

@@ -316,12 +316,6 @@ def plan_show(as_json: bool) -> None:
             click.echo(f"        {role}（{len(names)}）：{'、'.join(names)}")
 
 
-def _collect_summary(result) -> str:
-    counts = "，".join(f"{status.word} {result.count(status)}" for status in FileStatus)
-    return (f"{result.period}：收到文件 {len(result.files)} 份（{counts}）；"
-            f"应报 {len(result.expected)} 个单位，未报送 {len(result.missing)} 个。")
-
-
 class ProgressBar(Progress):
     """A bar on stderr for each stage started; nothing when quiet (``--json``) or when stderr is
     not a terminal. ``labels`` name the stages in the order they start."""
@@ -374,7 +368,7 @@ def collect(period: str, folder: Path | None, as_json: bool) -> None:
     if as_json:
         echo_json(run.result.to_json())
         return
-    click.echo(_collect_summary(run.result))
+    click.echo(run.result.summary())
     _echo_collect(run)
 
 
@@ -473,7 +467,7 @@ def demo(directory: Path) -> None:
         click.echo(f"\n{month.templates.period} 填报模板：{month.templates.units} 个单位，"
                    f"{month.templates.rows} 行任务，在 {month.templates.folder.resolve()}")
         click.echo(f"下发通知和邮件草稿：{month.templates.cover.resolve()}，{month.templates.mails.resolve()}")
-        click.echo("模拟各单位报回，" + _collect_summary(month.merge.collect.result))
+        click.echo("模拟各单位报回，" + month.merge.collect.result.summary())
         _echo_collect(month.merge.collect)
         _echo_report(month.merge.report)
         click.echo(f"催报 {len(month.remind.reminders)} 个单位：{month.remind.folder.resolve()}，"
@@ -515,7 +509,7 @@ def merge(period: str, folder: Path | None) -> None:
     """
     with progress_bar(COLLECT_STAGE, REPORT_STAGE) as progress:
         merged = cycle.merge_period(open_workspace(period), period, folder, progress)
-    click.echo(_collect_summary(merged.collect.result))
+    click.echo(merged.collect.result.summary())
     _echo_collect(merged.collect)
     _echo_report(merged.report)
 
@@ -559,19 +553,6 @@ def ledger_restore(backup: Path | None) -> None:
     click.echo("该备份之后收集过的报送期，请重新运行 pipeline collect 报送期（收到的文件仍在 input/ 和 archive/ 中）。")
 
 
-def main() -> None:
-    """The ``pipeline`` program."""
-    if not os.environ.get(DEBUG_VARIABLE) and "--debug" not in sys.argv[1:]:
-        # After a fault (a full disk), a half-written file that Python closes later must not print
-        # its traceback on the clerk's screen: the command has already said what happened.
-        sys.unraisablehook = lambda _unraisable: None
-    try:
-        cli(prog_name="pipeline")
-    except BrokenPipeError:  # what reads the output stopped reading (``| more``): nothing to tell
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(1)
-
-
 @cli.command()
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="控制台使用的端口。")
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -588,3 +569,17 @@ def serve(port: int, host: str, no_browser: bool) -> None:
     from .console.server import serve as run_console
 
     run_console(open_workspace(), host, port, not no_browser, click.echo)
+
+
+def main() -> None:
+    """The ``pipeline`` program."""
+    if not os.environ.get(DEBUG_VARIABLE) and "--debug" not in sys.argv[1:]:
+        # After a fault (a full disk), a half-written file that Python closes later must not print
+        # its traceback on the clerk's screen: the command has already said what happened.
+        sys.unraisablehook = lambda _unraisable: None
+    try:
+        cli(prog_name="pipeline")
+    except BrokenPipeError:  # what reads the output stopped reading (``| more``): nothing to tell
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+

@@ -22,7 +22,7 @@ from . import content_hash, program_version
 from .containers import SEPARATOR, Unopened, is_container, unpack
 from .containers import kind as container_kind
 from .errors import InputError, PeriodError
-from .findings import DUPLICATE, FileStatus, Finding, finding
+from .findings import DUPLICATE, FileStatus, Finding, Recorded, finding
 from .form import FormSpec
 from .identity import IDENTITY_SHEET
 from .ledger import Ledger, Receipt
@@ -125,6 +125,12 @@ class CollectResult:
 
     def count(self, status: FileStatus) -> int:
         return sum(f.status == status for f in self.files)
+
+    def summary(self) -> str:
+        """The result in one sentence, as the clerk reads it after a collect."""
+        counts = "，".join(f"{status.word} {self.count(status)}" for status in FileStatus)
+        return (f"{self.period}：收到文件 {len(self.files)} 份（{counts}）；"
+                f"应报 {len(self.expected)} 个单位，未报送 {len(self.missing)} 个。")
 
 
 def judging_context(spec_source: bytes, key: bytes, plan: Plan, units: dict[str, Unit]) -> str:
@@ -250,9 +256,9 @@ class Intake:
         if not is_container(receipt.file_name):
             yield receipt
             return
-        if receipt.size > limits.max_bytes * 5:
+        if receipt.size > limits.max_container_bytes:
             self.preset[receipt.sha256] = Verdict(FileStatus.REJECTED, findings=[finding(
-                "file-too-large", size=size_words(receipt.size), limit=size_words(limits.max_bytes * 5))])
+                "file-too-large", size=size_words(receipt.size), limit=size_words(limits.max_container_bytes))])
             yield receipt
             return
         try:
@@ -486,7 +492,8 @@ def recorded(ledger: Ledger, period: str, plan: Plan) -> CollectResult:
     """The result of the period's last collect as the ledger holds it (what ``collect --json``
     then printed, but for files it could not read, which it never recorded)."""
     files = [FileOutcome(name, sha256, FileStatus(status), unit_code,
-                         [Finding(code, location, fields) for code, location, fields in findings],
+                         [Recorded(code, location, fields, (message, fix))
+                          for code, location, fields, message, fix in findings],
                          report_date=report_date, period=claimed)
              for name, sha256, unit_code, status, report_date, claimed, findings in ledger.decisions(period)]
     return result_of(period, plan, files)

@@ -140,6 +140,22 @@ class Finding:
                 "message": self.message, "fix": self.fix}
 
 
+@dataclass(frozen=True)
+class Recorded(Finding):
+    """A finding as the ledger recorded it, its message and fix as they then read (a ledger
+    from before findings kept their fields has nothing else to tell them by)."""
+
+    said: tuple[str, str] = ("", "")  # (message, fix)
+
+    @property
+    def message(self) -> str:
+        return self.said[0]
+
+    @property
+    def fix(self) -> str:
+        return self.said[1]
+
+
 def place(location: str) -> str:
     """A location as a clerk reads it; a finding about the whole file says so."""
     return location or "（整个文件）"

@@ -386,12 +386,13 @@ class Ledger:
 
     def decisions(self, period: str) -> list[tuple]:
         """The last decision on every file of a period, by name: (file name, hash, unit code,
-        status, report date, claimed period, [(code, location, fields) of each finding])."""
+        status, report date, claimed period, [(code, location, fields, message, fix) of each
+        finding])."""
         findings: dict[str, list] = {}
-        for sha256, code, location, fields in self.db.execute(
-                "SELECT sha256, code, location, fields_json FROM findings WHERE period = ? ORDER BY sha256, seq",
-                (period,)):
-            findings.setdefault(sha256, []).append((code, location, json.loads(fields) if fields else {}))
+        for sha256, code, location, fields, message, fix in self.db.execute(
+                "SELECT sha256, code, location, fields_json, message, fix FROM findings WHERE period = ? "
+                "ORDER BY sha256, seq", (period,)):
+            findings.setdefault(sha256, []).append((code, location, json.loads(fields) if fields else {}, message, fix))
         return [(*row, findings.get(row[1], [])) for row in self.db.execute(
             "SELECT file_name, sha256, unit_code, status, report_date, claimed_period FROM submissions "
             "WHERE period = ? ORDER BY file_name, sha256", (period,))]
@@ -418,10 +419,10 @@ class Ledger:
         """The latest period ``collect`` has run for."""
         return self.db.execute("SELECT MAX(period) FROM collections").fetchone()[0]
 
-    def collected_periods(self, until: str) -> list[str]:
+    def collected_periods(self, until: str | None = None) -> list[str]:
         """The periods ``collect`` has run for (even with nothing received), up to ``until``."""
         return [row[0] for row in self.db.execute(
-            "SELECT period FROM collections WHERE period <= ? ORDER BY period", (until,))]
+            "SELECT period FROM collections WHERE period <= ? ORDER BY period", (until or "9999-99",))]
 
     def submissions(self, period: str) -> pd.DataFrame:
         """The decision on every file of a period, with when the file was first seen."""

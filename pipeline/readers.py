@@ -71,6 +71,11 @@ class Limits:
     worker_memory: int = 2 * 2**30
     cpu_seconds: int = 30
 
+    @property
+    def max_container_bytes(self) -> int:
+        """A received .zip or .eml may be larger than a workbook: it carries several."""
+        return self.max_bytes * 5
+
 
 @dataclass
 class RawWorkbook:

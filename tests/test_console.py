@@ -3,10 +3,12 @@ operations, downloads, and the rules every request passes."""
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -22,8 +24,9 @@ from flask.testing import FlaskClient
 
 from pipeline import cycle, guard
 from pipeline.cli import cli
-from pipeline.console.app import Console, create_app, store_upload
-from pipeline.console.server import is_loopback, shown_address
+from pipeline.console import jobs as jobs_module
+from pipeline.console.app import Console, create_app, is_loopback, store_upload
+from pipeline.console.server import shown_address
 from pipeline.fill import fill_template
 from pipeline.workspace import CONSOLE_SHORTCUT
 
@@ -372,3 +375,86 @@ def test_a_new_workspace_has_a_double_click_shortcut_to_the_console(tmp_path):
 def test_the_address_to_open_is_one_a_browser_here_reaches():
     assert [shown_address(host) for host in ("127.0.0.1", "localhost", "0.0.0.0", "::1", "::", "192.168.1.20")] == [
         "127.0.0.1", "127.0.0.1", "127.0.0.1", "[::1]", "[::1]", "192.168.1.20"]
+
+
+def test_a_ledger_from_before_findings_kept_their_fields_still_serves(workspace, client, tmp_path):
+    (workspace.input_dir / PERIOD).mkdir(parents=True, exist_ok=True)
+    (workspace.input_dir / PERIOD / "教育局.xlsx").write_bytes(filled(workspace, tmp_path, "市教育局", mistake=True))
+    before = CliRunner().invoke(cli, ["-w", str(workspace.root), "collect", PERIOD, "--json"]).stdout
+    db = sqlite3.connect(workspace.ledger_path)
+    with db:
+        db.execute("UPDATE findings SET fields_json = NULL")
+    db.close()
+    served = client.get(f"/api/periods/{PERIOD}")
+    assert served.status_code == 200 and served.get_json() == json.loads(before)
+    assert "120" in client.get(f"/periods/{PERIOD}/units/S004").get_data(as_text=True)
+
+
+def test_a_resent_zip_and_names_collect_skips_are_answered(workspace, client, tmp_path):
+    data = filled(workspace, tmp_path)
+    upload(client, ("财政局.xlsx", data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("财政局再次发送.xlsx", data)
+    [entry] = upload(client, ("转发.zip", buffer.getvalue())).get_json()["files"]  # named by the file first received
+    assert entry["file"] == "财政局.xlsx"
+    assert [f["message"] for f in entry["findings"] if f["code"] == "file-duplicate"] != []
+    answer = upload(client, ("~$财政局.xlsx", data), ("Thumbs.db", b"x")).get_json()
+    assert answer["files"] == [] and [s["file"] for s in answer["skipped"]] == ["~$财政局.xlsx", "Thumbs.db"]
+    assert "不是单位报送的文件" in answer["skipped"][0]["message"]
+    assert not (workspace.input_dir / PERIOD / "~$财政局.xlsx").exists()
+
+
+def test_a_full_disk_while_storing_leaves_none_of_the_batch(workspace, client, tmp_path, monkeypatch):
+    from pipeline.console import app as console_app
+
+    real, calls = console_app.store_upload, []
+
+    def store(folder, name, data):
+        calls.append(name)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(folder, name, data)
+
+    monkeypatch.setattr(console_app, "store_upload", store)
+    answer = upload(client, ("一.xlsx", b"1"), ("二.xlsx", b"2"), ("三.xlsx", b"3"))
+    assert answer.status_code == 500 and "磁盘" in answer.get_json()["error"]
+    assert list((workspace.input_dir / PERIOD).iterdir()) == []
+
+
+def test_a_long_name_keeps_its_extension_and_a_clash_its_number(tmp_path):
+    long = "长" * 300 + ".xlsx"
+    first, second = store_upload(tmp_path, long, b"1"), store_upload(tmp_path, long, b"2")
+    assert first.suffix == ".xlsx" and second.name.endswith("（2）.xlsx") and first != second
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no hidden leftovers
+
+
+def test_a_script_may_ask_for_an_operation_but_a_form_of_another_site_may_not(client):
+    assert client.post("/api/periods/2018-09/actions/remind").status_code == 202  # no body: a script
+    form = client.post("/api/periods/2018-09/actions/remind", data={"a": "1"})  # what a form sends
+    assert form.status_code == 403
+    multipart = client.post("/api/periods/2018-09/actions/remind", data={"a": "1"}, content_type="multipart/form-data")
+    assert multipart.status_code == 403
+
+
+def test_an_interrupted_operation_is_told_and_the_console_waits_for_it(console):
+    def interrupted(workspace, period, progress):
+        raise KeyboardInterrupt
+
+    monkey = jobs_module.ACTIONS["remind"]
+    jobs_module.ACTIONS["remind"] = jobs_module.Action(monkey.word, monkey.labels, interrupted)
+    try:
+        job = console.jobs.start("remind", PERIOD)
+        console.jobs.wait()
+    finally:
+        jobs_module.ACTIONS["remind"] = monkey
+    assert job.state == "failed" and "被中断" in job.message and console.jobs.running is None
+
+
+def test_the_unit_page_offers_the_files_written_for_the_unit(workspace, client):
+    assert client.get("/api/jobs/current").get_json() is None
+    finish(client, client.post(f"/api/periods/{PERIOD}/actions/remind", headers=OWN))
+    page = client.get(f"/periods/{PERIOD}/units/S009").get_data(as_text=True)
+    assert "S009_市财政局_催报通知.docx" in page and "写给本单位的文件" in page
+    assert download(client, ".").status_code == 404
+    assert client.get("/periods?period=2018年8月").headers["Location"].endswith("/periods/2018-08")

@@ -14,18 +14,21 @@ import datetime as dt
 import hashlib
 import hmac
 import io
+import ipaddress
 import itertools
+import os
+import secrets
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, jsonify, render_template, request, send_file
+from flask import Flask, Response, abort, jsonify, redirect, render_template, request, send_file, url_for
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.security import safe_join
 
 from .. import cycle, faults
-from ..collect import recorded
+from ..collect import received, recorded
 from ..containers import SEPARATOR
 from ..errors import InputError, PeriodError, PipelineError, WorkspaceError
 from ..findings import FileStatus
@@ -37,10 +40,11 @@ from .jobs import ACTIONS, Jobs
 
 # What one upload may bring: as many files, each as large, as a mailbox delivers for a month.
 MAX_UPLOAD_FILES = 100
-MAX_UPLOAD_BYTES = Limits().max_bytes * 5  # one file: a container's limit in collect
+MAX_UPLOAD_BYTES = Limits().max_container_bytes  # one file: what collect takes at most
 MAX_REQUEST_BYTES = 2 * MAX_UPLOAD_BYTES
 TOKEN_COOKIE = "pipeline_token"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+MAX_SUFFIX = 8  # longer, what follows the last dot is part of the name, not its type (.xlsx, .docx)
 
 
 @dataclass
@@ -58,9 +62,20 @@ class Console:
         self.jobs = Jobs(self.workspace)
 
     def listening(self, host: str, port: int) -> None:
-        """Accept the names of the address the console listens on."""
-        names = {"127.0.0.1", "localhost", "[::1]"} if host in ("127.0.0.1", "localhost", "::1") else {host}
-        self.hosts = {f"{name if ':' not in name else f'[{name}]'}:{port}" for name in names}
+        """Accept the names of the address the console listens on (each name of this computer's
+        own address when it is the loopback one)."""
+        names = {"127.0.0.1", "localhost", "::1"} if is_loopback(host) else {host}
+        self.hosts = {f"[{name}]:{port}" if ":" in name else f"{name}:{port}" for name in names}
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this computer's own address, which no other computer reaches."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Refused(PipelineError):
@@ -72,6 +87,7 @@ class Refused(PipelineError):
 
 
 def create_app(console: Console) -> Flask:
+    """The console's web application: its pages, downloads and JSON API, behind its rules."""
     app = Flask(__name__)
     # Files are counted by the upload itself, which says how many it may take; far more parts are
     # refused before they are parsed.
@@ -108,13 +124,14 @@ def create_app(console: Console) -> Flask:
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(_exc):
-        return _error(f"上传的文件太大：一次最多 {size_words(app.config['MAX_CONTENT_LENGTH'])}，每个文件最多 "
-                      f"{size_words(console.max_upload_bytes)}。请分几次上传。", 413)
+        return _error(f"上传的文件太大或太多：一次最多 {size_words(app.config['MAX_CONTENT_LENGTH'])}、"
+                      f"{console.max_upload_files} 个文件，每个文件最多 {size_words(console.max_upload_bytes)}。"
+                      "请分几次上传。", 413)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         words = {404: "找不到这个页面或文件。", 405: "不支持这种请求方式。"}
-        return _error(words.get(exc.code, exc.description or "请求有误。"), exc.code or 400)
+        return _error(words.get(exc.code, f"请求没有完成（HTTP {exc.code}）。"), exc.code or 400)
 
     @app.errorhandler(Exception)
     def fault(exc: Exception):
@@ -126,6 +143,11 @@ def create_app(console: Console) -> Flask:
         """The board of the latest month the workspace has something for (else this month)."""
         known = views.periods(workspace)
         return month(known[-1] if known else dt.date.today().strftime("%Y-%m"))
+
+    @app.get("/periods")
+    def chosen():
+        """The month chosen on a page (``?period=2018-08``): its board."""
+        return redirect(url_for("month", period=check_period(request.args.get("period", ""))))
 
     @app.get("/periods/<period>")
     def month(period: str):
@@ -143,7 +165,7 @@ def create_app(console: Console) -> Flask:
         page = views.unit_page(workspace, _period(period), code)
         if page is None:
             abort(404)
-        return render_template("unit.html", page=page, periods=views.periods(workspace))
+        return render_template("unit.html", page=page)
 
     @app.get("/plan")
     def plan():
@@ -151,15 +173,23 @@ def create_app(console: Console) -> Flask:
         if current is None:
             return render_template("start.html", workspace=workspace.root.resolve())
         return render_template("plan.html", plan=current, rows=views.plan_rows(current),
-                               periods=views.periods(workspace))
+                               periods=views.periods(workspace), breakdown=views.breakdown(workspace))
+
+    @app.get("/plan/breakdown")
+    def breakdown():
+        path = views.breakdown(workspace)
+        if path is None:
+            abort(404)
+        return send_file(path, as_attachment=True, download_name=path.name)
 
     @app.get("/periods/<period>/outputs/<path:name>")
     def output(period: str, name: str):
         period = _period(period)
         folder = workspace.period_output(period)
         found = safe_join(str(folder), name)
-        if found is None or not Path(found).exists():
-            abort(404)
+        if (found is None or not Path(found).exists() or Path(found) == folder
+                or any(part.startswith(".") for part in Path(name).parts)):
+            abort(404)  # outside the month's folder, the folder itself, or a command's staging folder
         path = Path(found)
         if path.is_file():
             return send_file(path, as_attachment=True, download_name=path.name)
@@ -176,29 +206,35 @@ def create_app(console: Console) -> Flask:
     @app.post("/api/periods/<period>/files")
     def upload(period: str):
         period = _period(period)
-        received = request.files.getlist("file")
-        if not received:
+        sent = request.files.getlist("file")
+        if not sent:
             raise InputError("没有收到文件：请选择要上传的文件（表单字段 file）。")
-        if len(received) > console.max_upload_files:
-            return _error(f"一次最多上传 {console.max_upload_files} 个文件，这次有 {len(received)} 个。请分几次上传。", 413)
-        files = [(item.filename or "", item.read()) for item in received]
+        if len(sent) > console.max_upload_files:
+            return _error(f"一次最多上传 {console.max_upload_files} 个文件，这次有 {len(sent)} 个。请分几次上传。", 413)
+        files = [(item.filename or "", item.read()) for item in sent]
         for name, data in files:
             if len(data) > console.max_upload_bytes:
                 return _error(f"{name} 太大（{size_words(len(data))}），每个文件最多 "
                               f"{size_words(console.max_upload_bytes)}。", 413)
-
-        def receive(progress):
-            stored = [store_upload(workspace.input_dir / period, name, data).name for name, data in files]
+        skipped = [{"file": name, "message": f"{name} 是 Excel、WPS 或系统自动生成的文件（如打开文件时留下的 ~$ 临时文件），"
+                                             "不是单位报送的文件，没有收取。"}
+                   for name, _ in files if not received(upload_name(name))]
+        files = [(name, data) for name, data in files if received(upload_name(name))]
+        stored = store_uploads(workspace.input_dir / period, files)
+        document = {"files": []}
+        if stored:
             try:
-                return stored, cycle.collect_period(workspace, period, None, progress)
+                run = console.jobs.now("收取文件", period,
+                                       lambda progress: cycle.collect_period(workspace, period, None, progress))
             except WorkspaceError as exc:
-                raise WorkspaceError(f"{exc}\n文件已放入 input/{period}/，稍后点“合并汇总”即可收取检查。") from exc
-
-        stored, run = console.jobs.now("收取文件", period, receive)
-        hashes = {hashlib.sha256(data).hexdigest() for _, data in files}
-        inside = tuple(f"{name}{SEPARATOR}" for name in stored)
-        return jsonify({"files": [o.to_json() for o in run.result.files
-                                  if o.sha256 in hashes or o.file.startswith(inside)]})
+                raise WorkspaceError(f"{exc}\n文件已放入 input/{period}/（{'、'.join(stored)}），稍后点“合并汇总”"
+                                     "即可收取检查。") from exc
+            hashes = {hashlib.sha256(data).hexdigest() for _, data in files}
+            document["files"] = [o.to_json() for o in run.result.files
+                                 if o.sha256 in hashes or any(_stored_as(name, stored) for name in (o.file, *o.copies))]
+        if skipped:
+            document["skipped"] = skipped
+        return jsonify(document)
 
     @app.post("/api/periods/<period>/actions/<name>")
     def act(period: str, name: str):
@@ -209,9 +245,9 @@ def create_app(console: Console) -> Flask:
 
     @app.get("/api/jobs/current")
     def current_job():
-        if console.jobs.running is None:
-            abort(404)
-        return jsonify(console.jobs.running.to_json())
+        """The operation running now, or null."""
+        running = console.jobs.running
+        return jsonify(running.to_json() if running else None)
 
     @app.get("/api/jobs/<int:number>")
     def job(number: int):
@@ -239,9 +275,11 @@ def _has_access_token(token: str) -> bool:
 
 def _from_console() -> bool:
     """Whether a request that changes something may: from a web page, only from the console's
-    own. A browser names the page's origin in Origin (on every cross-site POST), else in
-    Referer, and says where a request comes from in Sec-Fetch-Site; a request with none of
-    them is not from a web page (a script on this computer, using the API)."""
+    own. A browser says where a request comes from in Sec-Fetch-Site, names the page's origin in
+    Origin (on every cross-site POST) and its address in Referer. A request with none of them is
+    taken for a script on this computer using the API, when it is one a form cannot make (old
+    browsers send a form of another site without Origin, and a form always sends a body): an
+    operation asked for with no body, or files sent to the upload address."""
     own = f"{request.scheme}://{request.host}"
     if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
         return False
@@ -252,7 +290,7 @@ def _from_console() -> bool:
     if referer:
         parts = urlsplit(referer)
         return f"{parts.scheme}://{parts.netloc}" == own
-    return True
+    return not request.mimetype or (request.endpoint == "upload" and request.mimetype == "multipart/form-data")
 
 
 def _error(message: str, status: int):
@@ -262,25 +300,62 @@ def _error(message: str, status: int):
     return render_template("error.html", message=message, status=status), status
 
 
+def upload_name(name: str) -> str:
+    """The name an uploaded file is stored under: the last part of what the browser sent (a
+    browser may send a whole path), made safe."""
+    stem, suffix = os.path.splitext(name.replace("\\", "/").rsplit("/", 1)[-1])
+    return fitted_file_name("", stem, suffix) if len(suffix) <= MAX_SUFFIX else safe_file_name(stem + suffix)
+
+
+def store_uploads(folder: Path, files: list[tuple[str, bytes]]) -> list[str]:
+    """Store every uploaded file, or (a full disk) none of them: the names they were stored under."""
+    stored: list[Path] = []
+    try:
+        for name, data in files:
+            stored.append(store_upload(folder, name, data))
+    except OSError:
+        for path in stored:
+            path.unlink(missing_ok=True)
+        raise
+    return [path.name for path in stored]
+
+
 def store_upload(folder: Path, name: str, data: bytes) -> Path:
-    """Put an uploaded file into ``folder`` under its own name (the last part of what the browser
-    sent, made safe), never over another file: a clashing name gets ``（2）``, ``（3）``…"""
-    base = safe_file_name(name.replace("\\", "/").rsplit("/", 1)[-1])
+    """Put an uploaded file into ``folder`` under its ``upload_name``, never over another file
+    (a clashing name gets ``（2）``, ``（3）``…). It is written whole under a hidden name first,
+    which a collect running meanwhile does not take, then given its own."""
+    base = upload_name(name)
     stem, suffix = Path(base).stem, Path(base).suffix
     folder.mkdir(parents=True, exist_ok=True)
-    for number in itertools.count(1):
-        path = folder / (base if number == 1 else fitted_file_name("", stem, f"（{number}）{suffix}"))
-        try:
-            out = open(path, "xb")
-        except FileExistsError:
-            continue
-        try:
-            with out:
-                out.write(data)
-        except OSError:  # a full disk: no half file is left to be collected
-            path.unlink(missing_ok=True)
-            raise
-        return path
+    temp = folder / f".上传中-{secrets.token_hex(6)}{suffix}"
+    try:
+        temp.write_bytes(data)
+        for number in itertools.count(1):
+            path = folder / fitted_file_name("", stem, f"（{number}）{suffix}" if number > 1 else suffix)
+            try:
+                _claim(temp, path)
+                return path
+            except FileExistsError:
+                continue
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _claim(temp: Path, path: Path) -> None:
+    """Give the file ``temp`` the name ``path``, a FileExistsError when a file has it."""
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links on this file system (FAT): a rename, which Windows never lets overwrite
+        if path.exists():
+            raise FileExistsError(path) from None
+        os.rename(temp, path)
+
+
+def _stored_as(name: str, stored: list[str]) -> bool:
+    """Whether a result's file name is a stored upload, or a file inside one (``outer › inner``)."""
+    return name in stored or any(name.startswith(f"{outer}{SEPARATOR}") for outer in stored)
 
 def _zipped(folder: Path, period: str) -> bytes:
     """A folder of outputs as one zip, its members in name order, dated the first of the month."""

@@ -67,9 +67,7 @@ def _templates(workspace: Workspace, period: str, progress: Progress) -> str:
 
 def _merge(workspace: Workspace, period: str, progress: Progress) -> str:
     merged = cycle.merge_period(workspace, period, None, progress)
-    result = merged.collect.result
-    return (f"已合并汇总 {period}：收到文件 {len(result.files)} 份，应报 {len(result.expected)} 个单位，"
-            f"未报送 {len(result.missing)} 个；汇总报告、工作通报和各单位反馈已生成。")
+    return f"已合并汇总 {merged.collect.result.summary()}汇总报告、工作通报和各单位反馈已生成。"
 
 
 def _remind(workspace: Workspace, period: str, progress: Progress) -> str:
@@ -88,6 +86,9 @@ class Busy(WorkspaceError):
     """The console is already running an operation."""
 
 
+KEEP_JOBS = 20  # finished operations a page can still ask about
+
+
 class Jobs:
     """The console's operations, one at a time."""
 
@@ -97,7 +98,8 @@ class Jobs:
         self._numbers = itertools.count(1)
         self._lock = threading.Lock()
         self._running: Job | None = None
-        self._thread: threading.Thread | None = None
+        self._idle = threading.Event()
+        self._idle.set()
 
     @property
     def running(self) -> Job | None:
@@ -110,28 +112,35 @@ class Jobs:
                 raise Busy(f"控制台正在{running.word}（{running.period}，{running.started} 开始），请等它完成后再操作。")
             job = self._running = Job(next(self._numbers), word, period, labels)
             self.jobs[job.id] = job
+            for old in sorted(self.jobs)[:-KEEP_JOBS]:
+                del self.jobs[old]
+            self._idle.clear()
             return job
+
+    def _end(self, job: Job, state: str, message: str | None = None) -> None:
+        job.state = state
+        if message is not None:
+            job.message = message
+        with self._lock:
+            self._running = None
+            self._idle.set()
 
     def _run(self, job: Job, work: Callable[[Progress], str]) -> None:
         try:
-            job.message = work(JobProgress(job))
-            job.state = "done"
+            self._end(job, "done", work(JobProgress(job)))
         except PipelineError as exc:
-            job.message, job.state = str(exc), "failed"
+            self._end(job, "failed", str(exc))
         except Exception as exc:  # a fault of the machine, explained as the commands explain it
-            job.message, job.state = faults.explain(exc, self.workspace.root), "failed"
-        finally:
-            with self._lock:
-                self._running = None
+            self._end(job, "failed", faults.explain(exc, self.workspace.root))
+        except BaseException:  # Ctrl-C reaches the workers too: the operation stops, undone
+            self._end(job, "failed", f"“{job.word}”被中断（控制台正在停止），工作区保持操作之前的样子。")
 
     def start(self, name: str, period: str) -> Job:
         """Start the action ``name`` for ``period`` beside the pages; Busy while one runs."""
         action = ACTIONS[name]
         job = self._take(action.word, period, action.labels)
-        self._thread = threading.Thread(
-            target=self._run, args=(job, lambda progress: action.run(self.workspace, period, progress)),
-            name=f"console-{name}", daemon=True)
-        self._thread.start()
+        threading.Thread(target=self._run, args=(job, lambda progress: action.run(self.workspace, period, progress)),
+                         name=f"console-{name}", daemon=True).start()
         return job
 
     def now(self, word: str, period: str, work: Callable[[Progress], object]):
@@ -139,16 +148,14 @@ class Jobs:
         errors are the caller's."""
         job = self._take(word, period, (COLLECT_STAGE,))
         try:
-            return work(JobProgress(job))
-        finally:
-            job.state = "done"
-            with self._lock:
-                self._running = None
+            result = work(JobProgress(job))
+        except BaseException:
+            self._end(job, "failed")
+            raise
+        self._end(job, "done")
+        return result
 
-    def wait(self) -> Job | None:
-        """Wait for the running operation to end; the job it was, if any."""
-        thread, running = self._thread, self._running
-        if thread is not None:
-            thread.join()
-        return running
+    def wait(self) -> None:
+        """Wait for the running operation, if any, to end."""
+        self._idle.wait()
 

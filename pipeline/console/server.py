@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import ipaddress
 import logging
 import os
 import secrets
@@ -16,18 +15,9 @@ from werkzeug.serving import make_server
 
 from ..errors import InputError
 from ..workspace import Workspace
-from .app import Console, create_app
+from .app import Console, create_app, is_loopback
 
 LOOPBACK = "127.0.0.1"
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def shown_address(host: str) -> str:
@@ -62,7 +52,7 @@ def serve(workspace: Workspace, host: str, port: int, open_browser: bool, say: C
     operation it runs, if any. Another address than the loopback one gets an access token."""
     console = Console(workspace, access_token=None if is_loopback(host) else secrets.token_urlsafe(18))
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log in the clerk's window
-    with bound(host, port) as listener:
+    with bound(host, port) as listener:  # bound here, not by werkzeug, whose refusal is in English and exits
         server = make_server(host, port, create_app(console), threaded=True, fd=listener.fileno())
     console.listening(host, server.port)
     shown = shown_address(host)
@@ -83,6 +73,8 @@ def serve(workspace: Workspace, host: str, port: int, open_browser: bool, say: C
         server.server_close()
         running = console.jobs.running
         if running is not None:
-            say(f"正在等待“{running.word}”完成…")
+            say(f"正在等待“{running.word}”结束…")
             console.jobs.wait()
+            if running.message:
+                say(running.message)
         say("控制台已停止。")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .. import cycle
 from ..collect import FileOutcome, received, recorded
@@ -14,6 +15,7 @@ from ..findings import Described, FileStatus, Severity, Worded, describe
 from ..guard import check_ledger
 from ..ledger import Ledger
 from ..plan import ROLES, Plan
+from ..report import BREAKDOWN_NAME
 from ..units import Unit
 from ..workspace import Workspace
 
@@ -33,6 +35,8 @@ class BoardState(Worded):
 
 @dataclass(frozen=True)
 class UnitRow:
+    """A unit on the month's board."""
+
     unit: Unit
     tasks: int
     state: BoardState
@@ -47,16 +51,13 @@ class FileView:
     """A received file as a page shows it: its decision and its findings in words."""
 
     file: str
-    sha256: str
     status: FileStatus
-    unit_code: str | None
-    findings: tuple[Described, ...]
+    findings: tuple[Described, ...]  # errors first
 
     @classmethod
     def of(cls, outcome: FileOutcome) -> "FileView":
         ordered = sorted(outcome.findings, key=lambda f: f.severity != Severity.ERROR)
-        return cls(outcome.file, outcome.sha256, outcome.status, outcome.unit_code,
-                   tuple(describe(f) for f in ordered))
+        return cls(outcome.file, outcome.status, tuple(describe(f) for f in ordered))
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ class Output:
 
 @dataclass
 class Board:
+    """The month at a glance."""
+
     period: str
     periods: list[str]
     plan_title: str
@@ -85,20 +88,25 @@ class Board:
         self.counts = {state: sum(row.state == state for row in self.rows) for state in BoardState}
 
 
-def periods(workspace: Workspace) -> list[str]:
+def periods(workspace: Workspace, ledger: Ledger | None = None) -> list[str]:
     """The months the workspace has something for: templates or outputs, received files, a collect."""
     found = {p.name for base in (workspace.output_dir, workspace.input_dir) if base.is_dir()
              for p in base.iterdir() if p.is_dir() and FOLDER_PERIOD.fullmatch(p.name)}
-    if workspace.ledger_path.is_file():
-        with reading(workspace) as ledger:
-            found.update(ledger.collected_periods("9999-12"))
+    if ledger is not None:
+        found.update(ledger.collected_periods())
+    elif workspace.ledger_path.is_file():
+        with reading(workspace) as opened:
+            found.update(opened.collected_periods())
     return sorted(found)
 
 
 def reading(workspace: Workspace) -> Ledger:
-    """The ledger, to read, after the damage check every command makes."""
+    """The ledger, to read, after the damage check every command makes: one snapshot, which a
+    command committing meanwhile does not change."""
     check_ledger(workspace)
-    return Ledger(workspace.ledger_path)
+    ledger = Ledger(workspace.ledger_path)
+    ledger.db.execute("BEGIN")
+    return ledger
 
 
 def board(workspace: Workspace, period: str) -> Board:
@@ -110,6 +118,7 @@ def board(workspace: Workspace, period: str) -> Board:
         submissions = ledger.submissions(period)
         collected = period in ledger.collected_periods(period)
         names = {r.file_name for r in ledger.receipts(period)}
+        known = periods(workspace, ledger)
     deadline = cycle.letterhead(workspace, plan, period).deadline
     standing = submissions[submissions["status"].isin(STANDING) & (submissions["claimed_period"] == period)]
     standing = {row.unit_code: row for row in standing.itertuples()}
@@ -128,7 +137,7 @@ def board(workspace: Workspace, period: str) -> Board:
                  else BoardState.PASSED if on_time else BoardState.LATE)
         rows.append(UnitRow(unit, tasks, state, sub.file_name, day, int(sub.errors), int(sub.warnings)))
     others = [FileView.of(o) for o in result.files if not o.unit_code]
-    return Board(period, periods(workspace), plan.title, deadline.isoformat(), collected, rows, others,
+    return Board(period, known, plan.title, deadline.isoformat(), collected, rows, others,
                  outputs(workspace, period), waiting=waiting(workspace, period, names))
 
 
@@ -153,13 +162,21 @@ def outputs(workspace: Workspace, period: str) -> list[Output]:
 
 @dataclass(frozen=True)
 class Answer:
-    task: str  # 1.2 and the requirement
+    """A unit's accepted answer to one of its tasks."""
+
+    task: str  # the task ID and the requirement
     role: str
     values: tuple[tuple[str, str], ...]  # (column label, text)
+
+    @property
+    def given(self) -> bool:
+        return any(text for _, text in self.values)
 
 
 @dataclass(frozen=True)
 class Month:
+    """How a unit's file stood in a month collected."""
+
     period: str
     state: str  # the word of the unit's standing file's status, or 未报送
     file: str
@@ -167,11 +184,15 @@ class Month:
 
 @dataclass
 class UnitPage:
+    """A unit's month: its files, its answers, its outputs, and its other months."""
+
     period: str
+    periods: list[str]
     unit: Unit
     files: list[FileView]
     answers: list[Answer]
     history: list[Month]
+    outputs: list[str]  # its own files of output/PERIOD/ (反馈, notices, mail drafts), relative paths
 
 
 def unit_page(workspace: Workspace, period: str, code: str) -> UnitPage | None:
@@ -185,19 +206,31 @@ def unit_page(workspace: Workspace, period: str, code: str) -> UnitPage | None:
         plan = cycle.plan_for(ledger, period)
         files = [FileView.of(o) for o in recorded(ledger, period, plan).files if o.unit_code == code]
         given = ledger.answers(code, period)
-        months = ledger.collected_periods("9999-12")
+        months = ledger.collected_periods()
+        known = periods(workspace, ledger)
         standing = {p: (FileStatus(status).word, name) for p in months
                     for name, _, unit_code, status, _, claimed, _ in ledger.decisions(p)
                     if unit_code == code and claimed == p and status in STANDING}
-    answers = [Answer(f"{task.category_no}.{task.item_no} {task.requirement}", role,
+    answers = [Answer(f"{task.id} {task.requirement}", role,
                       tuple((c.label, given.get(task.id, {}).get(c.key, "")) for c in spec.input_columns))
                for task, role in plan.tasks_of(code)]
     history = [Month(p, *standing.get(p, (BoardState.MISSING.word, ""))) for p in reversed(months)]
-    return UnitPage(period, unit, files, answers, history)
+    return UnitPage(period, known, unit, files, answers, history, unit_outputs(workspace, period, code))
+
+
+def unit_outputs(workspace: Workspace, period: str, code: str) -> list[str]:
+    """The files written for one unit in ``output/PERIOD/``: each is named from its code first."""
+    folder = workspace.period_output(period)
+    if not folder.is_dir():
+        return []
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob(f"{code}_*")
+                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts))
 
 
 @dataclass(frozen=True)
 class PlanRow:
+    """A task of the plan as its page lists it."""
+
     number: str
     category: str  # the category's name on its first task, "" on the others
     requirement: str
@@ -211,10 +244,16 @@ def plan_rows(plan: Plan) -> list[PlanRow]:
     for task in plan.tasks:
         roles = tuple((role, tuple(a.name for a in task.units if a.role == role))
                       for role in ROLES if any(a.role == role for a in task.units))
-        rows.append(PlanRow(f"{task.category_no}.{task.item_no}", task.category if task.category != category else "",
+        rows.append(PlanRow(task.id, task.category if task.category != category else "",
                             task.requirement, task.deadline or "", roles))
         category = task.category
     return rows
+
+
+def breakdown(workspace: Workspace) -> Path | None:
+    """The 任务分解表 written when the plan was loaded, if it is there."""
+    path = workspace.output_dir / BREAKDOWN_NAME
+    return path if path.is_file() else None
 
 
 def current_plan(workspace: Workspace) -> Plan | None:

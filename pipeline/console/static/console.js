@@ -6,8 +6,11 @@
   const period = board.dataset.period;
   const data = JSON.parse(document.getElementById("console-data").textContent);
 
+  const OFFLINE = "无法连接控制台：请确认控制台窗口仍在运行，然后刷新本页。";
+
   function post(url, body) {
     return fetch(url, {method: "POST", body: body, credentials: "same-origin"})
+      .catch(() => { throw new Error(OFFLINE); })
       .then(async (response) => {
         let json = {};
         try { json = await response.json(); } catch (e) { json = {error: "控制台没有正常回应（" + response.status + "）。"}; }
@@ -20,7 +23,7 @@
   function refresh() {
     return fetch(location.href, {credentials: "same-origin"}).then((r) => r.text()).then((html) => {
       const fresh = new DOMParser().parseFromString(html, "text/html");
-      for (const id of ["board", "units", "outputs"]) {
+      for (const id of ["board", "units", "outputs", "others"]) {
         const now = document.getElementById(id), next = fresh.getElementById(id);
         if (now && next) now.replaceWith(next);
       }
@@ -53,7 +56,16 @@
     if (state.total) { bar.max = state.total; bar.value = state.done; } else { bar.removeAttribute("value"); }
     if (state.state === "running") {
       setTimeout(() => fetch("/api/jobs/" + state.id, {credentials: "same-origin"})
-        .then((r) => r.json()).then(follow), 400);
+        .then((r) => {
+          if (!r.ok) throw new Error("这项操作的进度已无从查看（控制台可能重新启动过），请刷新本页。");
+          return r.json();
+        })
+        .then(follow)
+        .catch((error) => {
+          message.textContent = error instanceof TypeError ? OFFLINE : error.message;
+          message.className = "job-message failed";
+          busy(false);
+        }), 400);
       return;
     }
     bar.max = 1; bar.value = 1;
@@ -113,15 +125,21 @@
     busy(true);
     // The files are collected with every other file of the month: show how far that has got.
     const watch = setInterval(() => fetch("/api/jobs/current", {credentials: "same-origin"})
-      .then((r) => r.ok ? r.json() : null).then((state) => {
+      .then((r) => r.json()).catch(() => null).then((state) => {
         if (!state || !state.total) return;
         job.hidden = false;
         label.textContent = "正在" + state.action + "：" + state.label;
         bar.max = state.total; bar.value = state.done;
       }), 500);
     post("/api/periods/" + period + "/files", body).then((json) => {
-      status.textContent = "已收取 " + files.length + " 个文件，检查结果如下：";
+      status.textContent = "已收取并检查，结果如下（汇总报告要再点“合并汇总”才包含新收的文件）：";
       json.files.slice().reverse().forEach(show);
+      for (const skipped of json.skipped || []) {
+        const item = document.createElement("li");
+        item.className = "skipped";
+        item.textContent = skipped.message;
+        results.prepend(item);
+      }
       return refresh();
     }).catch((error) => {
       status.textContent = error.message;
@@ -142,6 +160,6 @@
   drop.addEventListener("drop", (event) => { event.preventDefault(); upload(event.dataTransfer.files); });
 
   const running = document.querySelector(".action:disabled");
-  if (running) fetch("/api/jobs/current", {credentials: "same-origin"}).then((r) => r.ok ? r.json() : null)
-    .then((state) => { if (state) follow(state); });
+  if (running) fetch("/api/jobs/current", {credentials: "same-origin"}).then((r) => r.json())
+    .then((state) => { if (state) follow(state); }).catch(() => {});
 })();

@@ -94,6 +94,7 @@ PARAM_WORDS = {
     "units_file": "单位名录文件",
     "replace": "替换已加载的计划",
     "as_json": "以 JSON 输出",
+    "source_text": "附上计划原文",
     "period": "月份",
     "folder": "报回文件所在的文件夹",
     "file": "要检查的文件",
@@ -290,17 +291,20 @@ def plan_load(plan_file: Path, units_file: Path | None, replace: bool) -> None:
 
 @plan.command("show")
 @json_option
+@click.option("--source-text", is_flag=True,
+              help="JSON 中另附计划名称、计划表文件、读取方式和每项任务的责任单位原文。")
 @workspace_option
-def plan_show(as_json: bool) -> None:
-    """列出当前计划的任务及每项任务的责任单位和职责。
+def plan_show(as_json: bool, source_text: bool) -> None:
+    """列出当前计划的任务、每项任务的责任单位和职责，以及计划表中责任单位的原文。
 
     例：pipeline plan show --json
     """
     plan_ = cycle.current_plan(open_workspace())
     if as_json:
-        echo_json(plan_.to_json())
+        echo_json(plan_.to_json(source_text))
         return
     click.echo(f"{plan_.title}（版本 {plan_.version}，{len(plan_.tasks)} 项任务）")
+    click.echo(f"计划表：{plan_.source}" + (f"（读取方式：{plan_.layout}）" if plan_.layout else ""))
     category = None
     for task in plan_.tasks:
         if task.category != category:
@@ -314,6 +318,7 @@ def plan_show(as_json: bool) -> None:
             by_role.setdefault(a.role, []).append(a.name)
         for role, names in by_role.items():
             click.echo(f"        {role}（{len(names)}）：{'、'.join(names)}")
+        click.echo(f"        原文：{task.responsibility}")
 
 
 def _collect_summary(result) -> str:

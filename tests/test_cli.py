@@ -27,6 +27,7 @@ from helpers import (
     lead_support_table,
     read_sample_csv,
     sample_unit_rows,
+    seed_rows,
     seed_table,
     write_csv,
     write_docx,
@@ -288,14 +289,39 @@ def test_plan_show_json_deadlines(workspace, runner, tmp_path):
 def test_plan_show_text(loaded, runner, seed_version):
     lines = run(runner, "-w", loaded, "plan", "show").stdout.splitlines()
     assert lines[0] == f"2018年政务公开工作要点（版本 {seed_version}，19 项任务）"
-    assert lines[2] == "1. 围绕建设法治政府全面推进政务公开"
+    assert lines[1] == "计划表：2018年政务公开工作要点.txt（读取方式：表格）"
+    assert lines[3] == "1. 围绕建设法治政府全面推进政务公开"
     two_two = lines.index(next(line for line in lines if line.startswith("  [2-2] ")))
     assert lines[two_two + 1] == "        牵头（2）：市发展改革局、市政管办"
     responsible = sum(role == "负责" for _, role in SEED_ASSIGNMENTS["2-2"])
     assert lines[two_two + 2].startswith(f"        负责（{responsible}）：")
+    assert lines[two_two + 3] == f"        原文：{seed_rows()[6].responsibility}"  # the text the units were read from
+    assert [line for line in lines if line.startswith("        原文：")] == [
+        f"        原文：{row.responsibility}" for row in seed_rows()]
     two_five = lines.index(next(line for line in lines if line.startswith("  [2-5] ")))
     assert lines[two_five + 1] == "        分别负责（4）：市民政局、市环境保护局、市食品药品监管局、市扶贫办"
     assert sum(line.startswith("  [") for line in lines) == 19
+
+
+def test_plan_show_json_with_the_source_text(loaded, runner, seed_version):
+    document = json.loads(run(runner, "-w", loaded, "plan", "show", "--json", "--source-text").stdout)
+    assert document["plan_version"] == seed_version
+    assert {key: document[key] for key in ("title", "source", "layout")} == {
+        "title": "2018年政务公开工作要点", "source": "2018年政务公开工作要点.txt", "layout": "表格"}
+    assert [task["responsibility"] for task in document["tasks"]] == [row.responsibility for row in seed_rows()]
+    contract = json.loads(run(runner, "-w", loaded, "plan", "show", "--json").stdout)
+    assert [{key: task[key] for key in contract["tasks"][0]} for task in document["tasks"]] == contract["tasks"]
+
+
+def test_a_ledger_from_before_the_layout_was_recorded_still_opens(loaded, runner, seed_version):
+    with sqlite3.connect(loaded / "ledger.sqlite") as db:  # as the ledger was before the column came
+        db.execute("ALTER TABLE plans DROP COLUMN layout")
+        db.execute(f"PRAGMA user_version = {ledger_module.SCHEMA_VERSION - 1}")
+    lines = run(runner, "-w", loaded, "plan", "show").stdout.splitlines()
+    assert lines[:2] == [f"2018年政务公开工作要点（版本 {seed_version}，19 项任务）", "计划表：2018年政务公开工作要点.txt"]
+    again = run(runner, "-w", loaded, "plan", "load", SEED_PLAN)  # the layout is no part of the version
+    assert again.stdout.startswith(f"计划内容未变，沿用计划“2018年政务公开工作要点”（版本 {seed_version}）")
+    assert run(runner, "-w", loaded, "plan", "show").stdout.splitlines()[1].endswith("（读取方式：表格）")
 
 
 def test_plan_show_text_with_deadlines(workspace, runner, tmp_path):
@@ -344,15 +370,19 @@ def test_breakdown_workbook(loaded, runner):
     assert workbook.sheetnames == ["任务清单", "单位任务数", "任务分工"]
     assert [sheet.sheet_state for sheet in workbook] == ["visible", "visible", "hidden"]  # kept to filter, not printed
 
-    header, tasks = table_rows(workbook["任务清单"], "任务编号")
-    assert header == ["任务编号", "工作任务", "具体要求", "责任单位", "完成时限"]
+    sheet = workbook["任务清单"]
+    assert sheet["A1"].value == "2018年政务公开工作要点 任务分解表"
+    assert sheet["A2"].value.startswith(f"来源：2018年政务公开工作要点.txt　读取方式：表格　计划版本：{document['plan_version']}")
+    header, tasks = table_rows(sheet, "任务编号")
+    assert header == ["任务编号", "工作任务", "具体要求", "责任单位", "责任单位（计划原文）", "完成时限"]
     assert [row[0] for row in tasks] == [task["id"] for task in document["tasks"]]
     assert len(tasks) == 19
-    for row, task in zip(tasks, document["tasks"]):  # every unit, under its role, one line per role
+    for row, task, seed in zip(tasks, document["tasks"], seed_rows()):  # every unit, under its role
         roles = {line.partition("：")[0]: line.partition("：")[2] for line in row[3].split("\n")}
         for role in {unit["role"] for unit in task["units"]}:
             names = [unit["name"] for unit in task["units"] if unit["role"] == role]
-            assert roles[role] == "、".join(names) or roles[role].endswith(f"（共 {len(names)} 个单位）")
+            assert roles[role] in ("、".join(names), f"共 {len(names)} 个单位")
+        assert row[4] == seed.responsibility  # beside the plan's words they were read from
 
     header, assignments = table_rows(workbook["任务分工"], "任务编号")
     assert header[:4] == ["任务编号", "单位编码", "单位名称", "本单位职责"]

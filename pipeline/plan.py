@@ -556,8 +556,10 @@ def _assign(raw: RawTask, registry: Registry, problems: list[str]) -> tuple[Assi
         for name, role in parse_roles(text, default_role):
             units = registry.resolve(name)
             if units is None:
+                close = registry.suggest(name)
+                guess = f"您是不是指{'或'.join(f'“{c}”' for c in close)}？" if close else ""
                 problems.append(
-                    f"第{raw.row}行：单位名录中没有“{name}”（原文：{text}）。"
+                    f"第{raw.row}行：单位名录中没有“{name}”（原文：{text}）。{guess}"
                     "请在单位名录中补充该单位、别名或分组的引用写法，或改正计划表中的写法。"
                 )
                 continue

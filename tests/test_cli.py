@@ -162,12 +162,27 @@ def test_plan_load_with_unknown_names_lists_every_one(workspace, runner, tmp_pat
     assert result.stderr == (
         "错误：计划表 未知.csv 有 2 处问题，未加载：\n"
         f"  - 第2行：单位名录中没有“市不存在局”（原文：市不存在局牵头，市有关单位负责）。{ADVICE}\n"
-        f"  - 第3行：单位名录中没有“市重点单位(见附件3)”（原文：市财政局、市重点单位（见附件3）分别负责）。{ADVICE}\n"
+        f"  - 第3行：单位名录中没有“市重点单位(见附件3)”（原文：市财政局、市重点单位（见附件3）分别负责）。"
+        f"您是不是指“重点领域相关单位”或“市有关单位”？{ADVICE}\n"
     )
     assert result.stdout == ""
     assert not (workspace / "output" / "任务分解表.xlsx").exists()
     shown = run(runner, "-w", workspace, "plan", "show", code=1)
     assert shown.stderr == "错误：工作区还没有加载计划。请先运行 pipeline plan load 计划表文件。\n"
+
+
+def test_plan_load_suggests_the_registry_names_closest_to_an_unknown_one(workspace, runner, tmp_path):
+    table = Table(3)
+    table.add_row(["工作任务", "具体要求", "责任单位"])
+    table.add_row(["（一）公开", "1.甲。", "市人社局牵头，市文广局、市扶贫开发办、市财正局负责"])
+    result = run(runner, "-w", workspace, "plan", "load", write_csv(tmp_path / "简称.csv", table), code=1)
+    text = "（原文：市人社局牵头，市文广局、市扶贫开发办、市财正局负责）。"
+    assert result.stderr == (  # 市人社局 is a registry alias; a shorter abbreviation, a longer name and a slip
+        "错误：计划表 简称.csv 有 3 处问题，未加载：\n"
+        f"  - 第2行：单位名录中没有“市文广局”{text}您是不是指“市文化广电新闻出版局”？{ADVICE}\n"
+        f"  - 第2行：单位名录中没有“市扶贫开发办”{text}您是不是指“市扶贫办”？{ADVICE}\n"
+        f"  - 第2行：单位名录中没有“市财正局”{text}您是不是指“市财政局”？{ADVICE}\n"
+    )
 
 
 @pytest.mark.parametrize("command", [["plan", "show"], ["plan", "load", SEED_PLAN]])

@@ -664,8 +664,10 @@ def test_progress_bars_show_on_a_terminal_and_never_under_json(loaded, runner):
     (["ledger", "chek"], "错误：没有“chek”这个命令。您是不是要找 pipeline ledger check？\n"
                          "请运行 pipeline ledger --help 查看用法。"),
     (["汇总"], "错误：没有“汇总”这个命令。\n请运行 pipeline --help 查看用法。"),
-    (["-w", "."], "错误：缺少命令。可用的命令有 check、collect、demo、init、ledger、merge、plan、remind、report、serve、templates。\n"
-                  "请运行 pipeline --help 查看用法。"),
+    (["-w", "."], "错误：缺少命令。可用的命令有 check、collect、demo、init、ledger、merge、plan、remind、report、serve、"
+                  "templates、units。\n请运行 pipeline --help 查看用法。"),
+    (["units", "draft"], "错误：缺少参数：计划表文件（PLAN_FILE），例如 pipeline units draft input/2018年政务公开工作要点.txt\n"
+                         "请运行 pipeline units draft --help 查看用法。"),
     (["plan", "show", "--jsn"], "错误：没有 --jsn 这个选项。您是不是要找 --json？\n请运行 pipeline plan show --help 查看用法。"),
     (["templates", "2018-06", "多余"], "错误：多余的参数：多余。\n请运行 pipeline templates --help 查看用法。"),
     (["-w"], "错误：选项 -w（工作区目录）后面要写一个值。\n请运行 pipeline --help 查看用法。"),

@@ -92,8 +92,10 @@ PARAM_WORDS = {
     "city": "城市名称",
     "plan_file": "计划表文件",
     "units_file": "单位名录文件",
+    "draft_file": "单位名录草稿文件",
     "replace": "替换已加载的计划",
     "as_json": "以 JSON 输出",
+    "source_text": "附上计划原文",
     "period": "月份",
     "folder": "报回文件所在的文件夹",
     "file": "要检查的文件",
@@ -290,17 +292,20 @@ def plan_load(plan_file: Path, units_file: Path | None, replace: bool) -> None:
 
 @plan.command("show")
 @json_option
+@click.option("--source-text", is_flag=True,
+              help="JSON 中另附计划名称、计划表文件、读取方式和每项任务的责任单位原文。")
 @workspace_option
-def plan_show(as_json: bool) -> None:
-    """列出当前计划的任务及每项任务的责任单位和职责。
+def plan_show(as_json: bool, source_text: bool) -> None:
+    """列出当前计划的任务、每项任务的责任单位和职责，以及计划表中责任单位的原文。
 
     例：pipeline plan show --json
     """
     plan_ = cycle.current_plan(open_workspace())
     if as_json:
-        echo_json(plan_.to_json())
+        echo_json(plan_.to_json(source_text))
         return
     click.echo(f"{plan_.title}（版本 {plan_.version}，{len(plan_.tasks)} 项任务）")
+    click.echo(f"计划表：{plan_.source}" + (f"（读取方式：{plan_.layout}）" if plan_.layout else ""))
     category = None
     for task in plan_.tasks:
         if task.category != category:
@@ -314,6 +319,36 @@ def plan_show(as_json: bool) -> None:
             by_role.setdefault(a.role, []).append(a.name)
         for role, names in by_role.items():
             click.echo(f"        {role}（{len(names)}）：{'、'.join(names)}")
+        click.echo(f"        原文：{task.responsibility}")
+
+
+@cli.group(cls=PipelineGroup)
+@workspace_option
+def units() -> None:
+    """单位名录：还没有单位名录时，从计划表起草。"""
+
+
+@units.command("draft")
+@click.argument("plan_file", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "draft_file", type=click.Path(path_type=Path),
+              help="草稿保存为哪个 .xlsx 文件（默认：工作区中的单位名录草稿；已有的文件不会被覆盖）。")
+@workspace_option
+def units_draft(plan_file: Path, draft_file: Path | None) -> None:
+    """从计划表起草单位名录：计划写到的每个单位和分组、建议的编码和分组、可能是同一单位的简称，供核对补全。
+
+    例：pipeline units draft input/2018年政务公开工作要点.txt
+    """
+    made = cycle.draft_units(open_workspace(), plan_file, draft_file)
+    drafted = made.draft
+    click.echo(f"已起草单位名录：{made.path}（{len(drafted.units)} 个单位，{len(drafted.groups)} 个分组；"
+               f"{drafted.paired} 个简称已写作全称的别名）。")
+    if drafted.plan.problems:
+        click.echo(f"计划表中另有 {len(drafted.plan.problems)} 处问题，加载计划前须改正：")
+        for problem in drafted.plan.problems:
+            click.echo(f"  - {problem}")
+    click.echo("请打开草稿，按“核对提示”列核对简称和分组的成员，补上联系人、联系电话和邮箱；"
+               "单位编码是建议的，可改为本单位惯用的编码。核对后加载计划：")
+    click.echo(f"  pipeline plan load {command_word(plan_file)} --units {command_word(made.path)}")
 
 
 class ProgressBar(Progress):

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from .containers import is_container
 from .atomic import Staging, replacing
 from .collect import CollectResult, FileOutcome, collect, verdict_of
-from .errors import InputError, PeriodError, PlanError, WorkspaceError
+from .errors import InputError, OutputError, PeriodError, PlanError, WorkspaceError
 from .guard import check_ledger, holding
 from .findings import Severity, describe
 from .identity import IDENTITY_SHEET
@@ -20,7 +20,7 @@ from .lazy import lazy
 from .ledger import Ledger
 from .parallel import run_jobs
 from .periods import chinese_date, issue_date, split_period
-from .plan import Plan, read_plan
+from .plan import Plan, read_plan, read_raw
 from .progress import SILENT, Progress
 from .readers import read_files
 from .submissions import read_identity
@@ -29,8 +29,8 @@ from .workspace import SAMPLE_PLAN, Workspace, check_period, file_hash
 
 # The stages that write workbooks and documents, loaded when an operation first uses them:
 # checking a file or showing the plan does not wait for pandas, XlsxWriter and python-docx.
-consolidate, demo, documents, gongwen, mail, report, templates = (
-    lazy(f"pipeline.{name}") for name in ("consolidate", "demo", "documents", "gongwen", "mail", "report", "templates"))
+consolidate, demo, documents, draft, gongwen, mail, report, templates = (lazy(f"pipeline.{name}") for name in (
+    "consolidate", "demo", "documents", "draft", "gongwen", "mail", "report", "templates"))
 
 DEMO_MARKER = ".demo-workspace"
 DEMO_PERIODS = ("2018-06", "2018-07")  # the sample months the demo runs
@@ -96,6 +96,32 @@ def load_plan(workspace: Workspace, plan_file: Path, units_file: Path | None = N
                 shutil.copyfile(units_file, temp)
         report.write_plan_breakdown(plan, registry, breakdown, dt.datetime(config.year, 1, 1))
     return PlanLoad(plan, registry, changed, breakdown, titled_by_config)
+
+
+@dataclass(frozen=True)
+class RegistryDraft:
+    """What ``units draft`` did: the draft, and where it was written."""
+
+    draft: draft.Draft
+    path: Path
+
+
+def draft_units(workspace: Workspace, plan_file: Path, output: Path | None = None) -> RegistryDraft:
+    """Write a draft 单位名录 from a plan (default: 单位名录（草稿）.xlsx in the workspace), never over
+    an existing file: the clerk may have begun to complete it."""
+    plan_file = Path(plan_file)
+    path = Path(output) if output else workspace.draft_registry_path
+    if path.suffix.lower() != ".xlsx":
+        raise OutputError(f"单位名录草稿要保存为 .xlsx 文件，{path.name} 不是。请用 -o 指定以 .xlsx 结尾的文件名。")
+    if path.exists():
+        raise OutputError(f"{path} 已存在，为免覆盖其中已做的修改，没有重新起草。要重新起草，请先删除或改名该文件，"
+                          "或用 -o 指定另一个文件名。")
+    with holding(workspace, "units draft"):
+        drafted = draft.draft_registry(read_raw(plan_file))
+        if not drafted.units and not drafted.groups:
+            raise PlanError(f"计划表 {plan_file.name} 中没有读到任何责任单位，没有起草单位名录。", drafted.plan.problems)
+        draft.write_draft(drafted, path, dt.datetime(workspace.config().year, 1, 1))
+    return RegistryDraft(drafted, path)
 
 
 def current_plan(workspace: Workspace) -> Plan:

@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS unit_groups (
 );
 CREATE TABLE IF NOT EXISTS plans (
     version TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL,
-    loaded_at TEXT NOT NULL, is_current INTEGER NOT NULL DEFAULT 0
+    loaded_at TEXT NOT NULL, is_current INTEGER NOT NULL DEFAULT 0, layout TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS tasks (
     plan_version TEXT NOT NULL REFERENCES plans(version), task_id TEXT NOT NULL,
@@ -90,6 +90,8 @@ ADDED_COLUMNS = (
      "ORDER BY loaded_at DESC LIMIT 1)"),
     # A finding's fields (task, column label, value, …) as JSON, besides its message and fix.
     ("findings", "fields_json", "TEXT", None),
+    # How the plan file was read (Plan.layout); '' for a plan loaded before it was recorded.
+    ("plans", "layout", "TEXT NOT NULL DEFAULT ''", None),
 )
 
 
@@ -213,9 +215,10 @@ class Ledger:
         """
         current = self.current_version()
         if current == plan.version:
-            # Same tasks and roles; the plan's title as now given, and a unit renamed in the
-            # registry keeps its code.
-            self.db.execute("UPDATE plans SET title = ? WHERE version = ?", (plan.title, plan.version))
+            # Same tasks and roles; the plan's title and layout as now given, and a unit renamed in
+            # the registry keeps its code.
+            self.db.execute("UPDATE plans SET title = ?, layout = ? WHERE version = ?",
+                            (plan.title, plan.layout, plan.version))
             self.db.executemany(
                 "UPDATE assignments SET unit_name = ? WHERE plan_version = ? AND unit_code = ?",
                 sorted({(a.name, plan.version, a.code) for t in plan.tasks for a in t.units}),
@@ -231,8 +234,9 @@ class Ledger:
             )
         self.db.execute("UPDATE plans SET is_current = 0")
         self.db.execute(
-            "INSERT OR REPLACE INTO plans (version, title, source, loaded_at, is_current) VALUES (?, ?, ?, ?, 1)",
-            (plan.version, plan.title, plan.source, dt.datetime.now().isoformat(timespec="seconds")),
+            "INSERT OR REPLACE INTO plans (version, title, source, layout, loaded_at, is_current) "
+            "VALUES (?, ?, ?, ?, ?, 1)",
+            (plan.version, plan.title, plan.source, plan.layout, dt.datetime.now().isoformat(timespec="seconds")),
         )
         self.db.execute("DELETE FROM tasks WHERE plan_version = ?", (plan.version,))
         self.db.execute("DELETE FROM assignments WHERE plan_version = ?", (plan.version,))
@@ -263,7 +267,7 @@ class Ledger:
     def plan(self, version: str | None = None) -> Plan | None:
         """A stored plan (the current one by default), or None when none is loaded."""
         version = version or self.current_version()
-        row = self.db.execute("SELECT title, source FROM plans WHERE version = ?", (version,)).fetchone()
+        row = self.db.execute("SELECT title, source, layout FROM plans WHERE version = ?", (version,)).fetchone()
         if row is None:
             return None
         units: dict[str, list[Assignment]] = {}
@@ -283,7 +287,8 @@ class Ledger:
                 (version,),
             )
         )
-        plan = Plan(title=row[0], source=row[1], tasks=tasks)
+        title, source, layout = row
+        plan = Plan(title=title, source=source, tasks=tasks, layout=layout)
         assert plan.version == version, "ledger plan does not hash to its stored version"
         return plan
 

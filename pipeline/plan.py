@@ -89,11 +89,13 @@ class Task:
 
 @dataclass(frozen=True)
 class Plan:
-    """A loaded plan: its title, where it came from and its tasks in plan order."""
+    """A loaded plan: its title, where it came from, its tasks in plan order, and how its file was
+    read (``layout``, in words, as ``read_raw`` says; not part of the version)."""
 
     title: str
     source: str
     tasks: tuple[Task, ...]
+    layout: str = ""
 
     @functools.cached_property
     def version(self) -> str:
@@ -105,21 +107,24 @@ class Plan:
         digest = hashlib.sha256(json.dumps(content, ensure_ascii=False).encode("utf-8"))
         return digest.hexdigest()[:16]
 
-    def to_json(self) -> dict:
-        """The ``plan show --json`` document (contract)."""
-        return {
-            "plan_version": self.version,
-            "tasks": [
-                {
-                    "id": task.id,
-                    "category": task.category,
-                    "requirement": task.requirement,
-                    "deadline": task.deadline,
-                    "units": [asdict(unit) for unit in task.units],
-                }
-                for task in self.tasks
-            ],
-        }
+    def to_json(self, source_text: bool = False) -> dict:
+        """The ``plan show --json`` document (contract); with ``source_text``, also the plan's
+        title, file and layout, and each task's responsibility text as the plan writes it."""
+        document: dict = {"plan_version": self.version}
+        if source_text:
+            document.update(title=self.title, source=self.source, layout=self.layout)
+        document["tasks"] = [
+            {
+                "id": task.id,
+                "category": task.category,
+                "requirement": task.requirement,
+                "deadline": task.deadline,
+                "units": [asdict(unit) for unit in task.units],
+                **({"responsibility": task.responsibility} if source_text else {}),
+            }
+            for task in self.tasks
+        ]
+        return document
 
     def tasks_of(self, code: str) -> list[tuple[Task, str]]:
         """The tasks a unit takes part in, with its role, in plan order."""
@@ -513,7 +518,7 @@ def read_plan(path: Path, registry: Registry, year: int | None = None) -> Plan:
     """
     path = Path(path)
     raw = read_raw(path)
-    title, raw_tasks, problems = raw.title, raw.tasks, raw.problems
+    title, layout, raw_tasks, problems = raw.title, raw.layout, raw.tasks, raw.problems
     if not raw_tasks and not problems:
         problems.append("表头下面没有任何任务行。")
     category_numbers: dict[str, int] = {}
@@ -540,7 +545,7 @@ def read_plan(path: Path, registry: Registry, year: int | None = None) -> Plan:
         )
     if problems:
         raise PlanError(f"计划表 {path.name} 有 {len(problems)} 处问题，未加载：", problems)
-    return Plan(title=title, source=path.name, tasks=tuple(tasks))
+    return Plan(title=title, source=path.name, tasks=tuple(tasks), layout=layout)
 
 
 def _assign(raw: RawTask, registry: Registry, problems: list[str]) -> tuple[Assignment, ...]:
@@ -551,8 +556,10 @@ def _assign(raw: RawTask, registry: Registry, problems: list[str]) -> tuple[Assi
         for name, role in parse_roles(text, default_role):
             units = registry.resolve(name)
             if units is None:
+                close = registry.suggest(name)
+                guess = f"您是不是指{'或'.join(f'“{c}”' for c in close)}？" if close else ""
                 problems.append(
-                    f"第{raw.row}行：单位名录中没有“{name}”（原文：{text}）。"
+                    f"第{raw.row}行：单位名录中没有“{name}”（原文：{text}）。{guess}"
                     "请在单位名录中补充该单位、别名或分组的引用写法，或改正计划表中的写法。"
                 )
                 continue

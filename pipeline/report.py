@@ -144,37 +144,41 @@ def _answers(row: dict, spec: FormSpec) -> list[object]:
 def write_plan_breakdown(plan: Plan, registry: Registry, path: Path, created: dt.datetime) -> None:
     """Tasks (one row each, their units grouped by role) and per-unit task counts, ready to print;
     the task × unit assignments as a filterable sheet, hidden so that it does not print."""
-    subtitle = f"来源：{plan.source}　计划版本：{plan.version}　共 {len(plan.tasks)} 项任务"
+    layout = f"　读取方式：{plan.layout}" if plan.layout else ""
+    subtitle = f"来源：{plan.source}{layout}　计划版本：{plan.version}　共 {len(plan.tasks)} 项任务"
     write_sheets(path, created, _framed([plan_tasks_sheet(plan), unit_tasks_sheet(plan, registry),
                                          assignments_sheet(plan)], subtitle))
 
 
-GROUPED_NAMES = 12  # past this many units in a role, a task shows the plan's own words for them
+GROUPED_NAMES = 12  # past this many units in a role, a task gives their number, beside the plan's own words
+SOURCE_TEXT = Column("责任单位（计划原文）", 30, "wrap")
 
 
 def _units_by_role(task) -> str:
-    """``牵头：市财政局\n配合：市教育局、市民政局``; a role of very many units is given as the plan
-    wrote it (``各区政府``) with their number."""
+    """``牵头：市财政局\n配合：市教育局、市民政局``; a role of very many units is given by their
+    number (``负责：共 46 个单位``), the plan's words for them (``各区政府``) standing beside it."""
     lines = []
     for role in ROLES:
         names = [a.name for a in task.units if a.role == role]
         if names:
-            shown = "、".join(names) if len(names) <= GROUPED_NAMES else f"{task.responsibility}（共 {len(names)} 个单位）"
+            shown = "、".join(names) if len(names) <= GROUPED_NAMES else f"共 {len(names)} 个单位"
             lines.append(f"{role}：{shown}")
     return "\n".join(lines)
 
 
 def plan_tasks_sheet(plan: Plan) -> Sheet:
+    """One row per task: its units by role, beside the plan's own words they were read from."""
     return Sheet(PLAN_TASKS_SHEET, f"{plan.title} 任务分解表", [
-        Column("任务编号", 8, "center"), Column("工作任务", 14, "wrap"), Column("具体要求", 72, "wrap"),
-        Column("责任单位", 40, "wrap"), Column("完成时限", 10, "wrap"),
-    ], [[task.id, task.category, task.requirement, _units_by_role(task), task.deadline or ""] for task in plan.tasks])
+        Column("任务编号", 8, "center"), Column("工作任务", 14, "wrap"), Column("具体要求", 64, "wrap"),
+        Column("责任单位", 32, "wrap"), SOURCE_TEXT, Column("完成时限", 10, "wrap"),
+    ], [[task.id, task.category, task.requirement, _units_by_role(task), task.responsibility, task.deadline or ""]
+        for task in plan.tasks])
 
 
 def assignments_sheet(plan: Plan) -> Sheet:
     return Sheet(ASSIGNMENTS_SHEET, "任务分工（任务 × 单位，供筛选）", [
         Column("任务编号", 9, "center"), Column("单位编码", 10, "center"), Column("单位名称", 24),
-        Column("本单位职责", 11, "center"), Column("责任单位（计划原文）", 30), Column("截止日期", 11, "center"),
+        Column("本单位职责", 11, "center"), replace(SOURCE_TEXT, kind="text"), Column("截止日期", 11, "center"),
         Column("具体要求", 70),
     ], [[t.id, a.code, a.name, a.role, t.responsibility, t.deadline_date or "", t.requirement]
         for t in plan.tasks for a in t.units], hidden=True)

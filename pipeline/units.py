@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -28,6 +29,28 @@ GROUP_COLUMNS = {"name": "分组名称", "refs": "引用写法"}
 _CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 # A bracketed note in a plan reference: (见附件1,下同), (附件2), (下同).
 _NOTE = re.compile(r"\((?:见|详见|附件|下同|略)[^()]*\)")
+SUGGESTIONS = 3  # registry names offered for a name it does not know
+_CLOSE_ENOUGH = 0.6  # difflib ratio from which a spelling counts as a likely slip (市财正局 ~ 市财政局: 0.75)
+
+
+def reference_key(text: str) -> str:
+    """How a name or group reference is matched: folded, without its bracketed note
+    (``市有关单位（见附件1，下同）`` -> ``市有关单位``)."""
+    return _NOTE.sub("", fold(text))
+
+
+def abbreviates(short: str, long: str) -> bool:
+    """Whether ``short`` reads as an abbreviation of ``long`` (``市发改委`` of ``市发展改革委``).
+
+    Its characters appear in ``long`` in order; both begin alike (the level, 市/区, and the first
+    character of the name: ``市林业局`` does not abbreviate ``市农林业局``) and end alike (委/局/办:
+    ``市发改委`` does not abbreviate ``市发展改革局``). Width and spaces are ignored.
+    """
+    short, long = fold(short), fold(long)
+    if not 3 <= len(short) < len(long) or short[:2] != long[:2] or short[-1] != long[-1]:
+        return False
+    rest = iter(long)
+    return all(char in rest for char in short)
 
 
 @dataclass(frozen=True)
@@ -72,7 +95,7 @@ class Registry:
             members = [unit for unit in self.units if group.name in unit.groups]
             for spelling in (group.name, *group.refs):
                 # A 引用写法 copied from the plan with its note matches with or without one.
-                self._by_key.setdefault(_NOTE.sub("", fold(spelling)), members)
+                self._by_key.setdefault(reference_key(spelling), members)
 
     def by_code(self) -> dict[str, Unit]:
         return {unit.code: unit for unit in self.units}
@@ -85,7 +108,24 @@ class Registry:
         key = fold(reference)
         if key in self._by_key:
             return self._by_key[key]
-        return self._by_key.get(_NOTE.sub("", key))
+        return self._by_key.get(reference_key(key))
+
+    def suggest(self, reference: str) -> list[str]:
+        """The registry's names closest to a name or group reference it does not know, closest
+        first: units and groups one is an abbreviation of the other (``市发改委``, ``市发展改革委``),
+        then spellings that differ by a slip (``市财正局``). A unit is offered by its name, a group by
+        its first 引用写法; [] when nothing is close."""
+        shown: dict[str, str] = {}  # matching key of every spelling -> the name offered for it
+        for unit in self.units:
+            for spelling in (unit.name, *unit.aliases):
+                shown.setdefault(fold(spelling), unit.name)
+        for group in self.groups:
+            for spelling in (group.name, *group.refs):
+                shown.setdefault(reference_key(spelling), (group.refs or (group.name,))[0])
+        key = reference_key(reference)
+        short = [spelling for spelling in shown if abbreviates(key, spelling) or abbreviates(spelling, key)]
+        close = difflib.get_close_matches(key, shown, n=SUGGESTIONS, cutoff=_CLOSE_ENOUGH)
+        return list(dict.fromkeys(shown[spelling] for spelling in short + close))[:SUGGESTIONS]
 
 
 def _header_map(rows: list[tuple], labels: dict[str, str]) -> tuple[int, dict[str, int]]:

@@ -30,6 +30,7 @@ SAMPLE_PLAN_TITLE = "2018年政务公开工作要点"
 SAMPLE_REGISTRY = BUNDLED_INPUT / "示例单位名录"
 
 REGISTRY_NAME = "单位名录.xlsx"
+DRAFT_REGISTRY_NAME = "单位名录（草稿）.xlsx"  # pipeline units draft: a registry drawn from a plan, to check
 LEDGER_NAME = "ledger.sqlite"
 SECRET_NAME = ".secret_key"
 CONSOLE_SHORTCUT = "打开报送控制台.bat"
@@ -152,6 +153,7 @@ class Workspace:
         self.root = root = Path(root)
         self.config_path = root / CONFIG_NAME
         self.registry_path = root / REGISTRY_NAME
+        self.draft_registry_path = root / DRAFT_REGISTRY_NAME
         self.ledger_path = root / LEDGER_NAME
         self.templates_dir = root / "templates"  # the office's form spec and Word templates
         self.spec_path = self.templates_dir / SPEC_NAME

@@ -27,6 +27,7 @@ from helpers import (
     lead_support_table,
     read_sample_csv,
     sample_unit_rows,
+    seed_rows,
     seed_table,
     write_csv,
     write_docx,
@@ -161,12 +162,27 @@ def test_plan_load_with_unknown_names_lists_every_one(workspace, runner, tmp_pat
     assert result.stderr == (
         "错误：计划表 未知.csv 有 2 处问题，未加载：\n"
         f"  - 第2行：单位名录中没有“市不存在局”（原文：市不存在局牵头，市有关单位负责）。{ADVICE}\n"
-        f"  - 第3行：单位名录中没有“市重点单位(见附件3)”（原文：市财政局、市重点单位（见附件3）分别负责）。{ADVICE}\n"
+        f"  - 第3行：单位名录中没有“市重点单位(见附件3)”（原文：市财政局、市重点单位（见附件3）分别负责）。"
+        f"您是不是指“重点领域相关单位”或“市有关单位”？{ADVICE}\n"
     )
     assert result.stdout == ""
     assert not (workspace / "output" / "任务分解表.xlsx").exists()
     shown = run(runner, "-w", workspace, "plan", "show", code=1)
     assert shown.stderr == "错误：工作区还没有加载计划。请先运行 pipeline plan load 计划表文件。\n"
+
+
+def test_plan_load_suggests_the_registry_names_closest_to_an_unknown_one(workspace, runner, tmp_path):
+    table = Table(3)
+    table.add_row(["工作任务", "具体要求", "责任单位"])
+    table.add_row(["（一）公开", "1.甲。", "市人社局牵头，市文广局、市扶贫开发办、市财正局负责"])
+    result = run(runner, "-w", workspace, "plan", "load", write_csv(tmp_path / "简称.csv", table), code=1)
+    text = "（原文：市人社局牵头，市文广局、市扶贫开发办、市财正局负责）。"
+    assert result.stderr == (  # 市人社局 is a registry alias; a shorter abbreviation, a longer name and a slip
+        "错误：计划表 简称.csv 有 3 处问题，未加载：\n"
+        f"  - 第2行：单位名录中没有“市文广局”{text}您是不是指“市文化广电新闻出版局”？{ADVICE}\n"
+        f"  - 第2行：单位名录中没有“市扶贫开发办”{text}您是不是指“市扶贫办”？{ADVICE}\n"
+        f"  - 第2行：单位名录中没有“市财正局”{text}您是不是指“市财政局”？{ADVICE}\n"
+    )
 
 
 @pytest.mark.parametrize("command", [["plan", "show"], ["plan", "load", SEED_PLAN]])
@@ -288,14 +304,39 @@ def test_plan_show_json_deadlines(workspace, runner, tmp_path):
 def test_plan_show_text(loaded, runner, seed_version):
     lines = run(runner, "-w", loaded, "plan", "show").stdout.splitlines()
     assert lines[0] == f"2018年政务公开工作要点（版本 {seed_version}，19 项任务）"
-    assert lines[2] == "1. 围绕建设法治政府全面推进政务公开"
+    assert lines[1] == "计划表：2018年政务公开工作要点.txt（读取方式：表格）"
+    assert lines[3] == "1. 围绕建设法治政府全面推进政务公开"
     two_two = lines.index(next(line for line in lines if line.startswith("  [2-2] ")))
     assert lines[two_two + 1] == "        牵头（2）：市发展改革局、市政管办"
     responsible = sum(role == "负责" for _, role in SEED_ASSIGNMENTS["2-2"])
     assert lines[two_two + 2].startswith(f"        负责（{responsible}）：")
+    assert lines[two_two + 3] == f"        原文：{seed_rows()[6].responsibility}"  # the text the units were read from
+    assert [line for line in lines if line.startswith("        原文：")] == [
+        f"        原文：{row.responsibility}" for row in seed_rows()]
     two_five = lines.index(next(line for line in lines if line.startswith("  [2-5] ")))
     assert lines[two_five + 1] == "        分别负责（4）：市民政局、市环境保护局、市食品药品监管局、市扶贫办"
     assert sum(line.startswith("  [") for line in lines) == 19
+
+
+def test_plan_show_json_with_the_source_text(loaded, runner, seed_version):
+    document = json.loads(run(runner, "-w", loaded, "plan", "show", "--json", "--source-text").stdout)
+    assert document["plan_version"] == seed_version
+    assert {key: document[key] for key in ("title", "source", "layout")} == {
+        "title": "2018年政务公开工作要点", "source": "2018年政务公开工作要点.txt", "layout": "表格"}
+    assert [task["responsibility"] for task in document["tasks"]] == [row.responsibility for row in seed_rows()]
+    contract = json.loads(run(runner, "-w", loaded, "plan", "show", "--json").stdout)
+    assert [{key: task[key] for key in contract["tasks"][0]} for task in document["tasks"]] == contract["tasks"]
+
+
+def test_a_ledger_from_before_the_layout_was_recorded_still_opens(loaded, runner, seed_version):
+    with sqlite3.connect(loaded / "ledger.sqlite") as db:  # as the ledger was before the column came
+        db.execute("ALTER TABLE plans DROP COLUMN layout")
+        db.execute(f"PRAGMA user_version = {ledger_module.SCHEMA_VERSION - 1}")
+    lines = run(runner, "-w", loaded, "plan", "show").stdout.splitlines()
+    assert lines[:2] == [f"2018年政务公开工作要点（版本 {seed_version}，19 项任务）", "计划表：2018年政务公开工作要点.txt"]
+    again = run(runner, "-w", loaded, "plan", "load", SEED_PLAN)  # the layout is no part of the version
+    assert again.stdout.startswith(f"计划内容未变，沿用计划“2018年政务公开工作要点”（版本 {seed_version}）")
+    assert run(runner, "-w", loaded, "plan", "show").stdout.splitlines()[1].endswith("（读取方式：表格）")
 
 
 def test_plan_show_text_with_deadlines(workspace, runner, tmp_path):
@@ -344,15 +385,19 @@ def test_breakdown_workbook(loaded, runner):
     assert workbook.sheetnames == ["任务清单", "单位任务数", "任务分工"]
     assert [sheet.sheet_state for sheet in workbook] == ["visible", "visible", "hidden"]  # kept to filter, not printed
 
-    header, tasks = table_rows(workbook["任务清单"], "任务编号")
-    assert header == ["任务编号", "工作任务", "具体要求", "责任单位", "完成时限"]
+    sheet = workbook["任务清单"]
+    assert sheet["A1"].value == "2018年政务公开工作要点 任务分解表"
+    assert sheet["A2"].value.startswith(f"来源：2018年政务公开工作要点.txt　读取方式：表格　计划版本：{document['plan_version']}")
+    header, tasks = table_rows(sheet, "任务编号")
+    assert header == ["任务编号", "工作任务", "具体要求", "责任单位", "责任单位（计划原文）", "完成时限"]
     assert [row[0] for row in tasks] == [task["id"] for task in document["tasks"]]
     assert len(tasks) == 19
-    for row, task in zip(tasks, document["tasks"]):  # every unit, under its role, one line per role
+    for row, task, seed in zip(tasks, document["tasks"], seed_rows()):  # every unit, under its role
         roles = {line.partition("：")[0]: line.partition("：")[2] for line in row[3].split("\n")}
         for role in {unit["role"] for unit in task["units"]}:
             names = [unit["name"] for unit in task["units"] if unit["role"] == role]
-            assert roles[role] == "、".join(names) or roles[role].endswith(f"（共 {len(names)} 个单位）")
+            assert roles[role] in ("、".join(names), f"共 {len(names)} 个单位")
+        assert row[4] == seed.responsibility  # beside the plan's words they were read from
 
     header, assignments = table_rows(workbook["任务分工"], "任务编号")
     assert header[:4] == ["任务编号", "单位编码", "单位名称", "本单位职责"]
@@ -619,8 +664,10 @@ def test_progress_bars_show_on_a_terminal_and_never_under_json(loaded, runner):
     (["ledger", "chek"], "错误：没有“chek”这个命令。您是不是要找 pipeline ledger check？\n"
                          "请运行 pipeline ledger --help 查看用法。"),
     (["汇总"], "错误：没有“汇总”这个命令。\n请运行 pipeline --help 查看用法。"),
-    (["-w", "."], "错误：缺少命令。可用的命令有 check、collect、demo、init、ledger、merge、plan、remind、report、serve、templates。\n"
-                  "请运行 pipeline --help 查看用法。"),
+    (["-w", "."], "错误：缺少命令。可用的命令有 check、collect、demo、init、ledger、merge、plan、remind、report、serve、"
+                  "templates、units。\n请运行 pipeline --help 查看用法。"),
+    (["units", "draft"], "错误：缺少参数：计划表文件（PLAN_FILE），例如 pipeline units draft input/2018年政务公开工作要点.txt\n"
+                         "请运行 pipeline units draft --help 查看用法。"),
     (["plan", "show", "--jsn"], "错误：没有 --jsn 这个选项。您是不是要找 --json？\n请运行 pipeline plan show --help 查看用法。"),
     (["templates", "2018-06", "多余"], "错误：多余的参数：多余。\n请运行 pipeline templates --help 查看用法。"),
     (["-w"], "错误：选项 -w（工作区目录）后面要写一个值。\n请运行 pipeline --help 查看用法。"),

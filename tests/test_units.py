@@ -6,7 +6,7 @@ import pytest
 
 from helpers import CITY, COUNTIES, DRAFTERS, KEY_AREAS, UNIT_HEADER, read_sample_csv, write_registry
 from pipeline.errors import RegistryError
-from pipeline.units import Group, Unit, read_registry
+from pipeline.units import Group, Registry, Unit, abbreviates, read_registry
 
 COUNTY_REFERENCE = "各县(市、区)人民政府(管委会)"
 
@@ -273,3 +273,47 @@ def test_a_reference_written_with_its_note_in_the_registry_still_matches(tmp_pat
 def test_the_sample_groups_are_not_trivial():
     assert len(CITY) > 30 and len(COUNTIES) >= 8
     assert "市政府办公室" not in CITY
+
+
+# ---------------------------------------------------------------------------- close names
+
+
+@pytest.mark.parametrize("short, long", [
+    ("市发改委", "市发展改革委"), ("市环保局", "市环境保护局"), ("市人社局", "市人力资源社会保障局"),
+    ("市住建局", "市住房城乡建设局"), ("市食药监局", "市食品药品监督管理局"), ("区发改委", "区发展和改革委"),
+    ("市发改委", "市发展改革委 "), ("市国土局", "市国土资源局"),
+])
+def test_abbreviations(short, long):
+    assert abbreviates(short, long)
+    assert not abbreviates(long, short)
+
+
+@pytest.mark.parametrize("short, long", [
+    ("市教育局", "市体育局"),  # the same length, one character apart: two bureaus
+    ("市教育局", "区教育局"),  # another level
+    ("市发改委", "市发展改革局"),  # 委 and 局
+    ("市林业局", "市农林业局"),  # the name begins otherwise
+    ("市财政局", "市财政局机关服务中心"),  # a body of the bureau, not the bureau
+    ("市局", "市公安局"),  # too short to be a name
+    ("市财政局", "市财政局"),
+])
+def test_near_misses_are_no_abbreviations(short, long):
+    assert not abbreviates(short, long) and not abbreviates(long, short)
+
+
+def test_suggestions_for_unknown_names(registry):
+    assert registry.suggest("市文广局") == ["市文化广电新闻出版局"]  # abbreviation of the name and of its alias
+    assert registry.suggest("市扶贫开发办") == ["市扶贫办"]  # the registry has the short name
+    assert registry.suggest("市财正局") == ["市财政局"]  # a slip
+    assert registry.suggest("市城管委")[0] == "市城市综合管理局"  # closest first
+    assert registry.suggest("各县(市、区)人民政府（管委）") == ["各县(市、区)人民政府(管委会)"]  # a group by its 引用写法
+    assert registry.suggest("市有关单位（见附件9）")[0] == "市有关单位"
+    assert registry.suggest("省气象局") == []
+
+
+def test_suggestions_are_offered_by_name_once_each():
+    registry = Registry([Unit("A1", "市发展改革委", aliases=("市发展和改革委员会",)), Unit("A2", "市体育局")],
+                        [Group("市直", ("市直各部门", "市直单位"))])
+    assert registry.suggest("市发改委") == ["市发展改革委"]
+    assert registry.suggest("市教育局") == ["市体育局"]  # not an alias: a close spelling to check
+    assert registry.suggest("市直各单位") == ["市直各部门"]

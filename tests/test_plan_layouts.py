@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from click.testing import CliRunner
+
 from helpers import Table, write_csv, write_docx, write_registry, write_table, write_xlsx
+from pipeline.cli import cli
 from pipeline.errors import PlanError
 from pipeline.plan import parse_roles, read_plan, read_raw
 from pipeline.units import read_registry
@@ -418,3 +421,13 @@ def test_a_list_ending_in_deng_loads_with_a_warning(tmp_path, registry):
     assert read_raw(path).warnings == [
         "第2行：责任单位“市统计局、市发展改革委等负责”用“等”列举，名单可能不全，只读入了写出的单位。请核对，必要时在计划表中写全。"
     ]
+
+
+def test_plan_load_prints_the_warnings(tmp_path, workspace):
+    table = Table(2)
+    table.add_row(["具体要求", "责任单位"])
+    table.add_row(["公开审计结果。", "市审计局、市财政局等负责"])
+    result = CliRunner().invoke(cli, ["-w", str(workspace), "plan", "load", str(write_csv(tmp_path / "p.csv", table))])
+    assert result.exit_code == 0, result.output
+    assert ("提醒：第2行：责任单位“市审计局、市财政局等负责”用“等”列举，名单可能不全，只读入了写出的单位。"
+            "请核对，必要时在计划表中写全。") in result.stdout.splitlines()

@@ -272,7 +272,7 @@ def plan() -> None:
 @click.option("--replace", is_flag=True, help="用内容不同的新计划替换已加载的计划。")
 @workspace_option
 def plan_load(plan_file: Path, units_file: Path | None, replace: bool) -> None:
-    """读取计划表（.xlsx/.docx/.csv/.txt，表格或文字）和单位名录，存入工作区。
+    """读取计划表（.xlsx/.xls/.docx/.doc/.csv/.txt，表格或文字）和单位名录，存入工作区。
 
     例：pipeline plan load input/2018年政务公开工作要点.txt
     """

@@ -10,17 +10,23 @@ clause ends a task. Nothing here knows about workbooks we write or the ledger.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import csv
 import datetime as dt
 import functools
 import hashlib
 import io
 import json
+import os
 import re
+import shutil
+import signal
+import subprocess
+import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 from .errors import PlanError
 from .text import SENTENCE_END, clean_cell, decode_text, fold, split_outside_brackets
@@ -28,7 +34,9 @@ from .units import Registry
 
 ROLES = ("牵头", "负责", "分别负责", "配合")  # strongest first
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
-PLAN_FORMATS = (".xlsx", ".docx", ".csv", ".txt")
+WORKBOOK_FORMATS = (".xlsx", ".xls")
+OLD_WORD_FORMATS = (".doc", ".wps")  # read through LibreOffice, converted to .docx
+PLAN_FORMATS = (*WORKBOOK_FORMATS, ".docx", *OLD_WORD_FORMATS, ".csv", ".txt")
 
 # Header labels by meaning (folded, bracketed notes dropped), tried in this order: the first
 # that matches the whole label gives the column's kind. ``category`` columns are read as the
@@ -145,15 +153,25 @@ def read_grid(path: Path) -> Grid:
     in a Word plan split into several tables, counted on through them).
     """
     suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        raise PlanError(
+            f"计划表 {path.name} 是 PDF 文件，无法从中读出任务和责任单位。请向发文单位索取 Word 或 Excel "
+            "原件，或把任务表复制到 Excel 中另存为 .xlsx 后再加载。"
+        )
     if suffix not in PLAN_FORMATS:
         raise PlanError(
             f"计划表 {path.name} 的格式 {suffix or '（无扩展名）'} 不能读取。"
-            "请另存为 .xlsx、.docx、.csv 或 .txt 文件。"
+            "请另存为 .xlsx、.xls、.docx、.doc、.csv 或 .txt 文件。"
         )
     if not path.is_file():
         raise PlanError(f"找不到计划表文件：{path}。")
     try:
-        return {".xlsx": _grid_workbook, ".docx": _grid_docx, ".csv": _grid_csv, ".txt": _grid_text}[suffix](path)
+        if suffix in OLD_WORD_FORMATS:
+            with _as_docx(path) as converted:
+                return _grid_docx(converted)
+        reader = _grid_workbook if suffix in WORKBOOK_FORMATS else {
+            ".docx": _grid_docx, ".csv": _grid_csv, ".txt": _grid_text}[suffix]
+        return reader(path)
     except PlanError:
         raise
     except Exception as exc:  # a damaged file: any reader error means the same to the clerk
@@ -171,7 +189,7 @@ def _cell_text(value: object) -> str:
 
 
 def _grid_workbook(path: Path) -> Grid:
-    """A workbook's plan sheet: the first sheet with a plan header, else the first."""
+    """An .xlsx or .xls workbook's plan sheet: the first sheet with a plan header, else the first."""
     import python_calamine as calamine
 
     book = calamine.CalamineWorkbook.from_path(str(path))
@@ -234,6 +252,61 @@ def _grid_docx(path: Path) -> Grid:
 
 # Nothing, or a note that the table goes on (folded): 续表, (续上表), 续表一, 续表(1), 续表2-1:
 _CONTINUED_NOTE = re.compile(rf"(?:\(?续上?表?[{_CN_NUM}\d-]*(?:\([{_CN_NUM}\d-]+\))?\)?[:.。]?)?")
+_CONVERT_SECONDS = 180
+
+
+@contextlib.contextmanager
+def _as_docx(path: Path) -> Iterator[Path]:
+    """An old Word or WPS document converted to .docx by headless LibreOffice, in a temporary
+    folder with a LibreOffice profile of its own (a running LibreOffice, or another conversion,
+    would otherwise hold the shared one)."""
+    office = _soffice()
+    if office is None:
+        raise PlanError(
+            f"计划表 {path.name} 是旧版 Word/WPS 格式，需要用 LibreOffice 转换后才能读取，本机没有找到 "
+            "LibreOffice。请安装 LibreOffice（免费），或在 Word/WPS 中打开该文件，另存为 .docx 后再加载。"
+        )
+    with tempfile.TemporaryDirectory(prefix="plan-") as name:
+        folder = Path(name)
+        command = [office, f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless",
+                   "--convert-to", "docx", "--outdir", str(folder / "out"), str(path.resolve())]
+        # Its own session, so that a conversion that hangs is ended with every process it started.
+        with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True) as process:
+            try:
+                process.wait(timeout=_CONVERT_SECONDS)
+            except subprocess.TimeoutExpired:
+                _end(process)
+        converted = folder / "out" / f"{path.stem}.docx"
+        if not converted.is_file():
+            raise PlanError(
+                f"计划表 {path.name} 无法用 LibreOffice 转换为 .docx。请确认文件完整、未加密，或在 Word/WPS "
+                "中打开该文件，另存为 .docx 后再加载。"
+            )
+        yield converted
+
+
+def _soffice() -> str | None:
+    """LibreOffice's program: on the PATH, or where its Windows installer puts it."""
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if found:
+        return found
+    for variable in ("ProgramFiles", "ProgramFiles(x86)"):
+        program = Path(os.environ.get(variable) or "/nonexistent") / "LibreOffice" / "program" / "soffice.exe"
+        if program.is_file():
+            return str(program)
+    return None
+
+
+def _end(process: subprocess.Popen) -> None:
+    """End a process and, where the system allows, the processes of its session."""
+    if hasattr(os, "killpg"):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.kill()
+    process.wait()
 
 
 def _decode(path: Path) -> str:

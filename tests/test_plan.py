@@ -457,8 +457,9 @@ def test_a_header_without_tasks(tmp_path, registry):
 @pytest.mark.parametrize(
     "name, content, message",
     [
-        ("计划.pdf", b"%PDF", "计划表 计划.pdf 的格式 .pdf 不能读取。请另存为 .xlsx、.docx、.csv 或 .txt 文件。"),
-        ("计划", b"", "计划表 计划 的格式 （无扩展名） 不能读取。请另存为 .xlsx、.docx、.csv 或 .txt 文件。"),
+        ("计划.pdf", b"%PDF", "计划表 计划.pdf 是 PDF 文件，无法从中读出任务和责任单位。请向发文单位索取 Word 或 Excel "
+                             "原件，或把任务表复制到 Excel 中另存为 .xlsx 后再加载。"),
+        ("计划", b"", "计划表 计划 的格式 （无扩展名） 不能读取。请另存为 .xlsx、.xls、.docx、.doc、.csv 或 .txt 文件。"),
     ],
 )
 def test_unreadable_formats(tmp_path, registry, name, content, message):

@@ -1,16 +1,18 @@
 """Plans as real offices publish them (PRODUCT 2.1): each layout written in code with invented
-content, in the forms it comes in (.xlsx, .docx, .csv, pipe text, prose), every task's
+content, in the forms it comes in (.xlsx, .docx, pipe text, prose, .xls, .doc), every task's
 units and roles pinned."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
-
 from click.testing import CliRunner
 
 from helpers import Table, write_csv, write_docx, write_registry, write_table, write_xlsx
+from pipeline import plan as plan_module
 from pipeline.cli import cli
 from pipeline.errors import PlanError
 from pipeline.plan import parse_roles, read_plan, read_raw
@@ -431,3 +433,51 @@ def test_plan_load_prints_the_warnings(tmp_path, workspace):
     assert result.exit_code == 0, result.output
     assert ("提醒：第2行：责任单位“市审计局、市财政局等负责”用“等”列举，名单可能不全，只读入了写出的单位。"
             "请核对，必要时在计划表中写全。") in result.stdout.splitlines()
+
+
+# ---------------------------------------------------------------------------- old formats
+
+
+def converted(source: Path, target_format: str, tmp_path: Path) -> Path:
+    """``source`` saved as ``target_format`` by headless LibreOffice (in a profile of its own)."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.fail("LibreOffice (soffice) is not installed; .ci/run installs it.")
+    out = tmp_path / "out"
+    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                    "--convert-to", target_format, "--outdir", str(out), str(source)],
+                   capture_output=True, timeout=180, check=True)
+    return out / f"{source.stem}.{target_format}"
+
+
+def test_an_xls_workbook(tmp_path, registry):
+    source = write_xlsx(tmp_path / "分解表.xlsx", bureau_table())
+    plan = read_plan(converted(source, "xls", tmp_path), registry, year=2021)
+    assert with_deadlines(plan) == BUREAU_TASKS
+    assert plan.title == "某局2021年政务公开工作任务分解表"
+
+
+def test_an_old_word_document_through_libreoffice(tmp_path, registry):
+    source = write_docx(tmp_path / "实施方案.docx", "金融服务信息公开实施方案", finance_table(merge=True))
+    plan = read_plan(converted(source, "doc", tmp_path), registry)
+    assert tasks(plan) == FINANCE_TASKS
+    assert plan.title == "金融服务信息公开实施方案"
+
+
+def test_an_old_word_document_without_libreoffice(tmp_path, registry, monkeypatch):
+    monkeypatch.setattr(plan_module, "_soffice", lambda: None)
+    path = tmp_path / "要点.wps"
+    path.write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(PlanError) as caught:
+        read_plan(path, registry)
+    assert str(caught.value) == (
+        "计划表 要点.wps 是旧版 Word/WPS 格式，需要用 LibreOffice 转换后才能读取，本机没有找到 LibreOffice。"
+        "请安装 LibreOffice（免费），或在 Word/WPS 中打开该文件，另存为 .docx 后再加载。"
+    )
+
+
+def test_a_pdf_is_refused_with_what_to_ask_for(tmp_path, registry):
+    path = tmp_path / "要点.pdf"
+    path.write_bytes(b"%PDF-1.4")
+    with pytest.raises(PlanError, match=r"^计划表 要点\.pdf 是 PDF 文件，无法从中读出任务和责任单位。请向发文单位索取 Word 或 Excel 原件"):
+        read_plan(path, registry)

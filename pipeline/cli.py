@@ -274,7 +274,7 @@ def plan() -> None:
 @click.option("--replace", is_flag=True, help="用内容不同的新计划替换已加载的计划。")
 @workspace_option
 def plan_load(plan_file: Path, units_file: Path | None, replace: bool) -> None:
-    """读取计划表（.xlsx/.docx/.csv/.txt）和单位名录，存入工作区。
+    """读取计划表（.xlsx/.xls/.docx/.doc/.csv/.txt，表格或文字）和单位名录，存入工作区。
 
     例：pipeline plan load input/2018年政务公开工作要点.txt
     """
@@ -284,6 +284,8 @@ def plan_load(plan_file: Path, units_file: Path | None, replace: bool) -> None:
     state = "已加载" if result.changed else "计划内容未变，沿用"
     click.echo(f"{state}计划“{plan_.title}”（版本 {plan_.version}）：{len(plan_.tasks)} 项任务，"
                f"涉及 {len({a.code for t in plan_.tasks for a in t.units})} 个单位。")
+    for warning in result.warnings:
+        click.echo(f"提醒：{warning}")
     if result.titled_by_config:
         click.echo(f"计划表的表格上方没有标题行，计划名称按 {workspace.config_path.name} 确定；要改名称，"
                    "请修改其中 [plan] 下的 title，或在计划表的表格上方加一行标题。")
@@ -305,7 +307,7 @@ def plan_show(as_json: bool, source_text: bool) -> None:
         echo_json(plan_.to_json(source_text))
         return
     click.echo(f"{plan_.title}（版本 {plan_.version}，{len(plan_.tasks)} 项任务）")
-    click.echo(f"计划表：{plan_.source}" + (f"（读取方式：{plan_.layout}）" if plan_.layout else ""))
+    click.echo(f"计划表：{plan_.source}" + (f"（{plan_.layout}）" if plan_.layout else ""))
     category = None
     for task in plan_.tasks:
         if task.category != category:

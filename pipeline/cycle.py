@@ -20,7 +20,7 @@ from .lazy import lazy
 from .ledger import Ledger
 from .parallel import run_jobs
 from .periods import chinese_date, issue_date, split_period
-from .plan import Plan, read_plan, read_raw
+from .plan import Plan, read_raw, resolve_plan
 from .progress import SILENT, Progress
 from .readers import read_files
 from .submissions import read_identity
@@ -72,6 +72,7 @@ class PlanLoad:
     changed: bool
     breakdown: Path
     titled_by_config: bool  # the plan file has no title row: its name is the configuration's
+    warnings: list[str]  # what loaded but should be checked (a list of units ending in 等), by line
 
 
 def load_plan(workspace: Workspace, plan_file: Path, units_file: Path | None = None,
@@ -83,7 +84,8 @@ def load_plan(workspace: Workspace, plan_file: Path, units_file: Path | None = N
     """
     config = workspace.config()
     registry = read_registry(units_file or workspace.registry_path)
-    plan = read_plan(Path(plan_file), registry, year=config.year)
+    raw = read_raw(Path(plan_file))
+    plan = resolve_plan(raw, Path(plan_file).name, registry, year=config.year)
     titled_by_config = not plan.title
     if titled_by_config:
         plan = dataclasses.replace(plan, title=config.plan_name)
@@ -95,7 +97,7 @@ def load_plan(workspace: Workspace, plan_file: Path, units_file: Path | None = N
             with replacing(workspace.registry_path, "Excel/WPS") as temp:
                 shutil.copyfile(units_file, temp)
         report.write_plan_breakdown(plan, registry, breakdown, dt.datetime(config.year, 1, 1))
-    return PlanLoad(plan, registry, changed, breakdown, titled_by_config)
+    return PlanLoad(plan, registry, changed, breakdown, titled_by_config, raw.warnings)
 
 
 @dataclass(frozen=True)

@@ -144,7 +144,7 @@ def _answers(row: dict, spec: FormSpec) -> list[object]:
 def write_plan_breakdown(plan: Plan, registry: Registry, path: Path, created: dt.datetime) -> None:
     """Tasks (one row each, their units grouped by role) and per-unit task counts, ready to print;
     the task × unit assignments as a filterable sheet, hidden so that it does not print."""
-    layout = f"　读取方式：{plan.layout}" if plan.layout else ""
+    layout = f"　{plan.layout}" if plan.layout else ""
     subtitle = f"来源：{plan.source}{layout}　计划版本：{plan.version}　共 {len(plan.tasks)} 项任务"
     write_sheets(path, created, _framed([plan_tasks_sheet(plan), unit_tasks_sheet(plan, registry),
                                          assignments_sheet(plan)], subtitle))

@@ -92,7 +92,7 @@ def cell_string(value: object) -> str:
     return str(value).strip()
 
 
-_SENTENCE_END = "。！？；!?;"
+SENTENCE_END = "。！？；!?;"
 _CLAUSE_END = "，,。；;：:！？!?"
 
 
@@ -103,10 +103,10 @@ def excerpt(text: str, limit: int) -> str:
     text = text.strip()
     if len(text) <= limit:
         return text
-    for ends in (_SENTENCE_END, "，,、"):
+    for ends in (SENTENCE_END, "，,、"):
         cut = max(text.rfind(mark, 0, limit - 1) for mark in ends)
         if cut >= limit // 2:
-            return text[:cut + (ends == _SENTENCE_END)] + "…"
+            return text[:cut + (ends == SENTENCE_END)] + "…"
     return text[:limit - 1] + "…"
 
 

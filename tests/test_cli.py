@@ -41,7 +41,7 @@ from pipeline.fill import Filling, fill_template, sample_answer
 from pipeline import ledger as ledger_module
 from pipeline.ledger import Ledger
 from pipeline.periods import check_period
-from pipeline.plan import read_plan
+from pipeline.plan import read_plan, read_raw
 from pipeline.units import read_registry
 from pipeline.workspace import NAME_UNITS, Workspace, safe_file_name, unit_file_name
 
@@ -304,7 +304,8 @@ def test_plan_show_json_deadlines(workspace, runner, tmp_path):
 def test_plan_show_text(loaded, runner, seed_version):
     lines = run(runner, "-w", loaded, "plan", "show").stdout.splitlines()
     assert lines[0] == f"2018年政务公开工作要点（版本 {seed_version}，19 项任务）"
-    assert lines[1] == "计划表：2018年政务公开工作要点.txt（读取方式：表格）"
+    assert lines[1] == f"计划表：2018年政务公开工作要点.txt（{read_raw(SEED_PLAN).layout}）"
+    assert lines[1].startswith("计划表：2018年政务公开工作要点.txt（表格：表头在第1行")
     assert lines[3] == "1. 围绕建设法治政府全面推进政务公开"
     two_two = lines.index(next(line for line in lines if line.startswith("  [2-2] ")))
     assert lines[two_two + 1] == "        牵头（2）：市发展改革局、市政管办"
@@ -322,7 +323,7 @@ def test_plan_show_json_with_the_source_text(loaded, runner, seed_version):
     document = json.loads(run(runner, "-w", loaded, "plan", "show", "--json", "--source-text").stdout)
     assert document["plan_version"] == seed_version
     assert {key: document[key] for key in ("title", "source", "layout")} == {
-        "title": "2018年政务公开工作要点", "source": "2018年政务公开工作要点.txt", "layout": "表格"}
+        "title": "2018年政务公开工作要点", "source": "2018年政务公开工作要点.txt", "layout": read_raw(SEED_PLAN).layout}
     assert [task["responsibility"] for task in document["tasks"]] == [row.responsibility for row in seed_rows()]
     contract = json.loads(run(runner, "-w", loaded, "plan", "show", "--json").stdout)
     assert [{key: task[key] for key in contract["tasks"][0]} for task in document["tasks"]] == contract["tasks"]
@@ -336,7 +337,7 @@ def test_a_ledger_from_before_the_layout_was_recorded_still_opens(loaded, runner
     assert lines[:2] == [f"2018年政务公开工作要点（版本 {seed_version}，19 项任务）", "计划表：2018年政务公开工作要点.txt"]
     again = run(runner, "-w", loaded, "plan", "load", SEED_PLAN)  # the layout is no part of the version
     assert again.stdout.startswith(f"计划内容未变，沿用计划“2018年政务公开工作要点”（版本 {seed_version}）")
-    assert run(runner, "-w", loaded, "plan", "show").stdout.splitlines()[1].endswith("（读取方式：表格）")
+    assert run(runner, "-w", loaded, "plan", "show").stdout.splitlines()[1].endswith(f"（{read_raw(SEED_PLAN).layout}）")
 
 
 def test_plan_show_text_with_deadlines(workspace, runner, tmp_path):
@@ -387,7 +388,8 @@ def test_breakdown_workbook(loaded, runner):
 
     sheet = workbook["任务清单"]
     assert sheet["A1"].value == "2018年政务公开工作要点 任务分解表"
-    assert sheet["A2"].value.startswith(f"来源：2018年政务公开工作要点.txt　读取方式：表格　计划版本：{document['plan_version']}")
+    layout = read_raw(SEED_PLAN).layout
+    assert sheet["A2"].value.startswith(f"来源：2018年政务公开工作要点.txt　{layout}　计划版本：{document['plan_version']}")
     header, tasks = table_rows(sheet, "任务编号")
     assert header == ["任务编号", "工作任务", "具体要求", "责任单位", "责任单位（计划原文）", "完成时限"]
     assert [row[0] for row in tasks] == [task["id"] for task in document["tasks"]]

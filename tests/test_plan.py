@@ -458,8 +458,9 @@ def test_a_header_without_tasks(tmp_path, registry):
 @pytest.mark.parametrize(
     "name, content, message",
     [
-        ("计划.pdf", b"%PDF", "计划表 计划.pdf 的格式 .pdf 不能读取。请另存为 .xlsx、.docx、.csv 或以“|”分隔的 .txt 文件。"),
-        ("计划", b"", "计划表 计划 的格式 （无扩展名） 不能读取。请另存为 .xlsx、.docx、.csv 或以“|”分隔的 .txt 文件。"),
+        ("计划.pdf", b"%PDF", "计划表 计划.pdf 是 PDF 文件，无法从中读出任务和责任单位。请向发文单位索取 Word 或 Excel "
+                             "原件，或把任务表复制到 Excel 中另存为 .xlsx 后再加载。"),
+        ("计划", b"", "计划表 计划 的格式 （无扩展名） 不能读取。请另存为 .xlsx、.xls、.docx、.doc、.csv 或 .txt 文件。"),
     ],
 )
 def test_unreadable_formats(tmp_path, registry, name, content, message):
@@ -482,7 +483,10 @@ def test_missing_damaged_and_tableless_files(tmp_path, registry):
     document.save(str(tmp_path / "无表.docx"))
     with pytest.raises(PlanError) as caught:
         read_plan(tmp_path / "无表.docx", registry)
-    assert str(caught.value) == "计划表 无表.docx 中没有表格。请确认任务是以 Word 表格形式排版的。"
+    assert str(caught.value) == (
+        "计划表 无表.docx 中既没有任务表格，也没有在括号中写明责任单位的任务段落（如“……。（市财政局负责落实）”）。"
+        "请确认文件内容，或把任务整理成表格。"
+    )
 
 
 # ---------------------------------------------------------------------------- Word plans in several tables

@@ -301,7 +301,7 @@ def test_the_pages_show_the_month_the_unit_and_the_plan(client):
         assert word in board
     assert "市财政局" in board and "0000-5550009" in board
     plan = client.get("/plan").get_data(as_text=True)
-    assert "牵头" in plan and "市财政局" in plan
+    assert "牵头" in plan and "市财政局" in plan and "读取方式：表格：表头在第1行" in plan and "计划原文：" in plan
     unit = client.get(f"/periods/{PERIOD}/units/S009").get_data(as_text=True)
     assert "市财政局" in unit and "本月没有收到这个单位的文件" in unit and "历月报送" in unit
 

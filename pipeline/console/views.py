@@ -236,6 +236,7 @@ class PlanRow:
     requirement: str
     deadline: str
     roles: tuple[tuple[str, tuple[str, ...]], ...]  # (role, unit names), strongest role first
+    source: str  # the plan's own words its units were read from
 
 
 def plan_rows(plan: Plan) -> list[PlanRow]:
@@ -245,7 +246,7 @@ def plan_rows(plan: Plan) -> list[PlanRow]:
         roles = tuple((role, tuple(a.name for a in task.units if a.role == role))
                       for role in ROLES if any(a.role == role for a in task.units))
         rows.append(PlanRow(task.id, task.category if task.category != category else "",
-                            task.requirement, task.deadline or "", roles))
+                            task.requirement, task.deadline or "", roles, task.responsibility))
         category = task.category
     return rows
 

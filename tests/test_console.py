@@ -104,6 +104,8 @@ def test_the_period_document_is_exactly_what_collect_json_printed(workspace, cli
     assert list(served.get_json()) == list(json.loads(printed.stdout))  # the same keys, in the same order
     statuses = {f["file"]: f["status"] for f in served.get_json()["files"]}
     assert statuses == {"财政局.xlsx": "accepted", "教育局.xlsx": "returned", "截图.xlsx": "rejected"}
+    others = client.get(f"/periods/{PERIOD}").get_data(as_text=True).split('id="others"')[1]
+    assert "无法确定单位的文件" in others and "截图.xlsx" in others and "拒收" in others
 
 
 def test_a_month_never_collected_expects_every_unit_of_the_plan(client):

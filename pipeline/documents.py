@@ -11,8 +11,7 @@ import functools
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from . import gongwen
 from .gongwen import SIGNATURE, Loop, Para, head, heading, subheading
@@ -22,6 +21,9 @@ from .consolidate import Change, Consolidation, Reminder, UnitState
 from .plan import Plan
 from .periods import chinese_date, short_date, split_period
 from .workspace import unit_file_name
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BULLETIN_TEMPLATE = "通报模板.docx"
 BULLETIN_NAME = "工作通报.docx"

@@ -163,6 +163,14 @@ def verdict_of(read: ReadResult, spec: FormSpec, key: bytes, period: str | None,
     return verdict
 
 
+def verdict_kept(read: ReadResult, spec: FormSpec, key: bytes, period: str, plan: Plan,
+                 units: dict[str, Unit]) -> tuple[Verdict, bytes]:
+    """``verdict_of`` a read file, and the verdict as the ledger keeps it (``stored``): both are
+    made in the worker that read the file, so the command only gathers them."""
+    verdict = verdict_of(read, spec, key, period, plan, units)
+    return verdict, stored(verdict)
+
+
 def received(name: str) -> bool:
     """Whether a file of that name (the last part of its path) is one a unit sent."""
     return not _NOT_RECEIVED.fullmatch(name)
@@ -336,18 +344,20 @@ class StandingAnswers:
                 self._put(unit_code, kept.sha256, kept.answers)
 
 
-def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable[[ReadResult], Verdict],
+def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable[[ReadResult], tuple[Verdict, bytes]],
                    answers: StandingAnswers, progress: Progress,
-                   known: dict[str, bytes] | None = None) -> dict[str, Verdict]:
-    """Each distinct readable file received, judged; by sha256. Files are read while the rest are
-    still being archived, and judged in the reading workers, so only verdicts come back, never
-    the workbooks. A file not read (a copy, a file judged before: its verdict in ``known``, as
-    stored) is done with at once."""
+                   known: dict[str, bytes] | None = None) -> tuple[dict[str, Verdict], dict[str, bytes]]:
+    """Each distinct readable file received, judged, by sha256; and the files judged in this run,
+    their verdicts as stored. Files are read while the rest are still being archived, and judged
+    in the reading workers (``judge_file``: a verdict and its stored form), so only verdicts come
+    back, never the workbooks. A file not read (a copy, a file judged before: its verdict in
+    ``known``, as stored) is done with at once."""
     known = known or {}
     hashes: dict[str, str] = {}  # archived path -> sha256, of the files handed to the workers
     chosen: set[str] = set()  # their hashes
 
     verdicts: dict[str, Verdict] = {}
+    fresh: dict[str, bytes] = {}
 
     def step(sha256: str, name: str) -> None:  # a container's files count as the container
         if sha256 not in intake.within:
@@ -369,14 +379,14 @@ def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable
             hashes[str(archived)] = receipt.sha256
             yield archived
 
-    for path, verdict in read_files(to_read(), sheets, then=judge_file, expected=intake.count,
-                                     scratch=intake.workspace.scratch_dir):
+    for path, (verdict, kept) in read_files(to_read(), sheets, then=judge_file, expected=intake.count,
+                                             scratch=intake.workspace.scratch_dir):
         sha256 = hashes[path]
-        verdicts[sha256] = verdict
+        verdicts[sha256], fresh[sha256] = verdict, kept
         if verdict.status == FileStatus.ACCEPTED:
             answers.add(verdict.unit_code, sha256, verdict.answers)
         step(sha256, path)
-    return verdicts
+    return verdicts, fresh
 
 
 def decide(receipts: list[Receipt], verdicts: dict[str, Verdict], period: str, date_label: str) -> list[FileOutcome]:
@@ -464,10 +474,9 @@ def collect(workspace: Workspace, ledger: Ledger, period: str, folder: Path | No
     context = judging_context(workspace.spec_source(), key, plan, units)
     known = ledger.verdicts(period, context)
     answers = StandingAnswers(ledger, period, set(known))
-    judge_file = partial(verdict_of, spec=spec, key=key, period=period, plan=plan, units=units)
-    verdicts = judge_received(intake, (spec.data_sheet, IDENTITY_SHEET), judge_file, answers, progress, known)
-    ledger.keep_verdicts(period, context, {sha256: stored(verdict) for sha256, verdict in verdicts.items()
-                                           if sha256 not in known and sha256 not in intake.preset})
+    judge_file = partial(verdict_kept, spec=spec, key=key, period=period, plan=plan, units=units)
+    verdicts, fresh = judge_received(intake, (spec.data_sheet, IDENTITY_SHEET), judge_file, answers, progress, known)
+    ledger.keep_verdicts(period, context, fresh)
     files = decide(intake.record(), verdicts, period, spec.role("report_date").label)
     answers.settle(files)
     ledger.record_outcomes(period, files)

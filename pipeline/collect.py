@@ -135,13 +135,18 @@ def judging_context(spec_source: bytes, key: bytes, plan: Plan, units: dict[str,
                         repr(sorted(units.items())).encode(), key)
 
 
+# zlib's fastest level: a verdict is compressed for every file read, and the answers' text shrinks
+# almost as much as at the default level (about 8 times) in half the time.
+VERDICT_COMPRESSION = 1
+
+
 def stored(verdict: Verdict) -> bytes:
     """A verdict as the ledger keeps it (compressed JSON)."""
     return zlib.compress(json.dumps({
         "status": verdict.status, "unit_code": verdict.unit_code, "period": verdict.period,
         "report_date": verdict.report_date, "answers": verdict.answers, "written_unit": verdict.written_unit,
         "findings": [[f.code, f.location, f.fields] for f in verdict.findings],
-    }, ensure_ascii=False).encode("utf-8"))
+    }, ensure_ascii=False).encode("utf-8"), VERDICT_COMPRESSION)
 
 
 def restored(blob: bytes) -> Verdict:

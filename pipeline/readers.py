@@ -326,7 +326,10 @@ def _read(path: Path, wanted: tuple[str, ...], fallback: bool, limits: Limits) -
 
 _ELEMENT = {tag: re.compile(rb"<(?:\w+:)?" + tag + rb"\b[^>]*>") for tag in (b"sheet", b"Relationship", b"numFmt", b"xf")}
 _ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
-_CELL_FORMATS = re.compile(rb"<(?:\w+:)?cellXfs\b.*?</(?:\w+:)?cellXfs>", re.S)
+# The cell styles (cellXfs), found by their start and then their end: one pattern for both would
+# try the end at every byte between them.
+_CELL_FORMATS = re.compile(rb"<(?:\w+:)?cellXfs\b"), re.compile(rb"</(?:\w+:)?cellXfs>")
+_FORMAT_ID = re.compile(rb'\snumFmtId="([^"]*)"')
 _CELL_START = re.compile(rb"<(?:\w+:)?c\s[^>]*>")
 _FORMULA = re.compile(rb"<(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
 _VALUE = re.compile(rb"<(?:\w+:)?v>[^<]")
@@ -347,11 +350,7 @@ def cell_details(package: Package, names: list[str]) -> tuple[dict, dict]:
     members, part = package.by_name, package.part
     targets = {r.get(b"Id"): r.get(b"Target", b"") for r in _elements(b"Relationship", part("xl/_rels/workbook.xml.rels"))}
     styles = part("xl/styles.xml") if "xl/styles.xml" in members else b""
-    custom = {int(f[b"numFmtId"]) for f in _elements(b"numFmt", styles)
-              if b"%" in _LITERAL.sub(b"", f.get(b"formatCode", b""))}
-    formats = _CELL_FORMATS.search(styles)
-    percent_styles = [str(n).encode() for n, xf in enumerate(_elements(b"xf", formats.group(0) if formats else b""))
-                      if int(xf.get(b"numFmtId", b"0")) in PERCENT_FORMATS | custom]
+    percent_styles = _percent_styles(styles)
     styled = re.compile(rb'<(?:\w+:)?c\s[^>]*?\bs="(?:' + b"|".join(percent_styles) + rb')"[^>]*>') if percent_styles else None
     percent, formulas = {}, {}
     for entry in _elements(b"sheet", part("xl/workbook.xml")):
@@ -381,6 +380,19 @@ def cell_details(package: Package, names: list[str]) -> tuple[dict, dict]:
                      or dict(_ATTRIBUTE.findall(cell)).get(b"t") == b"str")
             formulas.setdefault(sheet, {})[place] = (text, saved)
     return percent, formulas
+
+
+def _percent_styles(styles: bytes) -> list[bytes]:
+    """The cell styles (as a cell's ``s="…"`` names them: their places in cellXfs) that show a
+    number as a percentage, by a built-in format or a custom one with ``%`` outside its quotes."""
+    percent = PERCENT_FORMATS | {int(f[b"numFmtId"]) for f in _elements(b"numFmt", styles)
+                                 if b"%" in _LITERAL.sub(b"", f.get(b"formatCode", b""))}
+    start = _CELL_FORMATS[0].search(styles)
+    end = _CELL_FORMATS[1].search(styles, start.end()) if start else None
+    if end is None:
+        return []
+    formats = (_FORMAT_ID.search(xf) for xf in _ELEMENT[b"xf"].findall(styles, start.end(), end.start()))
+    return [str(n).encode() for n, number in enumerate(formats) if int(number.group(1) if number else b"0") in percent]
 
 
 def _last(pattern: re.Pattern, xml: bytes, before: int) -> bytes | None:

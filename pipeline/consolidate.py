@@ -9,14 +9,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import pandas as pd
-
 from .findings import FileStatus, Worded
 from .form import FormSpec
+from .lazy import lazy
 from .periods import chinese_date, months_between, period_end, previous_period
 from .plan import ROLES, Plan
 from .text import excerpt, short_title
 from .units import Unit
+
+# Loaded when a frame is first made: collect writes 校验结果 and notices with this module's
+# rules and words, and does not wait for pandas.
+pd = lazy("pandas")
 
 NOT_REPORTED = "未报送"
 LEAD = ROLES[0]  # 牵头

@@ -6,8 +6,9 @@ import dataclasses
 import datetime as dt
 import shutil
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from .containers import is_container
 from .atomic import Staging, replacing
@@ -18,7 +19,7 @@ from .findings import Severity, describe
 from .identity import IDENTITY_SHEET
 from .lazy import lazy
 from .ledger import Ledger
-from .parallel import run_jobs
+from .parallel import nothing, run_jobs
 from .periods import chinese_date, issue_date, split_period
 from .plan import Plan, read_raw, resolve_plan
 from .progress import SILENT, Progress
@@ -181,15 +182,17 @@ def collect_in(workspace: Workspace, ledger: Ledger, stage: Staging, period: str
     result = collect(workspace, ledger, period, folder, plan, units, progress)
     created = dt.datetime.strptime(period + "-01", "%Y-%m-%d")
     head = letterhead(workspace, plan, period)
-    report.write_validation(result, units, head.deadline, stage.file(report.VALIDATION_NAME), created)
-    returned = send_back(workspace, stage, head, result, units)
+    # 校验结果 is written here while the workers write the notices.
+    returned = send_back(workspace, stage, head, result, units, meanwhile=partial(
+        report.write_validation, result, units, head.deadline, stage.file(report.VALIDATION_NAME), created))
     return CollectRun(result, stage.target / report.VALIDATION_NAME, returned)
 
 
 def send_back(workspace: Workspace, stage: Staging, head: documents.Letterhead, result: CollectResult,
-              units: dict[str, Unit]) -> Sent:
+              units: dict[str, Unit], meanwhile: Callable[[], object] = nothing) -> Sent:
     """退回通知 and its mail for every unit whose standing file was returned, and for every rejected
-    file a unit can be named for, unless the unit has an accepted file; they replace the earlier ones."""
+    file a unit can be named for, unless the unit has an accepted file; they replace the earlier ones.
+    ``meanwhile()``: the command's own work, done while the notices are written."""
     back = result.sent_back(set(units))
     folder = stage.folder_for(documents.RETURN_FOLDER)
     names = {code: documents.notice_name(code, units[code].name, "退回修改通知") for code in back}
@@ -198,7 +201,7 @@ def send_back(workspace: Workspace, stage: Staging, head: documents.Letterhead, 
         describe(f)._asdict() for f in sorted(o.findings, key=lambda f: f.severity != Severity.ERROR)], resubmit_by)
         for code, o in back.items()}
     documents.write_documents(folder, document(workspace, documents.RETURN_TEMPLATE, head.period), contexts,
-                              head.created, earlier=stage.target / documents.RETURN_FOLDER)
+                              head.created, earlier=stage.target / documents.RETURN_FOLDER, meanwhile=meanwhile)
     mails, no_address = send_drafts(stage, head, "退回", [
         mail.return_mail(head, units[code], o.file, (folder / names[code],)) for code, o in back.items()])
     return Sent(stage.target / documents.RETURN_FOLDER, len(back), mails, no_address)

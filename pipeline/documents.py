@@ -11,17 +11,19 @@ import functools
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING, Callable
 
 from . import gongwen
 from .gongwen import SIGNATURE, Loop, Para, head, heading, subheading
 from .form import FormSpec
-from .parallel import run_jobs
+from .parallel import nothing, run_jobs
 from .consolidate import Change, Consolidation, Reminder, UnitState
 from .plan import Plan
 from .periods import chinese_date, short_date, split_period
 from .workspace import unit_file_name
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BULLETIN_TEMPLATE = "通报模板.docx"
 BULLETIN_NAME = "工作通报.docx"
@@ -250,13 +252,15 @@ def write_document_job(batch: DocumentBatch, number: int) -> str:
 
 
 def write_documents(folder: Path, template: Path, contexts: dict[str, dict], created: dt.datetime,
-                    earlier: Path | None = None) -> list[Path]:
+                    earlier: Path | None = None, meanwhile: Callable[[], object] = nothing) -> list[Path]:
     """One document per ``contexts`` entry (file name -> placeholders) into ``folder``.
 
     A document in ``earlier`` (the folder these replace) written from the same template and
     placeholders, and not saved by anyone since, is copied rather than written again.
+    ``meanwhile()``: the command's own work, done while the documents are written (``run_jobs``).
     """
     if not contexts:
+        meanwhile()
         return []
     # A damaged template or an unknown placeholder is told before any worker starts.
     word = gongwen.WordTemplate(template, contexts[min(contexts)].keys())
@@ -269,8 +273,9 @@ def write_documents(folder: Path, template: Path, contexts: dict[str, dict], cre
     if len(items) < PARALLEL_FROM:
         for path, context in items:
             word.render(context, path, created)
+        meanwhile()
     else:
-        run_jobs(write_document_job, DocumentBatch(template, tuple(items), created), len(items))
+        run_jobs(write_document_job, DocumentBatch(template, tuple(items), created), len(items), meanwhile=meanwhile)
     return [folder / name for name in sorted(contexts)]
 
 

@@ -25,14 +25,20 @@ CHUNK = 16
 _SHARED: tuple[Callable[[object, int], str], object] | None = None  # inside a worker
 
 
-def run_jobs(work: Callable[[object, int], str], shared: object, count: int,
-             progress: Progress = SILENT, workers: int | None = None) -> None:
+def nothing() -> None:
+    """No work of the command's own to do while the workers write (``run_jobs``' default)."""
+
+
+def run_jobs(work: Callable[[object, int], str], shared: object, count: int, progress: Progress = SILENT,
+             workers: int | None = None, meanwhile: Callable[[], object] = nothing) -> None:
     """Call ``work(shared, n)`` for n in range(count) in worker processes, one per CPU.
 
     ``work`` is a module-level function returning the name of what it wrote;
-    ``progress.step(name)`` is called as each job is done.
+    ``progress.step(name)`` is called as each job is done. ``meanwhile()`` is the command's own
+    work, done here once the workers have their jobs (the CPU this process would spend waiting).
     """
     if not count:
+        meanwhile()
         return
     workers = max(1, min(workers or os.cpu_count() or 1, count))
     size = max(1, min(CHUNK, count // (workers * 4)))
@@ -40,6 +46,7 @@ def run_jobs(work: Callable[[object, int], str], shared: object, count: int,
         with ProcessPoolExecutor(workers, initializer=_receive, initargs=(work, shared)) as pool, \
                 cancelling(pool):
             futures = [pool.submit(_run, start, min(start + size, count)) for start in range(0, count, size)]
+            meanwhile()
             for future in as_completed(futures):
                 for name in future.result():
                     progress.step(name)

@@ -58,6 +58,9 @@ ODS_TYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 PROLOG_LIMIT = 64 * 1024
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
 _DEFINED_NAME = re.compile(rb'<definedName\b[^>]*\bname="([^"]+)"[^>]*>([^<]*)</definedName>')
+# ZIP: each member's data follows a local header of 30 bytes (signature, ..., name length,
+# extra field length), its name and its extra field.
+_LOCAL_HEADER = struct.Struct("<4s22xHH")
 
 
 @dataclass(frozen=True)
@@ -104,59 +107,100 @@ def size_words(size: int) -> str:
     return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 1024:.0f} KB"
 
 
-def check_container(path: Path, limits: Limits) -> tuple[Finding | None, dict[str, str], bool]:
-    """Look at the bytes and the zip directory only: (refusal, defined names, has macros)."""
+class Package:
+    """A zip's bytes and its members by name, each member taken out of the bytes as it is asked
+    for, and a whole one only once: the checks, the reader and ``cell_details`` share one look
+    at the zip (opening members through ``zipfile`` costs more than reading a small workbook does)."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            self.members = archive.infolist()
+        self.by_name = {m.filename: m for m in self.members}
+        self._parts: dict[str, bytes] = {}
+
+    def part(self, name: str) -> bytes:
+        """The member ``name``, whole and uncompressed."""
+        if name not in self._parts:
+            self._parts[name] = self.start(self.by_name[name], self.by_name[name].file_size)
+        return self._parts[name]
+
+    def start(self, member: zipfile.ZipInfo, size: int) -> bytes:
+        """Up to ``size`` bytes from the start of a member, uncompressed."""
+        signature, name_length, extra_length = _LOCAL_HEADER.unpack_from(self.data, member.header_offset)
+        if signature != b"PK\x03\x04":
+            raise zipfile.BadZipFile(f"no local header for {member.filename}")
+        begin = member.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+        stored = memoryview(self.data)[begin:begin + member.compress_size]
+        if member.compress_type == zipfile.ZIP_STORED:
+            return bytes(stored[:size])
+        if member.compress_type == zipfile.ZIP_DEFLATED:
+            return zlib.decompressobj(-zlib.MAX_WBITS).decompress(stored, size)
+        raise NotImplementedError(f"compression {member.compress_type}")
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a look at a file's bytes and zip directory found, before any parsing: the refusal, or
+    the bytes to parse (as looked at: the file is read once), with the workbook's defined names,
+    whether it carries macros, and its zip (None for an old binary workbook)."""
+
+    refusal: Finding | None = None
+    data: bytes = b""
+    defined_names: dict[str, str] = field(default_factory=dict)
+    macros: bool = False
+    package: Package | None = None
+
+
+def check_container(path: Path, limits: Limits) -> Checked:
+    """Look at the bytes and the zip directory only."""
     size = path.stat().st_size
     if size == 0:
-        return finding("file-empty"), {}, False
+        return Checked(finding("file-empty"))
     if size > limits.max_bytes:
-        return finding("file-too-large", size=size_words(size), limit=size_words(limits.max_bytes)), {}, False
+        return Checked(finding("file-too-large", size=size_words(size), limit=size_words(limits.max_bytes)))
     data = path.read_bytes()
     if data.startswith(OLE2_MAGIC):  # .xls (Excel 97-2003), .et (WPS): read if the reader can
         if ENCRYPTED_STREAM in data:
-            return finding("file-encrypted"), {}, False
-        return None, {}, b"_VBA_PROJECT" in data.replace(b"\x00", b"")
+            return Checked(finding("file-encrypted"))
+        return Checked(data=data, macros=b"_VBA_PROJECT" in data.replace(b"\x00", b""))
     for magic, kind in NOT_WORKBOOK_MAGIC:
         if data.startswith(magic):
-            return finding("file-not-workbook", kind=kind), {}, False
+            return Checked(finding("file-not-workbook", kind=kind))
     for magic, kind in OTHER_ARCHIVE_MAGIC:
         if data.startswith(magic):
-            return finding("file-archive-unsupported", kind=kind), {}, False
+            return Checked(finding("file-archive-unsupported", kind=kind))
     if not data.startswith(b"PK"):
         kind = "文本文件（如 CSV）" if b"\x00" not in data[:4096] else "无法识别的文件"
-        return finding("file-not-workbook", kind=kind), {}, False
+        return Checked(finding("file-not-workbook", kind=kind))
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return _check_zip(archive, data, limits)
+        return _check_zip(Package(data), limits)
     except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, struct.error, zlib.error):
-        return finding("file-truncated"), {}, False
+        return Checked(finding("file-truncated"))
 
 
-def _check_zip(archive: zipfile.ZipFile, data: bytes,
-               limits: Limits) -> tuple[Finding | None, dict[str, str], bool]:
-    members = archive.infolist()
+def _check_zip(package: Package, limits: Limits) -> Checked:
+    members, data = package.members, package.data
     if len(members) > limits.max_members:
-        return finding("file-zip-bomb", detail=f"含 {len(members)} 个部件"), {}, False
+        return Checked(finding("file-zip-bomb", detail=f"含 {len(members)} 个部件"))
     refusal = unzipped_size_refusal(members, limits) or next(filter(None, (member_refusal(m, limits) for m in members)), None)
     if refusal:
-        return refusal, {}, False
-    names = {m.filename for m in members}
+        return Checked(refusal)
+    names = package.by_name
     ods = "content.xml" in names and data[30:38] == b"mimetype" and ODS_TYPE in data[:200]
     if "xl/workbook.xml" not in names and not ods:
         kind = next((k for prefix, k in ZIP_KINDS if any(n.startswith(prefix) for n in names)), "ZIP 压缩包")
-        return finding("file-not-workbook", kind=kind), {}, False
+        return Checked(finding("file-not-workbook", kind=kind))
     for member in members:
-        if member.filename.endswith((".xml", ".rels", ".vml")) and not _prolog_is_safe(data, member):
-            return finding("file-xml-entity", part=member.filename), {}, False
+        if member.filename.endswith((".xml", ".rels", ".vml")) and not _prolog_is_safe(package, member):
+            return Checked(finding("file-xml-entity", part=member.filename))
     if ods:  # an OpenDocument spreadsheet (WPS, LibreOffice): macros live under Basic/
-        return None, {}, any(name.startswith("Basic/") for name in names)
-    workbook = archive.getinfo("xl/workbook.xml")
-    workbook_xml = _member_start(data, workbook, workbook.file_size)
+        return Checked(data=data, macros=any(name.startswith("Basic/") for name in names), package=package)
     defined = {
         name.decode("utf-8", "replace"): _xml_text(value)
-        for name, value in _DEFINED_NAME.findall(workbook_xml)
+        for name, value in _DEFINED_NAME.findall(package.part("xl/workbook.xml"))
     }
-    return None, defined, "xl/vbaProject.bin" in names
+    return Checked(data=data, defined_names=defined, macros="xl/vbaProject.bin" in names, package=package)
 
 
 def unzipped_size_refusal(members: list[zipfile.ZipInfo], limits: Limits) -> Finding | None:
@@ -175,35 +219,12 @@ def member_refusal(member: zipfile.ZipInfo, limits: Limits) -> Finding | None:
     return None
 
 
-# ZIP: each member's data follows a local header of 30 bytes (signature, ..., name length,
-# extra field length), its name and its extra field.
-_LOCAL_HEADER = struct.Struct("<4s22xHH")
-
-
-def _member_start(data: bytes, member: zipfile.ZipInfo, size: int) -> bytes:
-    """Up to ``size`` bytes from the start of a member, uncompressed, taken from the zip's bytes.
-
-    Opening members through ``zipfile`` costs more than reading a small workbook does, and
-    every member of every file is looked at.
-    """
-    signature, name_length, extra_length = _LOCAL_HEADER.unpack_from(data, member.header_offset)
-    if signature != b"PK\x03\x04":
-        raise zipfile.BadZipFile(f"no local header for {member.filename}")
-    start = member.header_offset + _LOCAL_HEADER.size + name_length + extra_length
-    stored = memoryview(data)[start:start + member.compress_size]
-    if member.compress_type == zipfile.ZIP_STORED:
-        return bytes(stored[:size])
-    if member.compress_type == zipfile.ZIP_DEFLATED:
-        return zlib.decompressobj(-zlib.MAX_WBITS).decompress(stored, size)
-    raise NotImplementedError(f"compression {member.compress_type}")
-
-
-def _prolog_is_safe(data: bytes, member: zipfile.ZipInfo) -> bool:
+def _prolog_is_safe(package: Package, member: zipfile.ZipInfo) -> bool:
     """No DOCTYPE or ENTITY before the root element (UTF-8 or UTF-16 alike)."""
     # A short look finds the root element of almost every part; else look up to the limit
     # (twice the bytes, for UTF-16).
     for size in (1024, 2 * PROLOG_LIMIT):
-        raw = _member_start(data, member, size)
+        raw = package.start(member, size)
         seen = raw.replace(b"\x00", b"")
         match = _ROOT_START.search(seen)
         if match:
@@ -273,14 +294,14 @@ def _read(path: Path, wanted: tuple[str, ...], fallback: bool, limits: Limits) -
     import python_calamine as calamine
 
     try:
-        refusal, defined, has_macros = check_container(path, limits)
+        checked = check_container(path, limits)
     except OSError as exc:  # gone or unreadable since it was listed
         return _failed(exc)
-    if refusal:
-        return ReadResult(refusal=refusal)
-    notes = [finding("file-macros")] if has_macros else []
+    if checked.refusal:
+        return ReadResult(refusal=checked.refusal)
+    notes = [finding("file-macros")] if checked.macros else []
     try:
-        book = calamine.CalamineWorkbook.from_path(str(path))
+        book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(checked.data))  # the bytes checked
         try:
             states = {m.name: str(m.visible).rpartition(".")[2].lower() for m in book.sheets_metadata}
             names = [n for n in wanted if n in states]
@@ -294,14 +315,15 @@ def _read(path: Path, wanted: tuple[str, ...], fallback: bool, limits: Limits) -
     except MemoryError:
         return ReadResult(refusal=finding("file-reader-crashed", detail="内存超限"))
     except (calamine.CalamineError, OSError, ValueError) as exc:  # a damaged file, whatever the kind
-        if _is_ole(path):  # an old format the reader does not know (.et, .doc): the unit can save it anew
+        if checked.package is None:  # an old format the reader does not know (.et, .doc): the unit can save it anew
             return ReadResult(refusal=finding("file-old-format", kind="旧版 Office/WPS 格式（如 .et、.doc）"))
         return _failed(exc)
-    workbook = RawWorkbook(sheets, states, defined)
-    if not _is_ole(path):
+    workbook = RawWorkbook(sheets, states, checked.defined_names)
+    if checked.package is not None:
         try:
             # The data sheet's (asked for first): the identity sheet holds no answers.
-            workbook.percent, workbook.formulas = cell_details(path, wanted[:1] if wanted[0] in sheets else list(sheets))
+            workbook.percent, workbook.formulas = cell_details(checked.package,
+                                                               wanted[:1] if wanted[0] in sheets else list(sheets))
         except (zipfile.BadZipFile, KeyError, ValueError, NotImplementedError, zlib.error, struct.error, MemoryError):
             pass  # not an .xlsx (an .ods) or parts named otherwise: the values stand as read
     return ReadResult(workbook, notes=notes)
@@ -309,7 +331,10 @@ def _read(path: Path, wanted: tuple[str, ...], fallback: bool, limits: Limits) -
 
 _ELEMENT = {tag: re.compile(rb"<(?:\w+:)?" + tag + rb"\b[^>]*>") for tag in (b"sheet", b"Relationship", b"numFmt", b"xf")}
 _ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
-_CELL_FORMATS = re.compile(rb"<(?:\w+:)?cellXfs\b.*?</(?:\w+:)?cellXfs>", re.S)
+# The cell styles (cellXfs), found by their start and then their end: one pattern for both would
+# try the end at every byte between them.
+_CELL_FORMATS = re.compile(rb"<(?:\w+:)?cellXfs\b"), re.compile(rb"</(?:\w+:)?cellXfs>")
+_FORMAT_ID = re.compile(rb'\snumFmtId="([^"]*)"')
 _CELL_START = re.compile(rb"<(?:\w+:)?c\s[^>]*>")
 _FORMULA = re.compile(rb"<(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
 _VALUE = re.compile(rb"<(?:\w+:)?v>[^<]")
@@ -322,25 +347,15 @@ def _elements(tag: bytes, xml: bytes) -> list[dict[bytes, bytes]]:
     return [dict(_ATTRIBUTE.findall(element)) for element in _ELEMENT[tag].findall(xml)]
 
 
-def cell_details(path: Path, names: list[str]) -> tuple[dict, dict]:
+def cell_details(package: Package, names: list[str]) -> tuple[dict, dict]:
     """Percent-formatted cells and formula cells of the sheets ``names`` of an .xlsx file.
 
     Only the cells that matter are looked at: those of a percent style, those holding a formula.
     """
-    data = path.read_bytes()
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        members = {m.filename: m for m in archive.infolist()}
-
-    def part(name: str) -> bytes:
-        return _member_start(data, members[name], members[name].file_size)
-
+    members, part = package.by_name, package.part
     targets = {r.get(b"Id"): r.get(b"Target", b"") for r in _elements(b"Relationship", part("xl/_rels/workbook.xml.rels"))}
     styles = part("xl/styles.xml") if "xl/styles.xml" in members else b""
-    custom = {int(f[b"numFmtId"]) for f in _elements(b"numFmt", styles)
-              if b"%" in _LITERAL.sub(b"", f.get(b"formatCode", b""))}
-    formats = _CELL_FORMATS.search(styles)
-    percent_styles = [str(n).encode() for n, xf in enumerate(_elements(b"xf", formats.group(0) if formats else b""))
-                      if int(xf.get(b"numFmtId", b"0")) in PERCENT_FORMATS | custom]
+    percent_styles = _percent_styles(styles)
     styled = re.compile(rb'<(?:\w+:)?c\s[^>]*?\bs="(?:' + b"|".join(percent_styles) + rb')"[^>]*>') if percent_styles else None
     percent, formulas = {}, {}
     for entry in _elements(b"sheet", part("xl/workbook.xml")):
@@ -372,6 +387,19 @@ def cell_details(path: Path, names: list[str]) -> tuple[dict, dict]:
     return percent, formulas
 
 
+def _percent_styles(styles: bytes) -> list[bytes]:
+    """The cell styles (as a cell's ``s="…"`` names them: their places in cellXfs) that show a
+    number as a percentage, by a built-in format or a custom one with ``%`` outside its quotes."""
+    percent = PERCENT_FORMATS | {int(f[b"numFmtId"]) for f in _elements(b"numFmt", styles)
+                                 if b"%" in _LITERAL.sub(b"", f.get(b"formatCode", b""))}
+    start = _CELL_FORMATS[0].search(styles)
+    end = _CELL_FORMATS[1].search(styles, start.end()) if start else None
+    if end is None:
+        return []
+    formats = (_FORMAT_ID.search(xf) for xf in _ELEMENT[b"xf"].findall(styles, start.end(), end.start()))
+    return [str(n).encode() for n, number in enumerate(formats) if int(number.group(1) if number else b"0") in percent]
+
+
 def _last(pattern: re.Pattern, xml: bytes, before: int) -> bytes | None:
     """The last match of ``pattern`` starting before ``before`` (the cell a formula is in)."""
     start = max(xml.rfind(b"<c ", 0, before), xml.rfind(b":c ", 0, before) - 1)
@@ -391,11 +419,6 @@ def _cell_place(reference: str) -> tuple[int, int]:
     for letter in letters:
         column = column * 26 + ord(letter) - 64
     return int(reference[len(letters):]) - 1, column - 1
-
-
-def _is_ole(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return handle.read(len(OLE2_MAGIC)) == OLE2_MAGIC
 
 
 def _failed(exc: Exception) -> ReadResult:

@@ -12,12 +12,11 @@ import functools
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import pandas as pd
-
 from .consolidate import (DETAIL_SHEET, NOT_REPORTED, Consolidation, UnitFeedback, UnitState, feedback_by_unit,
                           reporting_day, rules, status_order)
 from .findings import DUPLICATE, Described, FileStatus, Severity, describe, finding, place
 from .form import FormSpec
+from .lazy import lazy
 from .periods import chinese_date, previous_period
 from .plan import ROLES, Plan
 from .text import excerpt, short_title
@@ -25,6 +24,8 @@ from .units import Registry
 from .workspace import unit_file_name
 from .xlsxout import (HEADING_FONT, Column, Styles, atomic_workbook, highlight_values, row_height,
                       write_cell, write_table)
+
+pd = lazy("pandas")  # for the reports' frames; 校验结果 (written by collect) does not wait for it
 
 # The files and folders written; cycle puts them in place.
 BREAKDOWN_NAME = "任务分解表.xlsx"

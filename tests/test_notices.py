@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import os
 import random
 import re
 import shutil
@@ -18,7 +19,7 @@ import docx
 import pytest
 from click.testing import CliRunner
 
-from pipeline import cycle, gongwen
+from pipeline import cycle, documents, gongwen
 from pipeline.atomic import Staging
 from pipeline.cli import cli
 from pipeline.collect import CollectResult, FileOutcome
@@ -165,6 +166,21 @@ def test_a_rejected_file_a_unit_can_be_named_for_gets_a_notice_too(workspace):
     assert sent.count == 1
     text = text_of(sent.folder / "S009_市财政局_退回修改通知.docx")
     assert "文件设置了打开密码，无法读取。" in text and "（文件：加密.xlsx）" in text
+
+
+@pytest.mark.parametrize("count", [0, 2, documents.PARALLEL_FROM])
+def test_the_commands_own_work_is_done_once_while_the_notices_are_written(workspace, count):
+    """collect writes 校验结果 while the notices are written: with none, a few (written in the
+    command's process) or many (on every CPU), that work is done once, in the command's process."""
+    registry = units(workspace)
+    files = [FileOutcome(f"{code}.xlsx", f"{n:064x}", FileStatus.REJECTED, code, [finding("file-encrypted")])
+             for n, code in enumerate(sorted(registry)[:count])]
+    done = []
+    with Staging(workspace.period_output(PERIOD), "collect") as stage:
+        sent = cycle.send_back(workspace, stage, cycle.letterhead(workspace, cycle.current_plan(workspace), PERIOD),
+                               CollectResult(PERIOD, [], [], files), registry, meanwhile=lambda: done.append(os.getpid()))
+    assert done == [os.getpid()]
+    assert sent.count == count and len(list(sent.folder.glob("*.docx"))) == count
 
 
 def test_remind_writes_a_notice_for_every_unit_not_yet_through_and_the_offices_list(workspace):

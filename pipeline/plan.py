@@ -713,6 +713,8 @@ _KIND_NAMES = {"requirement": "具体要求", "category": "类别", "units": "�
 
 # A bracketed clause that names who does a task (folded): …负责, …牵头落实, …分别负责落实, …配合.
 _RESPONSIBILITY = re.compile(r".*(?:负责|牵头|配合|协助|参与|会同|承办|主办).*")
+
+
 def _clauses(text: str) -> list[tuple[int, int]]:
     """The spans of a paragraph's bracketed responsibility clauses, brackets included."""
     spans, depth, start = [], 0, 0

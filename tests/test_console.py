@@ -460,3 +460,12 @@ def test_the_unit_page_offers_the_files_written_for_the_unit(workspace, client):
     assert "S009_市财政局_催报通知.docx" in page and "写给本单位的文件" in page
     assert download(client, ".").status_code == 404
     assert client.get("/periods?period=2018年8月").headers["Location"].endswith("/periods/2018-08")
+
+
+def test_before_a_plan_is_loaded_the_pages_say_how_to_load_one(tmp_path):
+    console = Console(cycle.init_workspace(tmp_path / "新工作区"))
+    console.listening("127.0.0.1", 8765)
+    client = client_of(console)
+    for page in ("/", "/plan"):
+        answer = client.get(page)
+        assert answer.status_code == 200 and "工作区还没有加载工作计划" in answer.get_data(as_text=True)

@@ -151,10 +151,9 @@ def create_app(console: Console) -> Flask:
 
     @app.get("/periods/<period>")
     def month(period: str):
-        period = _period(period)
-        if views.current_plan(workspace) is None:
+        board = views.board(workspace, _period(period))
+        if board is None:
             return render_template("start.html", workspace=workspace.root.resolve())
-        board = views.board(workspace, period)
         page_data = {"units": {row.unit.code: row.unit.name for row in board.rows},
                      "statuses": {status.value: status.word for status in FileStatus}}
         return render_template("board.html", board=board, actions=ACTIONS, running=console.jobs.running,

@@ -109,36 +109,39 @@ def reading(workspace: Workspace) -> Ledger:
     return ledger
 
 
-def board(workspace: Workspace, period: str) -> Board:
-    """The month at a glance: every unit the plan expects with its state, from the ledger."""
+def board(workspace: Workspace, period: str) -> Board | None:
+    """The month at a glance: every unit the plan expects with its state, from the ledger; None
+    before a plan is loaded."""
     with reading(workspace) as ledger:
+        if ledger.plan() is None:
+            return None
         plan = cycle.plan_for(ledger, period)
         units = ledger.registry().units
         result = recorded(ledger, period, plan)
-        submissions = ledger.submissions(period)
         collected = period in ledger.collected_periods(period)
-        names = {r.file_name for r in ledger.receipts(period)}
+        receipts = ledger.receipts(period)
         known = periods(workspace, ledger)
     deadline = cycle.letterhead(workspace, plan, period).deadline
-    standing = submissions[submissions["status"].isin(STANDING) & (submissions["claimed_period"] == period)]
-    standing = {row.unit_code: row for row in standing.itertuples()}
+    first_seen = {r.sha256: r.first_seen for r in receipts}
+    standing = {o.unit_code: o for o in result.files if o.status in STANDING and o.period == period}
     rejected = {o.unit_code for o in result.files if o.status == FileStatus.REJECTED}
     rows = []
     for unit in units:
         tasks = len(plan.tasks_of(unit.code))
         if not tasks:
             continue
-        sub = standing.get(unit.code)
-        if sub is None:
+        outcome = standing.get(unit.code)
+        if outcome is None:
             rows.append(UnitRow(unit, tasks, BoardState.REJECTED if unit.code in rejected else BoardState.MISSING))
             continue
-        day, on_time = reporting_day(sub.report_date, sub.first_seen, deadline)
-        state = (BoardState.RETURNED if sub.status == FileStatus.RETURNED
+        day, on_time = reporting_day(outcome.report_date, first_seen[outcome.sha256], deadline)
+        state = (BoardState.RETURNED if outcome.status == FileStatus.RETURNED
                  else BoardState.PASSED if on_time else BoardState.LATE)
-        rows.append(UnitRow(unit, tasks, state, sub.file_name, day, int(sub.errors), int(sub.warnings)))
+        errors = sum(f.severity == Severity.ERROR for f in outcome.findings)
+        rows.append(UnitRow(unit, tasks, state, outcome.file, day, errors, len(outcome.findings) - errors))
     others = [FileView.of(o) for o in result.files if not o.unit_code]
     return Board(period, known, plan.title, deadline.isoformat(), collected, rows, others,
-                 outputs(workspace, period), waiting=waiting(workspace, period, names))
+                 outputs(workspace, period), waiting=waiting(workspace, period, {r.file_name for r in receipts}))
 
 
 def waiting(workspace: Workspace, period: str, received_names: set[str]) -> list[str]:

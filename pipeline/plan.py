@@ -387,6 +387,7 @@ def _is_deadline(text: str) -> bool:
     return bool(parse_deadline(folded, _ANY_YEAR) or _DEADLINE_WORDS.search(folded))
 
 
+@functools.lru_cache(maxsize=4096)  # a merged cell's text recurs down its rows, and every shift is tried
 def _cell_kind(text: str) -> str:
     """What a cell holds by its content: units, deadline, seq, text, or '' when empty."""
     if not text:

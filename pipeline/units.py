@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -110,18 +111,24 @@ class Registry:
             return self._by_key[key]
         return self._by_key.get(reference_key(key))
 
-    def suggest(self, reference: str) -> list[str]:
-        """The registry's names closest to a name or group reference it does not know, closest
-        first: units and groups one is an abbreviation of the other (``市发改委``, ``市发展改革委``),
-        then spellings that differ by a slip (``市财正局``). A unit is offered by its name, a group by
-        its first 引用写法; [] when nothing is close."""
-        shown: dict[str, str] = {}  # matching key of every spelling -> the name offered for it
+    @functools.cached_property
+    def _offered(self) -> dict[str, str]:
+        """The matching key of every spelling, and the name ``suggest`` offers for it."""
+        shown: dict[str, str] = {}
         for unit in self.units:
             for spelling in (unit.name, *unit.aliases):
                 shown.setdefault(fold(spelling), unit.name)
         for group in self.groups:
             for spelling in (group.name, *group.refs):
                 shown.setdefault(reference_key(spelling), (group.refs or (group.name,))[0])
+        return shown
+
+    def suggest(self, reference: str) -> list[str]:
+        """The registry's names closest to a name or group reference it does not know, closest
+        first: units and groups one is an abbreviation of the other (``市发改委``, ``市发展改革委``),
+        then spellings that differ by a slip (``市财正局``). A unit is offered by its name, a group by
+        its first 引用写法; [] when nothing is close."""
+        shown = self._offered
         key = reference_key(reference)
         short = [spelling for spelling in shown if abbreviates(key, spelling) or abbreviates(spelling, key)]
         close = difflib.get_close_matches(key, shown, n=SUGGESTIONS, cutoff=_CLOSE_ENOUGH)

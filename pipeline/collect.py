@@ -22,14 +22,14 @@ from . import content_hash, program_version
 from .containers import SEPARATOR, Unopened, is_container, unpack
 from .containers import kind as container_kind
 from .errors import InputError, PeriodError
-from .findings import DUPLICATE, FileStatus, Finding, Recorded, finding
+from .findings import DUPLICATE, STANDING, FileStatus, Finding, Recorded, finding
 from .form import FormSpec
 from .identity import IDENTITY_SHEET
 from .ledger import Ledger, Receipt
 from .periods import period_start
 from .plan import Plan
 from .progress import SILENT, Progress
-from .readers import Limits, ReadResult, size_words, read_files
+from .readers import Limits, ReadResult, read_files, too_large
 from .submissions import parse_submission
 from .units import Unit
 from .validate import Verdict, judge
@@ -269,9 +269,8 @@ class Intake:
         if not is_container(receipt.file_name):
             yield receipt
             return
-        if receipt.size > limits.max_container_bytes:
-            self.preset[receipt.sha256] = Verdict(FileStatus.REJECTED, findings=[finding(
-                "file-too-large", size=size_words(receipt.size), limit=size_words(limits.max_container_bytes))])
+        if refusal := too_large(receipt.size, limits.max_container_bytes):
+            self.preset[receipt.sha256] = Verdict(FileStatus.REJECTED, findings=[refusal])
             yield receipt
             return
         try:
@@ -431,7 +430,7 @@ def _supersede(outcomes: list[FileOutcome], period: str, date_label: str) -> Non
     for o in outcomes:
         # A file not the unit's own report (another unit named on it, nothing filled in) never
         # stands in for the unit's accepted one.
-        if (o.status in (FileStatus.ACCEPTED, FileStatus.RETURNED) and o.unit_code and o.period == period
+        if (o.status in STANDING and o.unit_code and o.period == period
                 and not any(f.code in NOT_A_REPORT for f in o.findings)):
             by_unit.setdefault(o.unit_code, []).append(o)
     trusted = {}
@@ -498,7 +497,7 @@ def result_of(period: str, plan: Plan, files: list[FileOutcome], unread: list[Un
     """The period's result: the units ``plan`` expects, and those of them with no standing file."""
     expected = sorted({a.code for t in plan.tasks for a in t.units})
     reported = {o.unit_code for o in files
-                if o.status in (FileStatus.ACCEPTED, FileStatus.RETURNED) and o.period == period}
+                if o.status in STANDING and o.period == period}
     return CollectResult(period, expected, [c for c in expected if c not in reported], files, unread or [])
 
 

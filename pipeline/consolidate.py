@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .findings import FileStatus, Worded
+from .findings import STANDING, FileStatus, Worded
 from .form import FormSpec
 from .lazy import lazy
 from .periods import chinese_date, months_between, period_end, previous_period
@@ -38,7 +38,6 @@ class Change(Worded):
     NOW_MISSING = "now_missing", "本期未报送"
     STILL_MISSING = "still_missing", "连续未报送"
     REPLACED = "replaced", TASK_REPLACED
-STANDING = (FileStatus.ACCEPTED, FileStatus.RETURNED)
 # 任务进展 shows every unit's texts up to about this many characters (lagging units first);
 # beyond it the rest is counted and left to 明细, so that the row (Excel: at most 409 pt)
 # still shows the whole cell.

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .findings import Finding, finding
-from .readers import Limits, member_refusal, size_words, unzipped_size_refusal
+from .readers import Limits, member_refusal, size_words, too_large, unzipped_size_refusal
 
 SEPARATOR = " › "
 SUFFIXES = (".zip", ".eml")
@@ -114,7 +114,7 @@ def _members(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], budget: _
             if _SKIPPED.search(name):
                 continue
             mtime = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}".format(*member.date_time)
-            refusal = budget.take(member.file_size) or member_refusal(member, limits) or _too_large(member.file_size, limits)
+            refusal = budget.take(member.file_size) or member_refusal(member, limits) or too_large(member.file_size, limits.max_bytes)
             if refusal:
                 yield Inner(name, mtime=mtime, refusal=refusal)
                 continue
@@ -126,7 +126,7 @@ def _members(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], budget: _
                 yield Inner(name, mtime=mtime, refusal=finding("file-truncated"))
                 continue
             if len(content) > limits.max_bytes:  # the directory understated it
-                yield Inner(name, mtime=mtime, refusal=_too_large(len(content), limits))
+                yield Inner(name, mtime=mtime, refusal=too_large(len(content), limits.max_bytes))
                 continue
             yield from _inner(name, content, mtime, budget, depth)
 
@@ -153,13 +153,6 @@ def _inner(name: str, content: bytes, mtime: str, budget: _Budget, depth: int) -
         yield Inner(f"{name}{SEPARATOR}{inner.name}", inner.data, inner.mtime or mtime, inner.refusal)
     if not given:
         yield Inner(name, mtime=mtime, refusal=finding("container-empty", kind=kind(name)))
-
-
-def _too_large(size: int, limits: Limits) -> Finding | None:
-    """A file taken out of a container that is larger than a received file may be: refused."""
-    if size > limits.max_bytes:
-        return finding("file-too-large", size=size_words(size), limit=size_words(limits.max_bytes))
-    return None
 
 
 def _member_name(member: zipfile.ZipInfo) -> str:
@@ -210,7 +203,7 @@ def _attachments(attachments: list, budget: _Budget, depth: int) -> Iterator[Inn
                 name += ".eml"
         else:
             content = part.get_payload(decode=True) or b""
-        refusal = budget.take(len(content)) or _too_large(len(content), limits)
+        refusal = budget.take(len(content)) or too_large(len(content), limits.max_bytes)
         if refusal:
             yield Inner(name, refusal=refusal)
             continue

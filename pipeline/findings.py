@@ -40,6 +40,9 @@ class FileStatus(Worded):
     SUPERSEDED = "superseded", "已被替代"  # an earlier file of a unit that sent a later one
 
 
+STANDING = (FileStatus.ACCEPTED, FileStatus.RETURNED)  # a unit's file that counts as its report
+
+
 
 @dataclass(frozen=True)
 class Kind:

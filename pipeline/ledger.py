@@ -389,18 +389,21 @@ class Ledger:
             "INSERT INTO findings (period, sha256, seq, code, severity, location, message, fix, fields_json) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", findings)
 
-    def decisions(self, period: str) -> list[tuple]:
+    def decided(self, period: str) -> list[tuple]:
         """The last decision on every file of a period, by name: (file name, hash, unit code,
-        status, report date, claimed period, [(code, location, fields, message, fix) of each
-        finding])."""
+        status, report date, claimed period)."""
+        return self.db.execute(
+            "SELECT file_name, sha256, unit_code, status, report_date, claimed_period FROM submissions "
+            "WHERE period = ? ORDER BY file_name, sha256", (period,)).fetchall()
+
+    def decisions(self, period: str) -> list[tuple]:
+        """``decided`` with [(code, location, fields, message, fix) of each finding] added."""
         findings: dict[str, list] = {}
         for sha256, code, location, fields, message, fix in self.db.execute(
                 "SELECT sha256, code, location, fields_json, message, fix FROM findings WHERE period = ? "
                 "ORDER BY sha256, seq", (period,)):
             findings.setdefault(sha256, []).append((code, location, json.loads(fields) if fields else {}, message, fix))
-        return [(*row, findings.get(row[1], [])) for row in self.db.execute(
-            "SELECT file_name, sha256, unit_code, status, report_date, claimed_period FROM submissions "
-            "WHERE period = ? ORDER BY file_name, sha256", (period,))]
+        return [(*row, findings.get(row[1], [])) for row in self.decided(period)]
 
     # -- what the reports are built from
     def frame(self, sql: str, params: tuple = ()) -> pd.DataFrame:

@@ -152,13 +152,20 @@ class Checked:
     package: Package | None = None
 
 
+def too_large(size: int, limit: int) -> Finding | None:
+    """A file of ``size`` bytes where at most ``limit`` are taken: refused."""
+    if size > limit:
+        return finding("file-too-large", size=size_words(size), limit=size_words(limit))
+    return None
+
+
 def check_container(path: Path, limits: Limits) -> Checked:
     """Look at the bytes and the zip directory only."""
     size = path.stat().st_size
     if size == 0:
         return Checked(finding("file-empty"))
-    if size > limits.max_bytes:
-        return Checked(finding("file-too-large", size=size_words(size), limit=size_words(limits.max_bytes)))
+    if refusal := too_large(size, limits.max_bytes):
+        return Checked(refusal)
     data = path.read_bytes()
     if data.startswith(OLE2_MAGIC):  # .xls (Excel 97-2003), .et (WPS): read if the reader can
         if ENCRYPTED_STREAM in data:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from .. import cycle
 from ..collect import FileOutcome, received, recorded
-from ..consolidate import STANDING, reporting_day
-from ..findings import Described, FileStatus, Severity, Worded, describe
+from ..consolidate import reporting_day
+from ..findings import STANDING, Described, FileStatus, Severity, Worded, describe
 from ..guard import check_ledger
 from ..ledger import Ledger
 from ..plan import ROLES, Plan
@@ -212,7 +212,7 @@ def unit_page(workspace: Workspace, period: str, code: str) -> UnitPage | None:
         months = ledger.collected_periods()
         known = periods(workspace, ledger)
         standing = {p: (FileStatus(status).word, name) for p in months
-                    for name, _, unit_code, status, _, claimed, _ in ledger.decisions(p)
+                    for name, _, unit_code, status, _, claimed in ledger.decided(p)
                     if unit_code == code and claimed == p and status in STANDING}
     answers = [Answer(f"{task.id} {task.requirement}", role,
                       tuple((c.label, given.get(task.id, {}).get(c.key, "")) for c in spec.input_columns))

@@ -12,7 +12,6 @@ import functools
 import io
 import json
 import re
-import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,13 +22,14 @@ from docx.enum.section import WD_SECTION_START
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.opc.constants import CONTENT_TYPE
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docxtpl import DocxTemplate
 
-from . import content_hash, program_version
+from . import content_hash, program_version, zips
 from .atomic import replacing
 from .errors import TemplateError
 
@@ -214,39 +214,16 @@ def add_loop_table(document, columns: list[tuple[str, str, float]], item: str, i
             cell.paragraphs[0].style = document.styles[STYLE_TABLE]
 
 
-def save_document(document, path: Path, created: dt.datetime) -> None:
-    """Save ``document`` atomically with every stored date pinned to ``created`` (determinism:
-    the zip format stores write times)."""
+def save_document(document, path: Path, created: dt.datetime, kept: dict[str, zips.Member] | None = None) -> None:
+    """Save ``document`` atomically with every stored date pinned to ``created``; a member named
+    in ``kept`` is written as given there (its bytes as stored) instead of as the document has it."""
     buffer = io.BytesIO()
     document.save(buffer)
-    data = _dated(buffer.getbuffer(), created)
+    kept = kept or {}
+    data = zips.packed([kept.get(info.filename, (info, stored))
+                        for info, stored in zips.members(buffer.getvalue())], created)
     with replacing(path, "Word/WPS") as temp:
         Path(temp).write_bytes(data)
-
-
-# A zip member's modification time and date (MS-DOS format, two 16-bit words) lie at these
-# offsets in its local header and in its central directory entry.
-_LOCAL_DATE, _CENTRAL_DATE = 10, 12
-_CENTRAL_ENTRY = struct.Struct("<4s24xHHH")  # signature, …, name, extra and comment lengths
-
-
-def _dated(zipped: memoryview, when: dt.datetime) -> bytes:
-    """The zip ``zipped`` with every member's stored time set to ``when``, the data untouched."""
-    data = bytearray(zipped)
-    stamp = struct.pack("<HH", when.hour << 11 | when.minute << 5 | when.second // 2,
-                        (when.year - 1980) << 9 | when.month << 5 | when.day)
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        offsets = [info.header_offset for info in archive.infolist()]
-        central = archive.start_dir
-    for offset in offsets:
-        data[offset + _LOCAL_DATE:offset + _LOCAL_DATE + 4] = stamp
-    for _ in offsets:
-        signature, name, extra, comment = _CENTRAL_ENTRY.unpack_from(data, central)
-        if signature != b"PK\x01\x02":
-            raise zipfile.BadZipFile("central directory entry expected")
-        data[central + _CENTRAL_DATE:central + _CENTRAL_DATE + 4] = stamp
-        central += 46 + name + extra + comment
-    return bytes(data)
 
 
 _UNDEFINED = re.compile(r"'(?:[^']*object' has no attribute ')?([^']+)'")
@@ -295,6 +272,31 @@ class WordTemplate:
     def source(self) -> bytes:
         return self.path.read_bytes()
 
+    @functools.cached_property
+    def slim(self) -> tuple[bytes, dict[str, zips.Member]]:
+        """The template to render from, with the parts rendering leaves alone (styles, theme,
+        settings, pictures: most of its bytes) emptied; and those parts as the template stores
+        them, put into each document unread. A template whose parts cannot be emptied so is
+        rendered whole."""
+        document = Document(io.BytesIO(self.source))
+        main = document.part.partname
+        kept = {part.partname.lstrip("/"): part.content_type for part in document.part.package.iter_parts()
+                if part.partname != main and part.content_type not in _RENDERED}
+        stored, slim = {}, io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(self.source)) as template, zipfile.ZipFile(slim, "w") as out:
+            for info, raw in zips.members(self.source):
+                data = template.read(info)
+                if info.filename in kept:
+                    emptied = _emptied(data, kept[info.filename])
+                    if emptied is not None:
+                        stored[info.filename], data = (info, raw), emptied
+                out.writestr(info.filename, data)
+        try:
+            Document(io.BytesIO(slim.getvalue()))
+        except Exception:  # noqa: BLE001 - an unusual part python-docx cannot take emptied
+            return self.source, {}
+        return slim.getvalue(), stored
+
     def stamp(self, context: dict, created: dt.datetime) -> str:
         """What the document for ``context`` is made from, as a hash: the program, the template,
         the placeholders and the date. It is kept in the document (its identifier property)."""
@@ -303,7 +305,8 @@ class WordTemplate:
 
     def render(self, context: dict, path: Path, created: dt.datetime) -> None:
         """The document for ``context`` (which has every key the template was checked against)."""
-        document = DocxTemplate(str(self.path))
+        source, kept = self.slim
+        document = DocxTemplate(io.BytesIO(source))
         try:
             document.render(context, self.environment, autoescape=True)
         except jinja2.UndefinedError as exc:
@@ -315,7 +318,30 @@ class WordTemplate:
         properties.created = properties.modified = created
         properties.identifier = self.stamp(context, created)
         properties.comments = ""  # the library's own note, which the office did not write
-        save_document(document, path, created)
+        save_document(document, path, created, kept)
+
+
+# The parts rendering changes, besides the main part: headers, footers and footnotes hold
+# placeholders; the core properties record the document's stamp and dates.
+_RENDERED = {CONTENT_TYPE.WML_HEADER, CONTENT_TYPE.WML_FOOTER, CONTENT_TYPE.WML_FOOTNOTES,
+             CONTENT_TYPE.OPC_CORE_PROPERTIES}
+# An XML part's root element (its start tag, after the prolog), UTF-8.
+_ROOT_ELEMENT = re.compile(rb"<[A-Za-z_][^\s/>]*(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*/?>")
+
+
+def _emptied(data: bytes, content_type: str) -> bytes | None:
+    """A part with nothing in it: an XML part's root element alone (python-docx parses it),
+    another part's no bytes; None for an XML part whose root element is not found."""
+    if not content_type.endswith("xml"):
+        return b""
+    start = data.find(b"<", data.find(b"?>") + 1 if data.startswith(b"<?") else 0)
+    while data.startswith(b"<!--", start):
+        start = data.find(b"<", data.find(b"-->", start) + 3)
+    root = _ROOT_ELEMENT.match(data, start) if start >= 0 else None
+    if root is None:
+        return None
+    element = root.group(0)
+    return element if element.endswith(b"/>") else element[:-1] + b"/>"
 
 
 _CORE_PROPERTY = re.compile(rb"<(dc:identifier|dcterms:modified)\b[^>]*>([^<]*)</")

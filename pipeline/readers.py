@@ -33,6 +33,7 @@ from typing import Callable, Generator, Iterable, Iterator
 
 from .findings import Finding, finding
 from .parallel import cancelling, worker_started
+from .zips import stored_bytes
 
 try:
     import resource  # POSIX: the kernel holds each worker to its limits
@@ -58,9 +59,6 @@ ODS_TYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 PROLOG_LIMIT = 64 * 1024
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
 _DEFINED_NAME = re.compile(rb'<definedName\b[^>]*\bname="([^"]+)"[^>]*>([^<]*)</definedName>')
-# ZIP: each member's data follows a local header of 30 bytes (signature, ..., name length,
-# extra field length), its name and its extra field.
-_LOCAL_HEADER = struct.Struct("<4s22xHH")
 
 
 @dataclass(frozen=True)
@@ -127,11 +125,7 @@ class Package:
 
     def start(self, member: zipfile.ZipInfo, size: int) -> bytes:
         """Up to ``size`` bytes from the start of a member, uncompressed."""
-        signature, name_length, extra_length = _LOCAL_HEADER.unpack_from(self.data, member.header_offset)
-        if signature != b"PK\x03\x04":
-            raise zipfile.BadZipFile(f"no local header for {member.filename}")
-        begin = member.header_offset + _LOCAL_HEADER.size + name_length + extra_length
-        stored = memoryview(self.data)[begin:begin + member.compress_size]
+        stored = stored_bytes(self.data, member)
         if member.compress_type == zipfile.ZIP_STORED:
             return bytes(stored[:size])
         if member.compress_type == zipfile.ZIP_DEFLATED:

@@ -6,13 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import subprocess
+import zipfile
 
 import docx
 import pytest
 from click.testing import CliRunner
 from docx.shared import Pt
+from docxtpl import DocxTemplate
 
-from pipeline import cycle, gongwen
+from pipeline import cycle, gongwen, zips
 from pipeline.cli import cli
 from pipeline.documents import BULLETIN_NAME, BULLETIN_TEMPLATE, notice_name, shorten
 from pipeline.periods import issue_date
@@ -170,6 +172,51 @@ def test_a_pinned_date_makes_every_zip_member_the_same(tmp_path):
     gongwen.save_document(document, tmp_path / "a.docx", created)
     gongwen.save_document(document, tmp_path / "b.docx", created)
     assert (tmp_path / "a.docx").read_bytes() == (tmp_path / "b.docx").read_bytes()
+    with zipfile.ZipFile(tmp_path / "a.docx") as written:
+        assert written.testzip() is None
+        assert {info.date_time for info in written.infolist()} == {(2018, 1, 1, 0, 0, 0)}
+
+
+def stored_members(path) -> dict[str, bytes]:
+    """Each member of a zip as it is stored (compressed), by name."""
+    return {info.filename: bytes(raw) for info, raw in zips.members(path.read_bytes())}
+
+
+def test_a_template_saved_by_an_office_program_is_its_own_in_every_part_rendering_leaves(ledger_workspace, tmp_path):
+    """LibreOffice saves the template in its own way (styles, settings, fonts, theme); those parts
+    go into the 通报 exactly as the template stores them, and Writer prints the result."""
+    cycle.report_period(ledger_workspace, PERIOD)
+    template = ledger_workspace.templates_dir / BULLETIN_TEMPLATE
+    template.write_bytes(convert(template, "docx:MS Word 2007 XML", tmp_path).read_bytes())
+    bulletin = cycle.report_period(ledger_workspace, PERIOD).bulletin
+    ours, theirs = stored_members(bulletin), stored_members(template)
+    left = {"word/styles.xml", "word/settings.xml", "word/fontTable.xml"}
+    assert left <= theirs.keys() and all(ours[name] == theirs[name] for name in left)
+    assert ours["word/document.xml"] != theirs["word/document.xml"]
+    assert "丁区政府" in " ".join(paragraphs(bulletin))
+    pdf = convert(bulletin, "pdf", tmp_path / "print")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "一、报送情况" in text and "丁区政府" in text
+
+
+def test_a_part_that_cannot_be_emptied_is_rendered_with_the_rest(ledger_workspace, tmp_path):
+    """A styles part in UTF-16 (its root element not found as UTF-8) is loaded and written as
+    the document's other parts are; the 通报 comes out the same."""
+    first = paragraphs(cycle.report_period(ledger_workspace, PERIOD).bulletin)
+    template = ledger_workspace.templates_dir / BULLETIN_TEMPLATE
+    with zipfile.ZipFile(template) as original:
+        parts = [(info, original.read(info)) for info in original.infolist()]
+    styles = next(data for info, data in parts if info.filename == "word/styles.xml")
+    utf16 = styles.decode("utf-8").replace("encoding='UTF-8'", "encoding='UTF-16'").encode("utf-16")
+    with zipfile.ZipFile(template, "w", zipfile.ZIP_DEFLATED) as changed:
+        for info, data in parts:
+            changed.writestr(info.filename, utf16 if info.filename == "word/styles.xml" else data)
+    word = gongwen.WordTemplate(template, DocxTemplate(str(template)).get_undeclared_template_variables())
+    assert "word/styles.xml" not in word.slim[1] and "word/theme/theme1.xml" in word.slim[1]
+    second = cycle.report_period(ledger_workspace, PERIOD).bulletin
+    assert paragraphs(second) == first
+    assert docx.Document(str(second)).styles[gongwen.STYLE_TITLE].font.size == gongwen.TITLE_SIZE
 
 
 @pytest.mark.parametrize("period, today, expected", [

@@ -340,7 +340,6 @@ class StandingAnswers:
 
     def _put(self, unit_code: str, sha256: str, answers: dict[str, dict[str, str]]) -> None:
         if self.held.get(unit_code) != sha256 or sha256 not in self.kept:
-            self.ledger.forget_answers(self.period, unit_code)
             self.ledger.record_answers(self.period, unit_code, sha256, answers)
             self.held[unit_code] = sha256
         self.written[unit_code] = sha256

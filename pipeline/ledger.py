@@ -45,12 +45,11 @@ CREATE TABLE IF NOT EXISTS assignments (
     unit_code TEXT NOT NULL, unit_name TEXT NOT NULL, role TEXT NOT NULL,
     PRIMARY KEY (plan_version, task_id, unit_code)
 );
-CREATE TABLE IF NOT EXISTS answers (
-    period TEXT NOT NULL, unit_code TEXT NOT NULL, task_id TEXT NOT NULL,
-    field TEXT NOT NULL, value TEXT NOT NULL, sha256 TEXT,
-    PRIMARY KEY (period, unit_code, task_id, field)
+CREATE TABLE IF NOT EXISTS unit_answers (
+    period TEXT NOT NULL, unit_code TEXT NOT NULL, sha256 TEXT, answers_json TEXT NOT NULL,
+    PRIMARY KEY (period, unit_code)
 );
-CREATE INDEX IF NOT EXISTS answers_by_unit ON answers (unit_code, period);
+CREATE INDEX IF NOT EXISTS unit_answers_by_unit ON unit_answers (unit_code, period);
 CREATE TABLE IF NOT EXISTS files (
     sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, archived_as TEXT NOT NULL, first_seen TEXT NOT NULL
 );
@@ -82,7 +81,7 @@ CREATE TABLE IF NOT EXISTS findings (
 # (table, column, type, how to fill it in for the rows already there) added since the first
 # schema; older ledgers get them on opening.
 ADDED_COLUMNS = (
-    ("answers", "sha256", "TEXT", None),
+    ("answers", "sha256", "TEXT", None),  # the table of answers one row per field, until unit_answers
     ("submissions", "claimed_period", "TEXT", None),
     # The plan a period was collected under: the one loaded last before that collection.
     ("collections", "plan_version", "TEXT",
@@ -116,7 +115,7 @@ BUSY = "工作区正被另一个 pipeline 命令使用（台账已锁定）。�
 
 
 # Tables added to SCHEMA since the first one; older ledgers get them on opening.
-ADDED_TABLES = ("verdicts",)
+ADDED_TABLES = ("verdicts", "unit_answers")
 # The ledger's schema version (PRAGMA user_version): grows with every column and table added.
 SCHEMA_VERSION = 1 + len(ADDED_COLUMNS) + len(ADDED_TABLES)
 # How long a command waits for another one to finish with the ledger before it gives up.
@@ -139,6 +138,7 @@ class Ledger:
             if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 self.db.executescript(SCHEMA)
                 self._add_new_columns()
+                self._answers_by_unit()
                 self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 self.db.commit()
         except sqlite3.OperationalError as exc:
@@ -148,13 +148,29 @@ class Ledger:
             raise
 
     def _add_new_columns(self) -> None:
-        """Columns added after a ledger was first made; they are added to older ledgers here."""
+        """Columns added after a ledger was first made; they are added to older ledgers here
+        (to the tables they still have)."""
         for table, column, kind, fill in ADDED_COLUMNS:
             present = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
-            if column not in present:
+            if present and column not in present:
                 self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
                 if fill:
                     self.db.execute(fill)
+
+    def _answers_by_unit(self) -> None:
+        """Answers were once kept one row per task and field (table ``answers``); an older
+        ledger's are moved into ``unit_answers``, one row per unit and period."""
+        if not self.db.execute("PRAGMA table_info(answers)").fetchall():
+            return
+        kept: dict[tuple[str, str], tuple[str | None, dict]] = {}
+        for period, unit_code, sha256, task_id, field, value in self.db.execute(
+                "SELECT period, unit_code, sha256, task_id, field, value FROM answers "
+                "ORDER BY period, unit_code, task_id, field"):
+            kept.setdefault((period, unit_code), (sha256, {}))[1].setdefault(task_id, {})[field] = value
+        self.db.executemany("INSERT OR REPLACE INTO unit_answers VALUES (?, ?, ?, ?)",
+                            [(period, unit_code, sha256, json.dumps(answers, ensure_ascii=False))
+                             for (period, unit_code), (sha256, answers) in kept.items()])
+        self.db.execute("DROP TABLE answers")
 
     def __enter__(self) -> "Ledger":
         return self
@@ -295,20 +311,15 @@ class Ledger:
     # -- answers
     def answers(self, unit_code: str, period: str) -> dict[str, dict[str, str]]:
         """A unit's accepted answers for a period: task ID -> input column key -> text."""
-        result: dict[str, dict[str, str]] = {}
-        for task_id, field, value in self.db.execute(
-            "SELECT task_id, field, value FROM answers WHERE unit_code = ? AND period = ?",
-            (unit_code, period),
-        ):
-            result.setdefault(task_id, {})[field] = value
-        return result
+        row = self.db.execute("SELECT answers_json FROM unit_answers WHERE period = ? AND unit_code = ?",
+                              (period, unit_code)).fetchone()
+        return json.loads(row[0]) if row else {}
 
     def latest_answers_before(self, unit_code: str, period: str) -> tuple[str | None, dict[str, dict[str, str]]]:
         """The latest period before ``period`` with answers of the unit, and those answers."""
-        row = self.db.execute(
-            "SELECT MAX(period) FROM answers WHERE unit_code = ? AND period < ?", (unit_code, period)
-        ).fetchone()
-        return (row[0], self.answers(unit_code, row[0])) if row[0] else (None, {})
+        row = self.db.execute("SELECT period, answers_json FROM unit_answers WHERE unit_code = ? AND period < ? "
+                              "ORDER BY period DESC LIMIT 1", (unit_code, period)).fetchone()
+        return (row[0], json.loads(row[1])) if row else (None, {})
 
     # -- received files
     def record_files(self, period: str, received: list[Receipt]) -> None:
@@ -357,17 +368,18 @@ class Ledger:
 
     def answer_sources(self, period: str) -> dict[str, str]:
         """For each unit with answers for ``period``, the file they are from."""
-        return dict(self.db.execute("SELECT DISTINCT unit_code, sha256 FROM answers WHERE period = ?", (period,)))
+        return dict(self.db.execute("SELECT unit_code, sha256 FROM unit_answers WHERE period = ?", (period,)))
 
     def record_answers(self, period: str, unit_code: str, sha256: str, answers: dict[str, dict[str, str]]) -> None:
-        """A unit's accepted answers (task ID -> column key -> text) from the file ``sha256``."""
-        self.db.executemany("INSERT INTO answers (period, unit_code, task_id, field, value, sha256) "
-                            "VALUES (?, ?, ?, ?, ?, ?)",
-                            [(period, unit_code, task_id, key, value, sha256)
-                             for task_id, values in answers.items() for key, value in values.items()])
+        """A unit's accepted answers (task ID -> column key -> text) from the file ``sha256``, in
+        place of those it had (none are kept when there are none)."""
+        self.forget_answers(period, unit_code)
+        if any(answers.values()):
+            self.db.execute("INSERT INTO unit_answers VALUES (?, ?, ?, ?)",
+                            (period, unit_code, sha256, json.dumps(answers, ensure_ascii=False)))
 
     def forget_answers(self, period: str, unit_code: str) -> None:
-        self.db.execute("DELETE FROM answers WHERE period = ? AND unit_code = ?", (period, unit_code))
+        self.db.execute("DELETE FROM unit_answers WHERE period = ? AND unit_code = ?", (period, unit_code))
 
     def record_outcomes(self, period: str, outcomes) -> None:
         """This run's decision on every file of the period and its findings (after ``clear_outcomes``).
@@ -444,11 +456,17 @@ class Ledger:
 
         Submissions carry when their file was first seen; answers carry the file they came from.
         """
+        import pandas as pd
+
         submissions = self.submissions(period)
-        answers = self.frame(
-            "SELECT a.period, a.unit_code, a.task_id, a.field, a.value, a.sha256, s.file_name "
-            "FROM answers a LEFT JOIN submissions s ON s.period = a.period AND s.sha256 = a.sha256 "
-            "WHERE a.period <= ? ORDER BY a.period, a.unit_code, a.task_id, a.field", (period,))
+        answers = pd.DataFrame([
+            (month, unit_code, task_id, field, value, sha256, file_name)
+            for month, unit_code, text, sha256, file_name in self.db.execute(
+                "SELECT a.period, a.unit_code, a.answers_json, a.sha256, s.file_name FROM unit_answers a "
+                "LEFT JOIN submissions s ON s.period = a.period AND s.sha256 = a.sha256 "
+                "WHERE a.period <= ? ORDER BY a.period, a.unit_code", (period,))
+            for task_id, values in sorted(json.loads(text).items()) for field, value in sorted(values.items())
+        ], columns=["period", "unit_code", "task_id", "field", "value", "sha256", "file_name"])
         findings = self.frame(
             "SELECT s.unit_code, s.file_name, f.code, f.severity, f.location, f.message, f.fix "
             "FROM findings f JOIN submissions s USING (period, sha256) WHERE f.period = ? "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import os
 import re
 import sqlite3
@@ -330,6 +331,19 @@ SUBMISSIONS = [
 ]
 
 
+def put_answers(db: sqlite3.Connection, period: str, unit: str, answers: dict[str, dict[str, str]],
+                sha256: str | None = None) -> None:
+    """Answers (task ID -> column key -> text) added to the unit's answers of the month in the
+    ledger, as from the file ``sha256`` (else the file they are from already)."""
+    row = db.execute("SELECT answers_json, sha256 FROM unit_answers WHERE period = ? AND unit_code = ?",
+                     (period, unit)).fetchone()
+    merged = json.loads(row[0]) if row else {}
+    for task, values in answers.items():
+        merged.setdefault(task, {}).update(values)
+    db.execute("INSERT OR REPLACE INTO unit_answers VALUES (?, ?, ?, ?)",
+               (period, unit, sha256 or (row[1] if row else None), json.dumps(merged, ensure_ascii=False)))
+
+
 def hand_made_ledger(root: Path) -> Workspace:
     """A workspace whose ledger holds two hand-made months (May and June 2018); U4 never reports."""
     workspace = Workspace.init(root)
@@ -343,9 +357,8 @@ def hand_made_ledger(root: Path) -> Workspace:
         db.execute("INSERT INTO files VALUES (?, 1, 'x', ?)", (sha, f"{date}T09:00:00"))
         db.execute("INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, 0, 0, 'now', ?)",
                    (period, sha, name, unit, status, date, period))
-        db.executemany("INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?)",
-                       [(period, unit, task, key, value, sha)
-                        for task, values in answers.items() for key, value in values.items()])
+        if answers:
+            put_answers(db, period, unit, answers, sha)
     db.executemany("INSERT INTO collections (period, collected_at) VALUES (?, 'now')", [("2018-05",), ("2018-06",)])
     # 乙局's standing file has one warning; its superseded earlier file had three errors.
     columns = "INSERT INTO findings (period, sha256, seq, code, severity, location, message, fix) VALUES "

@@ -101,10 +101,8 @@ def test_a_correct_file_is_accepted_and_its_answers_recorded(workspace):
     assert outcome.status == "accepted", outcome.findings
     assert outcome.unit_code == "S009"
     assert "S009" not in result.missing and "S009" in result.expected
-    db = sqlite3.connect(workspace.ledger_path)
-    stored = db.execute("SELECT COUNT(DISTINCT task_id) FROM answers WHERE period=? AND unit_code='S009'",
-                        (PERIOD,)).fetchone()[0]
-    assert stored == len(task_ids(workspace))
+    with Ledger(workspace.ledger_path) as ledger:
+        assert len(ledger.answers("S009", PERIOD)) == len(task_ids(workspace))
     sha, _ = file_hash(path)
     assert (workspace.archive_dir / sha[:2] / f"{sha}.xlsx").read_bytes() == path.read_bytes()
     assert (workspace.period_output(PERIOD) / "校验结果.xlsx").is_file()
@@ -263,10 +261,10 @@ def test_resubmission_supersedes_by_report_date_and_duplicates_are_one_file(work
     assert "~$a_first.xlsx" not in files  # Office's lock file is not a file received
     # Whichever of the two accepted files was judged first, the ledger keeps the standing one's answers.
     db = sqlite3.connect(workspace.ledger_path)
-    stored = db.execute("SELECT DISTINCT sha256 FROM answers WHERE period = ? AND unit_code = 'S009'", (PERIOD,))
-    assert [row[0] for row in stored] == [files["b_second.xlsx"].sha256]
-    stored = dict(db.execute("SELECT task_id, value FROM answers WHERE period = ? AND unit_code = 'S009' "
-                             "AND field = 'progress'", (PERIOD,)))
+    (source, text), = db.execute("SELECT sha256, answers_json FROM unit_answers WHERE period = ? AND unit_code = 'S009'",
+                                 (PERIOD,))
+    assert source == files["b_second.xlsx"].sha256
+    stored = {task: values["progress"] for task, values in json.loads(text).items()}
     assert stored == {task: answer["工作进展情况"] for task, answer in later.answers.items()}
     assert stored != {task: answer["工作进展情况"] for task, answer in first.answers.items()}
 
@@ -289,7 +287,7 @@ def test_the_same_bytes_as_a_temp_name_and_a_real_name_count_under_the_real_name
     assert files["财政局b.xlsx"].status == "accepted" and "~$b.xlsx" not in files
     assert "S009" not in result.missing
     db = sqlite3.connect(workspace.ledger_path)
-    assert db.execute("SELECT COUNT(*) FROM answers WHERE unit_code = 'S009'").fetchone()[0] > 0
+    assert db.execute("SELECT COUNT(*) FROM unit_answers WHERE unit_code = 'S009'").fetchone()[0] > 0
 
 
 def test_a_file_named_as_the_folder_is_refused(workspace):
@@ -446,7 +444,7 @@ def test_a_collect_that_fails_part_way_leaves_the_ledger_as_it_was(workspace, mo
         # Files, receipts, the new unit's answers and the decisions are written, not yet committed.
         assert ledger.db.in_transaction
         assert ledger.db.execute("SELECT COUNT(*) FROM receipts").fetchone()[0] == 3
-        assert ledger.db.execute("SELECT COUNT(*) FROM answers WHERE unit_code != 'S009'").fetchone()[0] > 0
+        assert ledger.db.execute("SELECT COUNT(*) FROM unit_answers WHERE unit_code != 'S009'").fetchone()[0] > 0
         raise OSError("磁盘已满")
 
     monkeypatch.setattr(Ledger, "record_outcomes", fail)
@@ -550,7 +548,10 @@ def test_a_ledger_from_before_new_columns_is_brought_up_to_date(tmp_path):
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE answers (period TEXT NOT NULL, unit_code TEXT NOT NULL, task_id TEXT NOT NULL, "
                "field TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (period, unit_code, task_id, field))")
-    db.execute("INSERT INTO answers VALUES ('2018-05', 'S009', '1-1', 'status', '已完成')")
+    db.executemany("INSERT INTO answers VALUES (?, ?, ?, ?, ?)", [
+        ("2018-05", "S009", "1-1", "status", "已完成"), ("2018-05", "S009", "1-1", "progress", "已办结"),
+        ("2018-05", "S009", "1-2", "status", "序时推进"), ("2018-05", "S010", "1-1", "status", "未启动"),
+        ("2018-06", "S009", "1-1", "status", "序时推进")])
     db.execute("CREATE TABLE collections (period TEXT PRIMARY KEY, collected_at TEXT NOT NULL)")
     db.execute("INSERT INTO collections VALUES ('2018-05', 'then')")
     db.execute("CREATE TABLE findings (period TEXT NOT NULL, sha256 TEXT NOT NULL, seq INTEGER NOT NULL, "
@@ -559,10 +560,14 @@ def test_a_ledger_from_before_new_columns_is_brought_up_to_date(tmp_path):
     db.commit()
     db.close()
     with Ledger(path) as ledger:
-        columns = {row[1] for row in ledger.db.execute("PRAGMA table_info(answers)")}
-        assert "sha256" in columns
+        # Answers kept one row per field are moved, one row per unit and month; the old table goes.
+        assert not ledger.db.execute("PRAGMA table_info(answers)").fetchall()
         assert "fields_json" in {row[1] for row in ledger.db.execute("PRAGMA table_info(findings)")}
-        assert ledger.answers("S009", "2018-05") == {"1-1": {"status": "已完成"}}
+        assert ledger.answers("S009", "2018-05") == {"1-1": {"progress": "已办结", "status": "已完成"},
+                                                     "1-2": {"status": "序时推进"}}
+        assert ledger.answers("S010", "2018-05") == {"1-1": {"status": "未启动"}}
+        assert ledger.latest_answers_before("S009", "2018-07") == ("2018-06", {"1-1": {"status": "序时推进"}})
+        assert ledger.answer_sources("2018-05") == {"S009": None, "S010": None}
         assert ledger.collected_periods("2018-12") == ["2018-05"]
         ledger.clear_outcomes("2018-06", "v2")  # the plan a period is collected under, noted from now on
         assert ledger.db.execute("SELECT period, plan_version FROM collections ORDER BY period").fetchall() == [
@@ -580,7 +585,8 @@ def test_answers_written_early_end_as_those_of_the_standing_file(tmp_path, order
             answers.add(outcome.unit_code, outcome.sha256, outcome.answers)
         older.status = "superseded"
         answers.settle([older, newer, other])
-        stored = ledger.db.execute("SELECT unit_code, value, sha256 FROM answers ORDER BY unit_code").fetchall()
+        stored = [(unit, ledger.answers(unit, PERIOD)["1-1"]["progress"], sha256)
+                  for unit, sha256 in sorted(ledger.answer_sources(PERIOD).items())]
     assert stored == [("S009", "新", "b" * 64), ("S010", "另", "c" * 64)]
 
 
@@ -598,7 +604,7 @@ def test_an_earlier_month_collected_again_after_a_plan_change_keeps_its_plan(wor
     may = run_period(workspace, "2018-05")["五月.xlsx"]  # a late look at May: May's own plan
     assert may.status == "accepted", may.findings
     db = sqlite3.connect(workspace.ledger_path)
-    assert db.execute("SELECT COUNT(*) FROM answers WHERE period = '2018-05'").fetchone()[0] > 0
+    assert db.execute("SELECT COUNT(*) FROM unit_answers WHERE period = '2018-05'").fetchone()[0] > 0
     june_again = run_period(workspace, PERIOD)["六月.xlsx"]  # the latest month: the plan in force
     assert june_again.status == "returned" and "wrong-plan" in codes(june_again)
     assert cycle.check_file(workspace, may_folder / "五月.xlsx").status == "accepted"  # check agrees with collect
@@ -850,9 +856,10 @@ def reads(monkeypatch) -> list[str]:
 def state(workspace: Workspace, result) -> tuple:
     """What a collection concluded: every file's JSON entry and the ledger's answers and findings."""
     db = sqlite3.connect(workspace.ledger_path)
-    tables = [db.execute(f"SELECT * FROM {table} WHERE period = ? ORDER BY 1, 2, 3, 4", (PERIOD,)).fetchall()
-              for table in ("answers", "findings")]
-    return result.to_json(), [row[:-1] for row in tables[0]], tables[1]
+    answers = db.execute("SELECT unit_code, answers_json FROM unit_answers WHERE period = ? ORDER BY 1",
+                         (PERIOD,)).fetchall()
+    findings = db.execute("SELECT * FROM findings WHERE period = ? ORDER BY 1, 2, 3, 4", (PERIOD,)).fetchall()
+    return result.to_json(), answers, findings
 
 
 def test_a_file_judged_before_is_not_read_again_and_its_verdict_is_the_same(workspace, monkeypatch):

@@ -66,7 +66,7 @@ def state(root: Path) -> tuple[dict[str, str], list[tuple], list[tuple]]:
     try:
         decisions = db.execute("SELECT period, sha256, file_name, unit_code, status, report_date, errors, warnings "
                                "FROM submissions ORDER BY period, sha256").fetchall()
-        answers = db.execute("SELECT * FROM answers ORDER BY period, unit_code, task_id, field").fetchall()
+        answers = db.execute("SELECT * FROM unit_answers ORDER BY period, unit_code").fetchall()
     finally:
         db.close()
     return outputs, decisions, answers

@@ -74,11 +74,7 @@ def issued(tmp_path_factory) -> tuple[Workspace, Path]:
         ids[2]: {"status": "未启动", "percent": "0"},
     }
     with Ledger(workspace.ledger_path) as ledger:
-        ledger.db.executemany(
-            "INSERT INTO answers (period, unit_code, task_id, field, value) VALUES (?, ?, ?, ?, ?)",
-            [("2018-05", UNIT, task, key, value) for task, values in answers.items()
-             for key, value in values.items()],
-        )
+        ledger.record_answers("2018-05", UNIT, None, answers)
     issue = cycle.issue_templates(workspace, PERIOD)
     return workspace, next(path for path in issue.files if path.name.startswith(UNIT))
 

@@ -21,7 +21,7 @@ from pipeline.consolidate import consolidate
 from pipeline.text import excerpt, short_title
 from pipeline.workspace import Workspace
 
-from helpers import INJECTION, PLAN, Counting
+from helpers import INJECTION, PLAN, Counting, put_answers
 
 PERIOD = "2018-06"
 
@@ -97,8 +97,8 @@ def feedback_path(run, unit: str) -> Path:
 
 def test_feedback_has_the_units_own_rows_findings_and_comparison(ledger_workspace):
     db = sqlite3.connect(ledger_workspace.ledger_path)  # 完成进度: 甲局 60 and 100, 乙局 40, 丙局 80
-    db.executemany("INSERT INTO answers VALUES (?, ?, ?, 'percent', ?, ?)",
-                   [(PERIOD, "U2", "1-1", "40", f"{5:064d}"), (PERIOD, "U3", "1-2", "80", f"{6:064d}")])
+    put_answers(db, PERIOD, "U2", {"1-1": {"percent": "40"}}, f"{5:064d}")
+    put_answers(db, PERIOD, "U3", {"1-2": {"percent": "80"}}, f"{6:064d}")
     db.commit()
     db.close()
     run = cycle.report_period(ledger_workspace, PERIOD)
@@ -173,8 +173,8 @@ def test_a_column_the_office_adds_without_a_role_reaches_the_detail_and_the_feed
         spec.write(EXTRA_COLUMN)
     label = ledger_workspace.spec().column("funds").label
     db = sqlite3.connect(ledger_workspace.ledger_path)
-    db.executemany("INSERT INTO answers VALUES (?, ?, ?, 'funds', ?, ?)",
-                   [(PERIOD, "U1", "1-1", "已拨付12", f"{3:064d}"), (PERIOD, "U2", "1-2", "30", f"{5:064d}")])
+    put_answers(db, PERIOD, "U1", {"1-1": {"funds": "已拨付12"}}, f"{3:064d}")
+    put_answers(db, PERIOD, "U2", {"1-2": {"funds": "30"}}, f"{5:064d}")
     db.commit()
     db.close()
     run = cycle.report_period(ledger_workspace, PERIOD)
@@ -191,8 +191,8 @@ def test_the_report_takes_keys_labels_and_status_words_from_the_spec(ledger_work
     ledger_workspace.spec_path.write_text(text.replace("进度滞后", "滞后").replace("存在问题及困难", "困难和问题")
                                           .replace('key = "problems"', 'key = "difficulties"'), encoding="utf-8")
     db = sqlite3.connect(ledger_workspace.ledger_path)
-    db.execute("UPDATE answers SET value = '滞后' WHERE value = '进度滞后'")
-    db.execute("UPDATE answers SET field = 'difficulties' WHERE field = 'problems'")
+    db.execute("""UPDATE unit_answers SET answers_json = replace(replace(answers_json, '"进度滞后"', '"滞后"'),"""
+               """ '"problems":', '"difficulties":')""")
     db.commit()
     db.close()
     run = cycle.report_period(ledger_workspace, PERIOD)
@@ -360,7 +360,7 @@ def test_prefilled_answers_are_only_for_the_same_work(ledger_workspace):
     workspace = ledger_workspace
     may_version, _ = replace_mays_plan(workspace)
     db = sqlite3.connect(workspace.ledger_path)
-    db.execute("DELETE FROM answers WHERE period = ?", (PERIOD,))  # July's templates prefill from May
+    db.execute("DELETE FROM unit_answers WHERE period = ?", (PERIOD,))  # July's templates prefill from May
     db.execute("DELETE FROM collections WHERE period = ?", (PERIOD,))
     db.commit()
     db.close()
@@ -401,7 +401,7 @@ def test_collect_notes_the_plan_a_period_was_collected_under(ledger_workspace):
 
 def test_a_month_without_any_accepted_answer_still_reports(ledger_workspace):
     db = sqlite3.connect(ledger_workspace.ledger_path)
-    db.execute("DELETE FROM answers")
+    db.execute("DELETE FROM unit_answers")
     db.commit()
     db.close()
     c = cycle.report_period(ledger_workspace, PERIOD).consolidation
@@ -442,8 +442,7 @@ def test_page_one_names_every_unit_late_returned_rejected_or_missing(ledger_work
 def test_urgent_tasks_have_a_short_title_their_lead_and_quotes_cut_at_a_sentence_end(ledger_workspace):
     db = sqlite3.connect(ledger_workspace.ledger_path)
     problem = "网站栏目更新不及时。专业人员不足，图解和视频解读偏少，需要进一步加强培训和考核，确保按期完成。"
-    db.execute("UPDATE answers SET value = ? WHERE period = ? AND unit_code = 'U2' AND task_id = '1-1' "
-               "AND field = 'problems'", (problem, PERIOD))
+    put_answers(db, PERIOD, "U2", {"1-1": {"problems": problem}})
     db.commit()
     c = cycle.report_period(ledger_workspace, PERIOD).consolidation
     [item] = [i for i in c.urgent if i.startswith("任务 1-1")]

@@ -54,10 +54,7 @@ def new_workspace(root: Path) -> Workspace:
 def add_answers(workspace: Workspace, period: str, unit: str, answers: dict[str, dict[str, str]]) -> None:
     """Accepted answers as the collect stage records them: task ID -> input column key -> text."""
     with Ledger(workspace.ledger_path) as ledger:
-        ledger.db.executemany(
-            "INSERT INTO answers (period, unit_code, task_id, field, value) VALUES (?, ?, ?, ?, ?)",
-            [(period, unit, task, key, value) for task, values in answers.items() for key, value in values.items()],
-        )
+        ledger.record_answers(period, unit, None, answers)
 
 
 @pytest.fixture(scope="module")

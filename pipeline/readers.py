@@ -14,6 +14,7 @@ watchdog in the command ends a worker past them. Workers may be started by ``for
 from __future__ import annotations
 
 import faulthandler
+import functools
 import html
 import io
 import itertools
@@ -330,22 +331,33 @@ def _read(path: Path, wanted: tuple[str, ...], fallback: bool, limits: Limits) -
     return ReadResult(workbook, notes=notes)
 
 
-_ELEMENT = {tag: re.compile(rb"<(?:\w+:)?" + tag + rb"\b[^>]*>") for tag in (b"sheet", b"Relationship", b"numFmt", b"xf")}
 _ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
-# The cell styles (cellXfs), found by their start and then their end: one pattern for both would
-# try the end at every byte between them.
-_CELL_FORMATS = re.compile(rb"<(?:\w+:)?cellXfs\b"), re.compile(rb"</(?:\w+:)?cellXfs>")
 _FORMAT_ID = re.compile(rb'\snumFmtId="([^"]*)"')
-_CELL_START = re.compile(rb"<(?:\w+:)?c\s[^>]*>")
-_FORMULA = re.compile(rb"<(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
-_VALUE = re.compile(rb"<(?:\w+:)?v>[^<]")
+_SPREADSHEET = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_SPREADSHEET_DECLARED = re.compile(rb'xmlns(?::(\w+))?="' + re.escape(_SPREADSHEET) + b'"')
+_ANY_PREFIX = b"(?:\\w+:)?"
 _LITERAL = re.compile(rb'&quot;.*?&quot;|\\.')  # quoted text and escaped characters of a number format
 PERCENT_FORMATS = {9, 10}  # Excel's built-in 0% and 0.00%
 
 
-def _elements(tag: bytes, xml: bytes) -> list[dict[bytes, bytes]]:
-    """The attributes of every ``<tag …>`` element, whatever their order or prefix."""
-    return [dict(_ATTRIBUTE.findall(element)) for element in _ELEMENT[tag].findall(xml)]
+def _prefix(xml: bytes) -> bytes:
+    """The prefix, as a pattern, of a part's SpreadsheetML elements: the one its namespace is
+    declared with when it is declared once (none, in what Excel and WPS write: then a pattern can
+    start with its ``<c``, which the regular expression engine finds fast), else any prefix."""
+    if xml.count(_SPREADSHEET) == 1 and (declared := _SPREADSHEET_DECLARED.search(xml)):
+        return re.escape(declared.group(1) + b":") if declared.group(1) else b""
+    return _ANY_PREFIX
+
+
+@functools.lru_cache(maxsize=None)
+def _pattern(template: bytes, prefix: bytes, flags: int = 0) -> re.Pattern:
+    """``template`` with its elements' prefix (``P:``) made ``prefix``."""
+    return re.compile(template.replace(b"P:", prefix), flags)
+
+
+def _elements(tag: bytes, xml: bytes, prefix: bytes = _ANY_PREFIX) -> list[dict[bytes, bytes]]:
+    """The attributes of every ``<tag …>`` element, whatever their order."""
+    return [dict(_ATTRIBUTE.findall(element)) for element in _pattern(b"<P:" + tag + rb"\b[^>]*>", prefix).findall(xml)]
 
 
 def cell_details(package: Package, names: list[str]) -> tuple[dict, dict]:
@@ -357,20 +369,23 @@ def cell_details(package: Package, names: list[str]) -> tuple[dict, dict]:
     targets = {r.get(b"Id"): r.get(b"Target", b"") for r in _elements(b"Relationship", part("xl/_rels/workbook.xml.rels"))}
     styles = part("xl/styles.xml") if "xl/styles.xml" in members else b""
     percent_styles = _percent_styles(styles)
-    styled = re.compile(rb'<(?:\w+:)?c\s[^>]*?\bs="(?:' + b"|".join(percent_styles) + rb')"[^>]*>') if percent_styles else None
+    styled = rb'<P:c\s[^>]*?\bs="(?:' + b"|".join(percent_styles) + rb')"[^>]*>' if percent_styles else None
     percent, formulas = {}, {}
-    for entry in _elements(b"sheet", part("xl/workbook.xml")):
+    book = part("xl/workbook.xml")
+    for entry in _elements(b"sheet", book, _prefix(book)):
         sheet = _xml_text(entry.get(b"name", b""))
         rid = next((value for key, value in entry.items() if key.endswith(b":id")), b"")
         target = targets.get(rid, b"").decode("utf-8").lstrip("/").removeprefix("xl/")
         if sheet not in names or f"xl/{target}" not in members:
             continue
         xml = part(f"xl/{target}")
+        prefix = _prefix(xml)
         if styled:
-            percent[sheet] = {_place(element) for element in styled.findall(xml)} - {None}
+            percent[sheet] = {_place(element) for element in _pattern(styled, prefix).findall(xml)} - {None}
         shared: dict[bytes, str] = {}  # a shared formula's text, by its index, from the cell that holds it
-        for formula in _FORMULA.finditer(xml):
-            cell = _last(_CELL_START, xml, formula.start())
+        cell_start, value = _pattern(rb"<P:c\s[^>]*>", prefix), _pattern(rb"<P:v>[^<]", prefix)
+        for formula in _pattern(rb"<P:f\b([^>]*?)(?:/>|>(.*?)</P:f>)", prefix, re.S).finditer(xml):
+            cell = _enclosing(cell_start, xml, formula.start())
             place = _place(cell) if cell else None
             if place is None:
                 continue
@@ -382,7 +397,7 @@ def cell_details(package: Package, names: list[str]) -> tuple[dict, dict]:
             close = xml.find(b"c>", end) if end >= 0 else len(xml)
             # A saved result: a value, or an empty text result (t="str"); a file written by a program
             # that does not calculate leaves an empty value of no type.
-            saved = (_VALUE.search(xml, formula.end(), close) is not None
+            saved = (value.search(xml, formula.end(), close) is not None
                      or dict(_ATTRIBUTE.findall(cell)).get(b"t") == b"str")
             formulas.setdefault(sheet, {})[place] = (text, saved)
     return percent, formulas
@@ -391,20 +406,23 @@ def cell_details(package: Package, names: list[str]) -> tuple[dict, dict]:
 def _percent_styles(styles: bytes) -> list[bytes]:
     """The cell styles (as a cell's ``s="…"`` names them: their places in cellXfs) that show a
     number as a percentage, by a built-in format or a custom one with ``%`` outside its quotes."""
-    percent = PERCENT_FORMATS | {int(f[b"numFmtId"]) for f in _elements(b"numFmt", styles)
+    prefix = _prefix(styles)
+    percent = PERCENT_FORMATS | {int(f[b"numFmtId"]) for f in _elements(b"numFmt", styles, prefix)
                                  if b"%" in _LITERAL.sub(b"", f.get(b"formatCode", b""))}
-    start = _CELL_FORMATS[0].search(styles)
-    end = _CELL_FORMATS[1].search(styles, start.end()) if start else None
+    # The cell styles (cellXfs), found by their start and then their end: one pattern for both
+    # would try the end at every byte between them.
+    start = _pattern(rb"<P:cellXfs\b", prefix).search(styles)
+    end = _pattern(rb"</P:cellXfs>", prefix).search(styles, start.end()) if start else None
     if end is None:
         return []
-    formats = (_FORMAT_ID.search(xf) for xf in _ELEMENT[b"xf"].findall(styles, start.end(), end.start()))
+    formats = (_FORMAT_ID.search(xf) for xf in _pattern(rb"<P:xf\b[^>]*>", prefix).findall(styles, start.end(), end.start()))
     return [str(n).encode() for n, number in enumerate(formats) if int(number.group(1) if number else b"0") in percent]
 
 
-def _last(pattern: re.Pattern, xml: bytes, before: int) -> bytes | None:
-    """The last match of ``pattern`` starting before ``before`` (the cell a formula is in)."""
-    start = max(xml.rfind(b"<c ", 0, before), xml.rfind(b":c ", 0, before) - 1)
-    match = pattern.match(xml, start) if start >= 0 else None
+def _enclosing(cell_start: re.Pattern, xml: bytes, formula: int) -> bytes | None:
+    """The start tag of the cell a formula element (at ``formula``) is in: the tag just before
+    it, a formula being a cell's first child."""
+    match = cell_start.match(xml, xml.rfind(b"<", 0, formula))
     return match.group(0) if match else None
 
 

@@ -10,11 +10,13 @@ import datetime as dt
 import os
 from contextlib import contextmanager
 import random
+import re
 import shutil
 import sqlite3
 import stat
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import docx
@@ -962,3 +964,38 @@ def test_the_validation_results_show_problems_first_with_dates_twins_and_the_nam
         ("教育局（再次发送）.xlsx", "与 教育局.xlsx 内容完全相同，只按一份处理。")]
     assert [p["文件"] for p in problems] == ["统计局.xlsx", "公安局.xlsx", "民政局.xlsx", "教育局.xlsx",
                                            "教育局（再次发送）.xlsx"]
+
+
+def with_prefix(path: Path, twice: bool = False) -> None:
+    """The workbook's SpreadsheetML elements written with the prefix ``x:``, as some programs
+    write them; ``twice``: the namespace declared as the default too."""
+    namespace = b'="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    with zipfile.ZipFile(path) as book:
+        parts = [(info, book.read(info)) for info in book.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        for info, data in parts:
+            if info.filename in ("xl/workbook.xml", "xl/styles.xml") or info.filename.startswith("xl/worksheets/"):
+                data = re.sub(rb"<(/?)([A-Za-z]\w*)(?=[\s/>])", rb"<\1x:\2", data)
+                data = data.replace(b"xmlns" + namespace, b"xmlns:x" + namespace + (b" xmlns" + namespace if twice else b""))
+            book.writestr(info, data)
+
+
+@pytest.mark.parametrize("twice", [False, True], ids=["prefixed", "declared twice"])
+def test_percent_and_formula_cells_are_found_whatever_prefix_the_elements_carry(workspace, twice):
+    spec, task = workspace.spec(), task_ids(workspace)[0]
+    filling = good_filling(workspace)
+    filling.answers[task][spec.role("status").label] = spec.done
+    path = send(workspace, filling, "财政局.xlsx")
+    edit_answer(path, spec, task, "percent", 1, "0%")
+    with_prefix(path, twice)
+    assert b"<x:c " in zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    _, files = run(workspace)
+    assert files["财政局.xlsx"].status == "accepted", files["财政局.xlsx"].findings
+    with Ledger(workspace.ledger_path) as ledger:
+        assert ledger.answers("S009", PERIOD)[task][spec.role("percent").key] == "100"
+    path = send(workspace, good_filling(workspace), "财政局（公式）.xlsx")
+    where = edit_answer(path, spec, task, "progress", '="已公开"&"12条"')
+    with_prefix(path, twice)
+    _, files = run(workspace)
+    [formula] = [f for f in files[path.name].findings if f.code == "formula-no-value"]
+    assert formula.location == f"进展填报!{where}"

@@ -40,6 +40,21 @@ from .workspace import UnreadableFile, Workspace, check_period
 _NOT_RECEIVED = re.compile(r"~\$.*|\..*|thumbs\.db|desktop\.ini", re.IGNORECASE)
 
 
+@dataclass(frozen=True)
+class Judged:
+    """A file's verdict as a collect handles it: its answers as the ledger keeps them (JSON text of
+    task ID -> input column key -> text, "" when there are none) beside the verdict, which holds
+    none. Thousands of answers then travel from the worker that judged the file as one text."""
+
+    verdict: Verdict
+    answers: str = ""
+
+    @classmethod
+    def of(cls, verdict: Verdict) -> "Judged":
+        answers = json.dumps(verdict.answers, ensure_ascii=False) if any(verdict.answers.values()) else ""
+        return cls(replace(verdict, answers={}), answers)
+
+
 @dataclass
 class FileOutcome:
     """What happened to one distinct received file."""
@@ -49,7 +64,7 @@ class FileOutcome:
     status: FileStatus
     unit_code: str | None = None
     findings: list[Finding] = field(default_factory=list)
-    answers: dict[str, dict[str, str]] = field(default_factory=dict)
+    answers_json: str = ""  # see Judged.answers
     report_date: str | None = None
     mtime: str = ""
     first_seen: str = ""
@@ -57,11 +72,17 @@ class FileOutcome:
     written_unit: str | None = None  # see Verdict.written_unit: for people to read, never decides
 
     @classmethod
-    def judged(cls, name: str, sha256: str, verdict: Verdict, mtime: str = "",
+    def judged(cls, name: str, sha256: str, judged: Judged, mtime: str = "",
                first_seen: str = "") -> "FileOutcome":
         """A file's verdict, under the name and hash the worker that judged it never knew."""
-        return cls(name, sha256, verdict.status, verdict.unit_code, verdict.findings, verdict.answers,
+        verdict = judged.verdict
+        return cls(name, sha256, verdict.status, verdict.unit_code, verdict.findings, judged.answers,
                    verdict.report_date, mtime, first_seen, verdict.period, verdict.written_unit)
+
+    @property
+    def answers(self) -> dict[str, dict[str, str]]:
+        """Its answers: task ID -> input column key -> text."""
+        return json.loads(self.answers_json) if self.answers_json else {}
 
     @property
     def copies(self) -> list[str]:
@@ -146,20 +167,23 @@ def judging_context(spec_source: bytes, key: bytes, plan: Plan, units: dict[str,
 VERDICT_COMPRESSION = 1
 
 
-def stored(verdict: Verdict) -> bytes:
-    """A verdict as the ledger keeps it (compressed JSON)."""
+def stored(judged: Judged) -> bytes:
+    """A verdict as the ledger keeps it: compressed, its JSON (one line), then its answers as they are."""
+    verdict = judged.verdict
     return zlib.compress(json.dumps({
         "status": verdict.status, "unit_code": verdict.unit_code, "period": verdict.period,
-        "report_date": verdict.report_date, "answers": verdict.answers, "written_unit": verdict.written_unit,
+        "report_date": verdict.report_date, "written_unit": verdict.written_unit,
         "findings": [[f.code, f.location, f.fields] for f in verdict.findings],
-    }, ensure_ascii=False).encode("utf-8"), VERDICT_COMPRESSION)
+    }, ensure_ascii=False).encode("utf-8") + b"\n" + judged.answers.encode("utf-8"), VERDICT_COMPRESSION)
 
 
-def restored(blob: bytes) -> Verdict:
-    data = json.loads(zlib.decompress(blob))
-    return Verdict(FileStatus(data["status"]), data["unit_code"], data["period"],
-                   [Finding(code, location, fields) for code, location, fields in data["findings"]],
-                   data["answers"], data["report_date"], data["written_unit"])
+def restored(blob: bytes) -> Judged:
+    line, _, answers = zlib.decompress(blob).partition(b"\n")
+    data = json.loads(line)
+    return Judged(Verdict(FileStatus(data["status"]), data["unit_code"], data["period"],
+                          [Finding(code, location, fields) for code, location, fields in data["findings"]],
+                          report_date=data["report_date"], written_unit=data["written_unit"]),
+                  answers.decode("utf-8"))
 
 
 def verdict_of(read: ReadResult, spec: FormSpec, key: bytes, period: str | None, plan: Plan,
@@ -175,11 +199,11 @@ def verdict_of(read: ReadResult, spec: FormSpec, key: bytes, period: str | None,
 
 
 def verdict_kept(read: ReadResult, spec: FormSpec, key: bytes, period: str, plan: Plan,
-                 units: dict[str, Unit]) -> tuple[Verdict, bytes]:
-    """``verdict_of`` a read file, and the verdict as the ledger keeps it (``stored``): both are
-    made in the worker that read the file, so the command only gathers them."""
-    verdict = verdict_of(read, spec, key, period, plan, units)
-    return verdict, stored(verdict)
+                 units: dict[str, Unit]) -> tuple[Judged, bytes]:
+    """``verdict_of`` a read file, as a collect handles it and as the ledger keeps it (``stored``):
+    both are made in the worker that read the file, so the command only gathers them."""
+    judged = Judged.of(verdict_of(read, spec, key, period, plan, units))
+    return judged, stored(judged)
 
 
 def received(name: str) -> bool:
@@ -334,11 +358,12 @@ class StandingAnswers:
         self.held = ledger.answer_sources(period)  # unit code -> the file its answers in the ledger are from
         self.written: dict[str, str] = {}  # unit code -> the file whose answers are in the ledger now
 
-    def add(self, unit_code: str, sha256: str, answers: dict[str, dict[str, str]]) -> None:
+    def add(self, unit_code: str, sha256: str, answers: str) -> None:
+        """The answers (as Judged.answers) of an accepted file of the unit."""
         if unit_code not in self.written:
             self._put(unit_code, sha256, answers)
 
-    def _put(self, unit_code: str, sha256: str, answers: dict[str, dict[str, str]]) -> None:
+    def _put(self, unit_code: str, sha256: str, answers: str) -> None:
         if self.held.get(unit_code) != sha256 or sha256 not in self.kept:
             self.ledger.record_answers(self.period, unit_code, sha256, answers)
             self.held[unit_code] = sha256
@@ -350,7 +375,7 @@ class StandingAnswers:
             self.ledger.forget_answers(self.period, unit_code)
         for unit_code, kept in standing.items():
             if self.written.get(unit_code) != kept.sha256:
-                self._put(unit_code, kept.sha256, kept.answers)
+                self._put(unit_code, kept.sha256, kept.answers_json)
 
 
 def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable[[ReadResult], tuple[Verdict, bytes]],
@@ -365,7 +390,7 @@ def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable
     hashes: dict[str, str] = {}  # archived path -> sha256, of the files handed to the workers
     chosen: set[str] = set()  # their hashes
 
-    verdicts: dict[str, Verdict] = {}
+    verdicts: dict[str, Judged] = {}
     fresh: dict[str, bytes] = {}
 
     def step(sha256: str, name: str) -> None:  # a container's files count as the container
@@ -376,11 +401,11 @@ def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable
         for receipt in intake.receive(progress):
             archived = intake.archived(receipt)
             if receipt.sha256 in intake.preset:
-                verdicts[receipt.sha256] = intake.preset[receipt.sha256]
+                verdicts[receipt.sha256] = Judged(intake.preset[receipt.sha256])
             elif receipt.sha256 in known and receipt.sha256 not in verdicts:
-                verdicts[receipt.sha256] = verdict = restored(known[receipt.sha256])
-                if verdict.status == FileStatus.ACCEPTED:
-                    answers.add(verdict.unit_code, receipt.sha256, verdict.answers)
+                verdicts[receipt.sha256] = judged = restored(known[receipt.sha256])
+                if judged.verdict.status == FileStatus.ACCEPTED:
+                    answers.add(judged.verdict.unit_code, receipt.sha256, judged.answers)
             if receipt.sha256 in chosen or receipt.sha256 in verdicts:
                 step(receipt.sha256, archived.name)
                 continue
@@ -388,17 +413,17 @@ def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable
             hashes[str(archived)] = receipt.sha256
             yield archived
 
-    for path, (verdict, kept) in read_files(to_read(), sheets, then=judge_file, expected=intake.count,
-                                             scratch=intake.workspace.scratch_dir):
+    for path, (judged, kept) in read_files(to_read(), sheets, then=judge_file, expected=intake.count,
+                                            scratch=intake.workspace.scratch_dir):
         sha256 = hashes[path]
-        verdicts[sha256], fresh[sha256] = verdict, kept
-        if verdict.status == FileStatus.ACCEPTED:
-            answers.add(verdict.unit_code, sha256, verdict.answers)
+        verdicts[sha256], fresh[sha256] = judged, kept
+        if judged.verdict.status == FileStatus.ACCEPTED:
+            answers.add(judged.verdict.unit_code, sha256, judged.answers)
         step(sha256, path)
     return verdicts, fresh
 
 
-def decide(receipts: list[Receipt], verdicts: dict[str, Verdict], period: str, date_label: str) -> list[FileOutcome]:
+def decide(receipts: list[Receipt], verdicts: dict[str, Judged], period: str, date_label: str) -> list[FileOutcome]:
     """One outcome per distinct file, by name, then the newest of each unit's files standing.
 
     A file's first name names its outcome; each of its other names is a duplicate, named in a

@@ -12,7 +12,7 @@ from typing import Callable, NamedTuple
 
 from .containers import is_container
 from .atomic import Staging, replacing
-from .collect import CollectResult, FileOutcome, collect, verdict_of
+from .collect import CollectResult, FileOutcome, Judged, collect, verdict_of
 from .errors import InputError, OutputError, PeriodError, PlanError, WorkspaceError
 from .guard import check_ledger, holding
 from .findings import Severity, describe
@@ -235,7 +235,7 @@ def check_file(workspace: Workspace, path: Path) -> FileOutcome:
         plan = plan_for(ledger, identity.period if identity else None)
     sha256, _ = file_hash(path)
     verdict = verdict_of(read, spec, workspace.secret_key(), None, plan, units)
-    return FileOutcome.judged(path.name, sha256, verdict)
+    return FileOutcome.judged(path.name, sha256, Judged.of(verdict))
 
 
 @dataclass(frozen=True)

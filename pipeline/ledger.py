@@ -370,13 +370,12 @@ class Ledger:
         """For each unit with answers for ``period``, the file they are from."""
         return dict(self.db.execute("SELECT unit_code, sha256 FROM unit_answers WHERE period = ?", (period,)))
 
-    def record_answers(self, period: str, unit_code: str, sha256: str, answers: dict[str, dict[str, str]]) -> None:
-        """A unit's accepted answers (task ID -> column key -> text) from the file ``sha256``, in
-        place of those it had (none are kept when there are none)."""
+    def record_answers(self, period: str, unit_code: str, sha256: str | None, answers: str) -> None:
+        """A unit's accepted answers (JSON text of task ID -> column key -> text; "" for none) from
+        the file ``sha256``, in place of those it had."""
         self.forget_answers(period, unit_code)
-        if any(answers.values()):
-            self.db.execute("INSERT INTO unit_answers VALUES (?, ?, ?, ?)",
-                            (period, unit_code, sha256, json.dumps(answers, ensure_ascii=False)))
+        if answers:
+            self.db.execute("INSERT INTO unit_answers VALUES (?, ?, ?, ?)", (period, unit_code, sha256, answers))
 
     def forget_answers(self, period: str, unit_code: str) -> None:
         self.db.execute("DELETE FROM unit_answers WHERE period = ? AND unit_code = ?", (period, unit_code))

@@ -578,13 +578,13 @@ def test_a_ledger_from_before_new_columns_is_brought_up_to_date(tmp_path):
 
 @pytest.mark.parametrize("order", ["older first", "newer first"])
 def test_answers_written_early_end_as_those_of_the_standing_file(tmp_path, order):
-    older = FileOutcome("a.xlsx", "a" * 64, "accepted", "S009", answers={"1-1": {"progress": "旧"}})
-    newer = FileOutcome("b.xlsx", "b" * 64, "accepted", "S009", answers={"1-1": {"progress": "新"}})
-    other = FileOutcome("c.xlsx", "c" * 64, "accepted", "S010", answers={"1-1": {"progress": "另"}})
+    older = FileOutcome("a.xlsx", "a" * 64, "accepted", "S009", answers_json='{"1-1": {"progress": "旧"}}')
+    newer = FileOutcome("b.xlsx", "b" * 64, "accepted", "S009", answers_json='{"1-1": {"progress": "新"}}')
+    other = FileOutcome("c.xlsx", "c" * 64, "accepted", "S010", answers_json='{"1-1": {"progress": "另"}}')
     with Ledger(tmp_path / "ledger.sqlite") as ledger:
         answers = StandingAnswers(ledger, PERIOD)
         for outcome in ([older, newer] if order == "older first" else [newer, older]) + [other]:
-            answers.add(outcome.unit_code, outcome.sha256, outcome.answers)
+            answers.add(outcome.unit_code, outcome.sha256, outcome.answers_json)
         older.status = "superseded"
         answers.settle([older, newer, other])
         stored = [(unit, ledger.answers(unit, PERIOD)["1-1"]["progress"], sha256)

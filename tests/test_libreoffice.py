@@ -7,6 +7,7 @@ Each conversion takes seconds, so there are only three.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import shutil
@@ -74,7 +75,7 @@ def issued(tmp_path_factory) -> tuple[Workspace, Path]:
         ids[2]: {"status": "未启动", "percent": "0"},
     }
     with Ledger(workspace.ledger_path) as ledger:
-        ledger.record_answers("2018-05", UNIT, None, answers)
+        ledger.record_answers("2018-05", UNIT, None, json.dumps(answers, ensure_ascii=False))
     issue = cycle.issue_templates(workspace, PERIOD)
     return workspace, next(path for path in issue.files if path.name.startswith(UNIT))
 

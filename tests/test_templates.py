@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import tomllib
 import zipfile
@@ -54,7 +55,7 @@ def new_workspace(root: Path) -> Workspace:
 def add_answers(workspace: Workspace, period: str, unit: str, answers: dict[str, dict[str, str]]) -> None:
     """Accepted answers as the collect stage records them: task ID -> input column key -> text."""
     with Ledger(workspace.ledger_path) as ledger:
-        ledger.record_answers(period, unit, None, answers)
+        ledger.record_answers(period, unit, None, json.dumps(answers, ensure_ascii=False))
 
 
 @pytest.fixture(scope="module")

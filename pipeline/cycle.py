@@ -184,7 +184,8 @@ def collect_in(workspace: Workspace, ledger: Ledger, stage: Staging, period: str
     head = letterhead(workspace, plan, period)
     # 校验结果 is written here while the workers write the notices.
     returned = send_back(workspace, stage, head, result, units, meanwhile=partial(
-        report.write_validation, result, units, head.deadline, stage.file(report.VALIDATION_NAME), created))
+        report.write_validation, result, units, head.deadline, stage.file(report.VALIDATION_NAME), created,
+        stage.target / report.VALIDATION_NAME))
     return CollectRun(result, stage.target / report.VALIDATION_NAME, returned)
 
 

@@ -344,19 +344,13 @@ def _emptied(data: bytes, content_type: str) -> bytes | None:
     return element if element.endswith(b"/>") else element[:-1] + b"/>"
 
 
-_CORE_PROPERTY = re.compile(rb"<(dc:identifier|dcterms:modified)\b[^>]*>([^<]*)</")
+_IDENTIFIER = re.compile(rb"<dc:identifier\b[^>]*>([^<]*)</")
 
 
 def written_as(path: Path, stamp: str, created: dt.datetime) -> bool:
-    """Whether the document at ``path`` is one WordTemplate.render wrote with ``stamp`` and nobody
-    has saved since (Word, WPS and LibreOffice record when they save)."""
-    try:
-        with zipfile.ZipFile(path) as document:
-            core = dict(_CORE_PROPERTY.findall(document.read("docProps/core.xml")))
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return False
-    return (core.get(b"dc:identifier") == stamp.encode()
-            and core.get(b"dcterms:modified") == created.strftime("%Y-%m-%dT%H:%M:%SZ").encode())
+    """Whether the document at ``path`` is one WordTemplate.render wrote with ``stamp`` (its
+    identifier) and nobody has saved since."""
+    return zips.written_as(path, stamp, created, "docProps/core.xml", _IDENTIFIER)
 
 
 def render_template(template: Path, context: dict, path: Path, created: dt.datetime) -> None:

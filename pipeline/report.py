@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from . import content_hash, program_version
 from .consolidate import (DETAIL_SHEET, NOT_REPORTED, Consolidation, UnitFeedback, UnitState, feedback_by_unit,
                           reporting_day, rules, status_order)
 from .findings import DUPLICATE, Described, FileStatus, Severity, describe, finding, place
@@ -23,7 +25,7 @@ from .text import excerpt, short_title
 from .units import Registry
 from .workspace import unit_file_name
 from .xlsxout import (HEADING_FONT, Column, Styles, atomic_workbook, highlight_values, row_height,
-                      write_cell, write_table)
+                      write_cell, write_table, written_as)
 
 pd = lazy("pandas")  # for the reports' frames; 校验结果 (written by collect) does not wait for it
 
@@ -89,10 +91,16 @@ def write_sheet(workbook, styles: Styles, sheet: Sheet, formats: dict[str, objec
         worksheet.hide()
 
 
-def write_sheets(path: Path, created: dt.datetime, sheets: list[Sheet], lights: dict[str, str] | None = None) -> None:
+def write_sheets(path: Path, created: dt.datetime, sheets: list[Sheet], lights: dict[str, str] | None = None,
+                 earlier: Path | None = None) -> None:
     """A workbook of described sheets; their status columns take the traffic lights of ``lights``
-    (word -> part, a key of LIGHTS)."""
-    with atomic_workbook(path, created) as workbook:
+    (word -> part, a key of LIGHTS). The workbook at ``earlier`` (the one this replaces), when it
+    was written from the same sheets and not saved by anyone since, is copied instead."""
+    stamp = content_hash(program_version().encode(), created.isoformat().encode(), repr((sheets, lights)).encode())
+    if earlier is not None and written_as(earlier, stamp, created):
+        shutil.copyfile(earlier, path)
+        return
+    with atomic_workbook(path, created, stamp) as workbook:
         styles = Styles(workbook)
         formats = light_formats(styles, lights or {})
         for sheet in sheets:
@@ -265,9 +273,10 @@ def file_lines(result, units: dict, deadline: dt.date) -> list[FileLine]:
     return sorted(lines, key=lambda line: line.order)
 
 
-def write_validation(result, units: dict, deadline: dt.date, path: Path, created: dt.datetime) -> None:
+def write_validation(result, units: dict, deadline: dt.date, path: Path, created: dt.datetime,
+                     earlier: Path | None = None) -> None:
     """校验结果.xlsx: one line per file (those needing attention first), one per problem, and the
-    units that have not reported."""
+    units that have not reported; ``earlier``: as for ``write_sheets``."""
     lines = file_lines(result, units, deadline)
     counts = {state: sum(line.state == state for line in lines) for state in FILE_STATES}
     subtitle = (f"报送期 {result.period}：应报 {len(result.expected)} 个单位，未报送 {len(result.missing)} 个；"
@@ -288,7 +297,7 @@ def write_validation(result, units: dict, deadline: dt.date, path: Path, created
     ], [[code, units[code].name, units[code].contact, units[code].phone, units[code].email]
         for code in result.missing if code in units])
     write_sheets(path, created, _framed([files, findings, missing], subtitle, f"{result.period} "),
-                 {**FILE_STATES, NO: "lagging"})
+                 {**FILE_STATES, NO: "lagging"}, earlier)
 
 
 # ---------------------------------------------------------------------------- 汇总报告: 总体情况

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import xlsxwriter
 import xlsxwriter.worksheet
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from . import zips
 from .atomic import replacing
 from .errors import OutputError
 
@@ -151,8 +153,9 @@ class Workbook(xlsxwriter.Workbook):
             self._xml_empty_tag("workbookProtection", [("lockStructure", 1)])
 
 
-def new_workbook(path: Path, created: dt.datetime) -> Workbook:
-    """A workbook whose strings stay strings and whose creation date is pinned (determinism)."""
+def new_workbook(path: Path, created: dt.datetime, stamp: str = "") -> Workbook:
+    """A workbook whose strings stay strings and whose creation date is pinned (determinism);
+    ``stamp``: what it is made from, as a hash, kept in its properties (see ``written_as``)."""
     workbook = Workbook(
         str(path),
         {
@@ -164,19 +167,31 @@ def new_workbook(path: Path, created: dt.datetime) -> Workbook:
         },
     )
     workbook.set_properties({"created": created})
+    if stamp:
+        workbook.set_custom_property(STAMP_PROPERTY, stamp)
     return workbook
+
+
+STAMP_PROPERTY = "内容标识"
+_STAMP = re.compile(f'name="{STAMP_PROPERTY}"><vt:lpwstr>([^<]*)<'.encode())
+
+
+def written_as(path: Path, stamp: str, created: dt.datetime) -> bool:
+    """Whether the workbook at ``path`` is one ``new_workbook`` made with ``stamp`` and nobody has
+    saved since."""
+    return zips.written_as(path, stamp, created, "docProps/custom.xml", _STAMP)
 
 
 
 
 @contextmanager
-def atomic_workbook(path: Path, created: dt.datetime) -> Iterator[Workbook]:
+def atomic_workbook(path: Path, created: dt.datetime, stamp: str = "") -> Iterator[Workbook]:
     """Write a workbook to a temporary file beside ``path`` and move it into place on success.
 
     A crash or error leaves any earlier file at ``path`` as it was.
     """
     with replacing(path, "Excel/WPS") as temp:
-        workbook = new_workbook(temp, created)
+        workbook = new_workbook(temp, created, stamp)
         yield workbook
         workbook.close()
 

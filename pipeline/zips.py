@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import struct
 import zipfile
+from pathlib import Path
 from typing import Iterable
 
 # Each member's data follows a local header of 30 bytes (signature, ..., name length, extra field
@@ -23,6 +25,22 @@ _UTF8_NAME = 0x800  # general purpose flag bit 11: the name is UTF-8
 _LIMIT = 0xFFFFFFFF  # past this a zip needs the Zip64 extension, which no document here comes near
 
 Member = tuple[zipfile.ZipInfo, "bytes | memoryview"]  # a member's entry and its bytes as stored
+
+
+_MODIFIED = re.compile(rb"<dcterms:modified\b[^>]*>([^<]*)</")
+
+
+def written_as(path: Path, stamp: str, created: dt.datetime, part: str, where: re.Pattern) -> bool:
+    """Whether the package at ``path`` is one this program wrote with ``stamp`` (which ``where``
+    finds in its ``part``) and made at ``created``, and that nobody has saved since (Word, Excel,
+    WPS and LibreOffice record when they save)."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            kept, core = where.search(package.read(part)), _MODIFIED.search(package.read("docProps/core.xml"))
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    return (kept is not None and kept.group(1) == stamp.encode()
+            and core is not None and core.group(1) == created.strftime("%Y-%m-%dT%H:%M:%SZ").encode())
 
 
 def stored_bytes(data: bytes | memoryview, member: zipfile.ZipInfo) -> memoryview:

@@ -24,7 +24,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from pipeline import collect as collect_module, cycle, documents
+from pipeline import collect as collect_module, cycle, documents, report
 from pipeline.collect import FileOutcome, StandingAnswers
 from pipeline.errors import InputError
 from pipeline.findings import Finding
@@ -999,3 +999,29 @@ def test_percent_and_formula_cells_are_found_whatever_prefix_the_elements_carry(
     _, files = run(workspace)
     [formula] = [f for f in files[path.name].findings if f.code == "formula-no-value"]
     assert formula.location == f"进展填报!{where}"
+
+
+def test_validation_results_written_before_from_the_same_contents_are_kept_unless_someone_saved_them(
+        workspace, monkeypatch):
+    send(workspace, good_filling(workspace), "财政局.xlsx")
+    path = cycle.collect_period(workspace, PERIOD).validation
+    written = path.read_bytes()
+    made = []
+    real = report.atomic_workbook
+    monkeypatch.setattr(report, "atomic_workbook",
+                        lambda target, created, stamp="": (made.append(target.name), real(target, created, stamp))[1])
+    assert cycle.collect_period(workspace, PERIOD).validation.read_bytes() == written and made == []
+    # Saved again in Excel or WPS (which record when): written anew, as it was first.
+    with zipfile.ZipFile(path) as source:
+        parts = {info.filename: source.read(info) for info in source.infolist()}
+    parts["docProps/core.xml"] = re.sub(rb"[^>]*</dcterms:modified>", b"2026-06-27T09:15:00Z</dcterms:modified>",
+                                        parts["docProps/core.xml"])
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    assert cycle.collect_period(workspace, PERIOD).validation.read_bytes() == written
+    assert made == [path.name]
+    # Another file received: its line is in it.
+    send(workspace, good_filling(workspace, "市教育局"), "教育局.xlsx", unit="市教育局")
+    cycle.collect_period(workspace, PERIOD)
+    assert len(made) == 2 and "教育局.xlsx" in [row["文件"] for row in validation_rows(workspace, report.FILES_SHEET)[1]]

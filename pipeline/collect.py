@@ -243,16 +243,26 @@ class Intake:
     def _listed(self) -> list[Path]:
         """The files of the folder and of its sub-folders (offices keep each mail's files in one),
         by path. A link (or a Windows shortcut) is never followed: it is noted in ``unread``."""
-        paths = []
-        for top, folders, files in os.walk(self.folder):
-            folders.sort()
-            for name in sorted(folders + files):
-                path = Path(top, name)
-                if path.is_symlink() or (name in files and name.lower().endswith(".lnk")):  # .lnk: a Windows shortcut
+        paths: list[Path] = []
+
+        def visit(folder: str) -> None:
+            try:
+                with os.scandir(folder) as listing:  # what each entry is comes with the listing
+                    entries = sorted(listing, key=lambda entry: entry.name)
+            except OSError:  # a sub-folder that cannot be listed is stepped past
+                return
+            for entry in entries:
+                plain = entry.is_file(follow_symlinks=False)
+                if entry.is_symlink() or (plain and entry.name.lower().endswith(".lnk")):  # .lnk: a Windows shortcut
+                    path = Path(entry.path)
                     self.unread.append(Unread.of(UnreadableFile(path, link=True), self.name(path), self.period))
-                elif name in files and received(name) and path.is_file():
-                    paths.append(path)
-            folders[:] = [name for name in folders if received(name) and not Path(top, name).is_symlink()]
+                elif plain and received(entry.name):
+                    paths.append(Path(entry.path))
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False) and received(entry.name):
+                    visit(entry.path)
+
+        visit(str(self.folder))
         return paths
 
     def name(self, path: Path) -> str:

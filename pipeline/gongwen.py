@@ -258,7 +258,7 @@ class WordTemplate:
         self.environment = _Environment()
         try:
             unknown = sorted(DocxTemplate(str(path)).get_undeclared_template_variables(self.environment) - set(keys))
-        except (PackageNotFoundError, zipfile.BadZipFile, KeyError) as exc:
+        except (PackageNotFoundError, zipfile.BadZipFile, KeyError, SyntaxError) as exc:  # lxml's XMLSyntaxError too
             raise TemplateError(f"Word 模板 {path} 无法打开（文件已损坏或不是 .docx 文件）。"
                                 f"请用 Word/WPS 另存为 .docx，或删除它，系统会重新写出原始模板。") from exc
         except jinja2.TemplateSyntaxError as exc:
@@ -325,8 +325,10 @@ class WordTemplate:
 # placeholders; the core properties record the document's stamp and dates.
 _RENDERED = {CONTENT_TYPE.WML_HEADER, CONTENT_TYPE.WML_FOOTER, CONTENT_TYPE.WML_FOOTNOTES,
              CONTENT_TYPE.OPC_CORE_PROPERTIES}
-# An XML part's root element (its start tag, after the prolog), UTF-8.
-_ROOT_ELEMENT = re.compile(rb"<[A-Za-z_][^\s/>]*(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*/?>")
+# An XML part's root element (its start tag) after what may come before it: a byte order mark,
+# the declaration, comments and processing instructions (UTF-8; nothing else is emptied).
+_ROOT_ELEMENT = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s|<\?.*?\?>|<!--.*?-->)*"
+                           rb"(<[A-Za-z_][^\s/>]*(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*/?>)", re.S)
 
 
 def _emptied(data: bytes, content_type: str) -> bytes | None:
@@ -334,13 +336,10 @@ def _emptied(data: bytes, content_type: str) -> bytes | None:
     another part's no bytes; None for an XML part whose root element is not found."""
     if not content_type.endswith("xml"):
         return b""
-    start = data.find(b"<", data.find(b"?>") + 1 if data.startswith(b"<?") else 0)
-    while data.startswith(b"<!--", start):
-        start = data.find(b"<", data.find(b"-->", start) + 3)
-    root = _ROOT_ELEMENT.match(data, start) if start >= 0 else None
+    root = _ROOT_ELEMENT.match(data)
     if root is None:
         return None
-    element = root.group(0)
+    element = root.group(1)
     return element if element.endswith(b"/>") else element[:-1] + b"/>"
 
 

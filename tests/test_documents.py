@@ -145,6 +145,14 @@ def test_a_damaged_template_is_told_and_a_deleted_one_comes_back(ledger_workspac
                              "请用 Word/WPS 另存为 .docx，或删除它，系统会重新写出原始模板。\n")
     template.unlink()
     assert cycle.report_period(ledger_workspace, PERIOD).bulletin.is_file() and template.is_file()
+    # A part damaged inside a sound zip (a comment never closed).
+    with zipfile.ZipFile(template) as original:
+        parts = [(info, original.read(info)) for info in original.infolist()]
+    with zipfile.ZipFile(template, "w", zipfile.ZIP_DEFLATED) as damaged:
+        for info, data in parts:
+            damaged.writestr(info, b'<?xml version="1.0"?><!-- ' if info.filename == "word/settings.xml" else data)
+    result = CliRunner().invoke(cli, ["-w", str(ledger_workspace.root), "report", PERIOD])
+    assert result.exit_code == 1 and result.stderr.startswith(f"错误：Word 模板 {template} 无法打开（文件已损坏")
 
 
 def test_libreoffice_writer_prints_the_bulletin(ledger_workspace, tmp_path):

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+import docx
+import docxtpl
 from docx import Document
 from docx.enum.section import WD_SECTION_START
 from docx.enum.style import WD_STYLE_TYPE
@@ -286,7 +288,7 @@ class WordTemplate:
         with zipfile.ZipFile(io.BytesIO(self.source)) as template, zipfile.ZipFile(slim, "w") as out:
             for info, raw in zips.members(self.source):
                 data = template.read(info)
-                if info.filename in kept:
+                if info.filename in kept and info.compress_type in zips.COPIED:
                     emptied = _emptied(data, kept[info.filename])
                     if emptied is not None:
                         stored[info.filename], data = (info, raw), emptied
@@ -300,7 +302,8 @@ class WordTemplate:
     def stamp(self, context: dict, created: dt.datetime) -> str:
         """What the document for ``context`` is made from, as a hash: the program, the template,
         the placeholders and the date. It is kept in the document (its identifier property)."""
-        return content_hash(program_version().encode(), self.source, created.isoformat().encode(),
+        return content_hash(program_version().encode(), docx.__version__.encode(), docxtpl.__version__.encode(),
+                            self.source, created.isoformat().encode(),
                             json.dumps(context, ensure_ascii=False, sort_keys=True, default=str).encode())
 
     def render(self, context: dict, path: Path, created: dt.datetime) -> None:
@@ -325,10 +328,10 @@ class WordTemplate:
 # placeholders; the core properties record the document's stamp and dates.
 _RENDERED = {CONTENT_TYPE.WML_HEADER, CONTENT_TYPE.WML_FOOTER, CONTENT_TYPE.WML_FOOTNOTES,
              CONTENT_TYPE.OPC_CORE_PROPERTIES}
-# An XML part's root element (its start tag) after what may come before it: a byte order mark,
-# the declaration, comments and processing instructions (UTF-8; nothing else is emptied).
-_ROOT_ELEMENT = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s|<\?.*?\?>|<!--.*?-->)*"
-                           rb"(<[A-Za-z_][^\s/>]*(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*/?>)", re.S)
+# An XML part's root element: its start tag (UTF-8), after what may come before it (``_PROLOG``).
+_ROOT_ELEMENT = re.compile(rb"<[A-Za-z_][^\s/>]*(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*/?>")
+_PROLOG = ((b"<?", b"?>"), (b"<!--", b"-->"))  # the declaration, processing instructions, comments
+_SPACE = re.compile(rb"\s*")
 
 
 def _emptied(data: bytes, content_type: str) -> bytes | None:
@@ -336,10 +339,20 @@ def _emptied(data: bytes, content_type: str) -> bytes | None:
     another part's no bytes; None for an XML part whose root element is not found."""
     if not content_type.endswith("xml"):
         return b""
-    root = _ROOT_ELEMENT.match(data)
+    at = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    while True:  # each step goes past one thing before the root element, or stops
+        at = _SPACE.match(data, at).end()
+        close = next((close for start, close in _PROLOG if data.startswith(start, at)), None)
+        if close is None:
+            break
+        end = data.find(close, at)
+        if end < 0:
+            return None
+        at = end + len(close)
+    root = _ROOT_ELEMENT.match(data, at)
     if root is None:
         return None
-    element = root.group(1)
+    element = root.group(0)
     return element if element.endswith(b"/>") else element[:-1] + b"/>"
 
 

@@ -25,6 +25,7 @@ _UTF8_NAME = 0x800  # general purpose flag bit 11: the name is UTF-8
 _LIMIT = 0xFFFFFFFF  # past this a zip needs the Zip64 extension, which no document here comes near
 
 Member = tuple[zipfile.ZipInfo, "bytes | memoryview"]  # a member's entry and its bytes as stored
+COPIED = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # how a member ``packed`` writes may be stored
 
 
 _MODIFIED = re.compile(rb"<dcterms:modified\b[^>]*>([^<]*)</")
@@ -32,8 +33,9 @@ _MODIFIED = re.compile(rb"<dcterms:modified\b[^>]*>([^<]*)</")
 
 def written_as(path: Path, stamp: str, created: dt.datetime, part: str, where: re.Pattern) -> bool:
     """Whether the package at ``path`` is one this program wrote with ``stamp`` (which ``where``
-    finds in its ``part``) and made at ``created``, and that nobody has saved since (Word, Excel,
-    WPS and LibreOffice record when they save)."""
+    finds in its ``part``) and made at ``created``, and that no office program has saved since
+    (Word, Excel, WPS and LibreOffice record when they save; a tool that changes a package without
+    recording it goes unseen)."""
     try:
         with zipfile.ZipFile(path) as package:
             kept, core = where.search(package.read(part)), _MODIFIED.search(package.read("docProps/core.xml"))
@@ -66,7 +68,7 @@ def packed(entries: Iterable[Member], when: dt.datetime) -> bytes:
     out, directory = bytearray(), bytearray()
     count = 0
     for info, data in entries:
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        if info.compress_type not in COPIED:
             raise zipfile.BadZipFile(f"compression {info.compress_type} of {info.filename}")
         if max(info.file_size, len(data), len(out)) >= _LIMIT:
             raise zipfile.LargeZipFile(info.filename)
@@ -80,5 +82,7 @@ def packed(entries: Iterable[Member], when: dt.datetime) -> bytes:
         out += _LOCAL.pack(b"PK\x03\x04", *head, 0) + name
         out += data
         count += 1
+    if count > 0xFFFF or len(out) + len(directory) >= _LIMIT:
+        raise zipfile.LargeZipFile(f"{count} members, {len(out)} bytes")
     end = _END.pack(b"PK\x05\x06", 0, 0, count, count, len(directory), len(out), 0)
     return bytes(out + directory + end)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import struct
 import subprocess
 import zipfile
+import zlib
 
 import docx
 import pytest
 from click.testing import CliRunner
-from docx.shared import Pt
+from docx.shared import Mm, Pt
 from docxtpl import DocxTemplate
 
 from pipeline import cycle, gongwen, zips
@@ -209,21 +211,25 @@ def test_a_template_saved_by_an_office_program_is_its_own_in_every_part_renderin
 
 
 def test_a_part_that_cannot_be_emptied_is_rendered_with_the_rest(ledger_workspace, tmp_path):
-    """A styles part in UTF-16 (its root element not found as UTF-8) is loaded and written as
-    the document's other parts are; the 通报 comes out the same."""
+    """A styles part in UTF-16 (its root element not found as UTF-8), and a theme python-docx does
+    not parse that holds comments and no element, are loaded and written as the document's other
+    parts are; the 通报 comes out the same."""
     first = paragraphs(cycle.report_period(ledger_workspace, PERIOD).bulletin)
     template = ledger_workspace.templates_dir / BULLETIN_TEMPLATE
     with zipfile.ZipFile(template) as original:
         parts = [(info, original.read(info)) for info in original.infolist()]
     styles = next(data for info, data in parts if info.filename == "word/styles.xml")
     utf16 = styles.decode("utf-8").replace("encoding='UTF-8'", "encoding='UTF-16'").encode("utf-16")
+    changed_parts = {"word/styles.xml": utf16, "word/theme/theme1.xml": b"<?xml version='1.0'?>" + b"<!-- -->" * 40}
     with zipfile.ZipFile(template, "w", zipfile.ZIP_DEFLATED) as changed:
         for info, data in parts:
-            changed.writestr(info.filename, utf16 if info.filename == "word/styles.xml" else data)
+            changed.writestr(info.filename, changed_parts.get(info.filename, data))
     word = gongwen.WordTemplate(template, DocxTemplate(str(template)).get_undeclared_template_variables())
-    assert "word/styles.xml" not in word.slim[1] and "word/theme/theme1.xml" in word.slim[1]
+    assert not changed_parts.keys() & word.slim[1].keys() and "word/settings.xml" in word.slim[1]
     second = cycle.report_period(ledger_workspace, PERIOD).bulletin
     assert paragraphs(second) == first
+    with zipfile.ZipFile(second) as written:
+        assert written.read("word/theme/theme1.xml") == changed_parts["word/theme/theme1.xml"]
     assert docx.Document(str(second)).styles[gongwen.STYLE_TITLE].font.size == gongwen.TITLE_SIZE
 
 
@@ -241,3 +247,32 @@ def test_notice_names_are_safe_and_short_whatever_the_unit_is_called():
     name = notice_name("S/9", "长" * 300 + "局<>", "退回修改通知")
     assert not set('\\/:*?"<>|') & set(name) and name.startswith("S_9_") and name.endswith("_退回修改通知.docx")
     assert len(name) < 100
+
+
+def png(width: int = 4, height: int = 2) -> bytes:
+    """A small valid PNG, all red."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def test_a_picture_the_office_put_in_the_header_is_in_every_document_as_the_template_stores_it(
+        ledger_workspace, tmp_path):
+    cycle.report_period(ledger_workspace, PERIOD)
+    template = ledger_workspace.templates_dir / BULLETIN_TEMPLATE
+    document = docx.Document(str(template))
+    (tmp_path / "徽标.png").write_bytes(png())
+    document.sections[0].header.paragraphs[0].add_run().add_picture(str(tmp_path / "徽标.png"), width=Mm(20))
+    document.save(str(template))
+    bulletin = cycle.report_period(ledger_workspace, PERIOD).bulletin
+    ours, theirs = stored_members(bulletin), stored_members(template)
+    [picture] = [name for name in theirs if name.startswith("word/media/")]
+    assert ours[picture] == theirs[picture]
+    with zipfile.ZipFile(bulletin) as written:
+        [embedded] = [re.search(rb'r:embed="([^"]+)"', written.read(name)) for name in written.namelist()
+                      if name.startswith("word/header") and b"r:embed" in written.read(name)]
+    header = docx.Document(str(bulletin)).sections[0].header
+    assert header.part.related_parts[embedded.group(1).decode()].blob == png()
+    assert "丁区政府" in " ".join(paragraphs(bulletin))

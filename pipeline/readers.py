@@ -342,14 +342,17 @@ PERCENT_FORMATS = {9, 10}  # Excel's built-in 0% and 0.00%
 
 def _prefix(xml: bytes) -> bytes:
     """The prefix, as a pattern, of a part's SpreadsheetML elements: the one its namespace is
-    declared with when it is declared once (none, in what Excel and WPS write: then a pattern can
-    start with its ``<c``, which the regular expression engine finds fast), else any prefix."""
-    if xml.count(_SPREADSHEET) == 1 and (declared := _SPREADSHEET_DECLARED.search(xml)):
+    declared with in the root element, when it appears nowhere else (none, in what Excel and WPS
+    write: then a pattern can start with its ``<c``, which the regular expression engine finds
+    fast); else any prefix."""
+    root = _ROOT_START.search(xml)
+    declared = _SPREADSHEET_DECLARED.search(xml, root.start(), xml.find(b">", root.start())) if root else None
+    if declared and xml.count(_SPREADSHEET) == 1:
         return re.escape(declared.group(1) + b":") if declared.group(1) else b""
     return _ANY_PREFIX
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=256)  # the percent styles of the files read are part of a pattern
 def _pattern(template: bytes, prefix: bytes, flags: int = 0) -> re.Pattern:
     """``template`` with its elements' prefix (``P:``) made ``prefix``."""
     return re.compile(template.replace(b"P:", prefix), flags)
@@ -420,10 +423,20 @@ def _percent_styles(styles: bytes) -> list[bytes]:
 
 
 def _enclosing(cell_start: re.Pattern, xml: bytes, formula: int) -> bytes | None:
-    """The start tag of the cell a formula element (at ``formula``) is in: the tag just before
-    it, a formula being a cell's first child."""
-    match = cell_start.match(xml, xml.rfind(b"<", 0, formula))
-    return match.group(0) if match else None
+    """The start tag of the cell a formula element (at ``formula``) is in: a formula is a cell's
+    first child, so it is the tag before it, or a few tags back past comments and processing
+    instructions; None past the end of another element."""
+    at = formula
+    for _ in range(_TAGS_BACK):
+        at = xml.rfind(b"<", 0, at)
+        if at < 0 or xml.startswith(b"</", at):
+            return None
+        if match := cell_start.match(xml, at):
+            return match.group(0)
+    return None
+
+
+_TAGS_BACK = 8
 
 
 def _place(cell: bytes) -> tuple[int, int] | None:

@@ -51,8 +51,9 @@ class Judged:
 
     @classmethod
     def of(cls, verdict: Verdict) -> "Judged":
-        answers = json.dumps(verdict.answers, ensure_ascii=False) if any(verdict.answers.values()) else ""
-        return cls(replace(verdict, answers={}), answers)
+        """The tasks with no answer are left out, as the ledger never kept them."""
+        answered = {task_id: values for task_id, values in verdict.answers.items() if values}
+        return cls(replace(verdict, answers={}), json.dumps(answered, ensure_ascii=False) if answered else "")
 
 
 @dataclass
@@ -78,11 +79,6 @@ class FileOutcome:
         verdict = judged.verdict
         return cls(name, sha256, verdict.status, verdict.unit_code, verdict.findings, judged.answers,
                    verdict.report_date, mtime, first_seen, verdict.period, verdict.written_unit)
-
-    @property
-    def answers(self) -> dict[str, dict[str, str]]:
-        """Its answers: task ID -> input column key -> text."""
-        return json.loads(self.answers_json) if self.answers_json else {}
 
     @property
     def copies(self) -> list[str]:

@@ -135,13 +135,17 @@ class Ledger:
         # A ledger already of this version is only read here, so that reading commands run
         # while another command writes.
         try:
-            if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:  # this program would lose what a newer one keeps
+                raise WorkspaceError(f"台账 {self.path} 已由更新版本的 pipeline 使用过（台账版本 {version}，本程序为 "
+                                     f"{SCHEMA_VERSION}）。请继续使用新版本的 pipeline，不要用旧版本打开。")
+            if version != SCHEMA_VERSION:
                 self.db.executescript(SCHEMA)
                 self._add_new_columns()
                 self._answers_by_unit()
                 self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 self.db.commit()
-        except sqlite3.OperationalError as exc:
+        except (sqlite3.OperationalError, WorkspaceError) as exc:
             self.db.close()
             if _busy(exc):
                 raise WorkspaceError(BUSY) from exc

@@ -26,7 +26,7 @@ from click.testing import CliRunner
 
 from pipeline import collect as collect_module, cycle, documents, report
 from pipeline.collect import FileOutcome, StandingAnswers
-from pipeline.errors import InputError
+from pipeline.errors import InputError, WorkspaceError
 from pipeline.findings import Finding
 from pipeline.cli import cli
 from pipeline.fill import Filling, fill_template, sample_answer
@@ -34,7 +34,7 @@ from pipeline.identity import IDENTITY_SHEET, Identity, defined_name
 from pipeline.readers import RawWorkbook
 from pipeline.submissions import read_identity
 from pipeline.xlsxout import formula_text
-from pipeline.ledger import Ledger
+from pipeline.ledger import SCHEMA_VERSION, Ledger
 from pipeline.periods import chinese_date
 from pipeline.workspace import SAMPLE_PLAN, Workspace, file_hash
 
@@ -184,9 +184,10 @@ def test_rows_are_read_by_task_id_reordered_inserted_and_deleted(workspace):
     _, files = run(workspace)
     outcome = files["reordered.xlsx"]
     assert codes(outcome) == ["row-inserted"] and outcome.status == "accepted"
-    assert outcome.answers[ids[0]]["progress"] == "第一项的进展"
-    assert outcome.answers[ids[-1]]["progress"] == "最后一项的进展"
-    assert "补充说明：另有三项工作已完成" in outcome.answers[ids[1]]["progress"]
+    answers = json.loads(outcome.answers_json)
+    assert answers[ids[0]]["progress"] == "第一项的进展"
+    assert answers[ids[-1]]["progress"] == "最后一项的进展"
+    assert "补充说明：另有三项工作已完成" in answers[ids[1]]["progress"]
 
     deleted = path.with_name("deleted.xlsx")
     shutil.copy(path, deleted)
@@ -221,7 +222,7 @@ def test_formula_like_text_is_kept_as_text(workspace):
             cell.value, cell.data_type = text, "s"  # a unit typing text that starts with =
     _, files = run(workspace)
     outcome = files["formula.xlsx"]
-    assert [outcome.answers[t]["progress"] for t in ids[:4]] == texts
+    assert [json.loads(outcome.answers_json)[t]["progress"] for t in ids[:4]] == texts
 
 
 def test_forged_identity_is_rejected(workspace):
@@ -532,8 +533,9 @@ def test_a_template_filled_and_resaved_by_libreoffice_is_accepted(workspace, tmp
     assert outcome.status == "accepted", outcome.findings
     ids = task_ids(workspace)
     expected = good_filling(workspace).answers
-    assert outcome.answers[ids[0]]["progress"] == expected[ids[0]]["工作进展情况"]
-    assert outcome.answers[ids[0]]["percent"] == str(expected[ids[0]]["完成进度(%)"])
+    answers = json.loads(outcome.answers_json)
+    assert answers[ids[0]]["progress"] == expected[ids[0]]["工作进展情况"]
+    assert answers[ids[0]]["percent"] == str(expected[ids[0]]["完成进度(%)"])
 
 
 def test_identity_falls_back_to_defined_names_even_past_255_characters():
@@ -545,7 +547,8 @@ def test_identity_falls_back_to_defined_names_even_past_255_characters():
     assert read_identity(raw) == identity and read_identity(raw).verify(b"k")
 
 
-def test_a_ledger_from_before_new_columns_is_brought_up_to_date(tmp_path):
+@pytest.mark.parametrize("with_files", [False, True], ids=["answers before their files", "answers with their files"])
+def test_a_ledger_from_before_new_columns_is_brought_up_to_date(tmp_path, with_files):
     path = tmp_path / "old.sqlite"
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE answers (period TEXT NOT NULL, unit_code TEXT NOT NULL, task_id TEXT NOT NULL, "
@@ -554,6 +557,9 @@ def test_a_ledger_from_before_new_columns_is_brought_up_to_date(tmp_path):
         ("2018-05", "S009", "1-1", "status", "已完成"), ("2018-05", "S009", "1-1", "progress", "已办结"),
         ("2018-05", "S009", "1-2", "status", "序时推进"), ("2018-05", "S010", "1-1", "status", "未启动"),
         ("2018-06", "S009", "1-1", "status", "序时推进")])
+    if with_files:  # the table as the version before this one left it
+        db.execute("ALTER TABLE answers ADD COLUMN sha256 TEXT")
+        db.execute("UPDATE answers SET sha256 = unit_code || period")
     db.execute("CREATE TABLE collections (period TEXT PRIMARY KEY, collected_at TEXT NOT NULL)")
     db.execute("INSERT INTO collections VALUES ('2018-05', 'then')")
     db.execute("CREATE TABLE findings (period TEXT NOT NULL, sha256 TEXT NOT NULL, seq INTEGER NOT NULL, "
@@ -569,11 +575,24 @@ def test_a_ledger_from_before_new_columns_is_brought_up_to_date(tmp_path):
                                                      "1-2": {"status": "序时推进"}}
         assert ledger.answers("S010", "2018-05") == {"1-1": {"status": "未启动"}}
         assert ledger.latest_answers_before("S009", "2018-07") == ("2018-06", {"1-1": {"status": "序时推进"}})
-        assert ledger.answer_sources("2018-05") == {"S009": None, "S010": None}
+        sources = {"S009": "S0092018-05", "S010": "S0102018-05"} if with_files else {"S009": None, "S010": None}
+        assert ledger.answer_sources("2018-05") == sources
         assert ledger.collected_periods("2018-12") == ["2018-05"]
         ledger.clear_outcomes("2018-06", "v2")  # the plan a period is collected under, noted from now on
         assert ledger.db.execute("SELECT period, plan_version FROM collections ORDER BY period").fetchall() == [
             ("2018-05", None), ("2018-06", "v2")]
+
+
+def test_a_ledger_a_newer_version_has_used_is_not_opened(workspace):
+    db = sqlite3.connect(workspace.ledger_path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    with pytest.raises(WorkspaceError, match="已由更新版本的 pipeline 使用过"):
+        Ledger(workspace.ledger_path)
+    result = CliRunner().invoke(cli, ["-w", str(workspace.root), "collect", PERIOD])
+    assert result.exit_code == 1 and "请继续使用新版本的 pipeline" in result.stderr
+    assert sqlite3.connect(workspace.ledger_path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
 
 
 @pytest.mark.parametrize("order", ["older first", "newer first"])

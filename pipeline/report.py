@@ -13,6 +13,8 @@ import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import xlsxwriter
+
 from . import content_hash, program_version
 from .consolidate import (DETAIL_SHEET, NOT_REPORTED, Consolidation, UnitFeedback, UnitState, feedback_by_unit,
                           reporting_day, rules, status_order)
@@ -96,7 +98,8 @@ def write_sheets(path: Path, created: dt.datetime, sheets: list[Sheet], lights: 
     """A workbook of described sheets; their status columns take the traffic lights of ``lights``
     (word -> part, a key of LIGHTS). The workbook at ``earlier`` (the one this replaces), when it
     was written from the same sheets and not saved by anyone since, is copied instead."""
-    stamp = content_hash(program_version().encode(), created.isoformat().encode(), repr((sheets, lights)).encode())
+    stamp = content_hash(program_version().encode(), xlsxwriter.__version__.encode(), created.isoformat().encode(),
+                         repr((sheets, lights)).encode())  # the sheets hold text, numbers and their descriptions
     if earlier is not None and written_as(earlier, stamp, created):
         shutil.copyfile(earlier, path)
         return

@@ -182,8 +182,6 @@ def written_as(path: Path, stamp: str, created: dt.datetime) -> bool:
     return zips.written_as(path, stamp, created, "docProps/custom.xml", _STAMP)
 
 
-
-
 @contextmanager
 def atomic_workbook(path: Path, created: dt.datetime, stamp: str = "") -> Iterator[Workbook]:
     """Write a workbook to a temporary file beside ``path`` and move it into place on success.

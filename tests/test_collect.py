@@ -1044,3 +1044,20 @@ def test_validation_results_written_before_from_the_same_contents_are_kept_unles
     send(workspace, good_filling(workspace, "市教育局"), "教育局.xlsx", unit="市教育局")
     cycle.collect_period(workspace, PERIOD)
     assert len(made) == 2 and "教育局.xlsx" in [row["文件"] for row in validation_rows(workspace, report.FILES_SHEET)[1]]
+
+
+def test_a_formula_is_found_past_a_comment_before_it_in_its_cell(workspace):
+    spec, task = workspace.spec(), task_ids(workspace)[0]
+    path = send(workspace, good_filling(workspace), "财政局.xlsx")
+    where = edit_answer(path, spec, task, "progress", '="已公开"&"12条"')
+    with zipfile.ZipFile(path) as book:
+        parts = [(info, book.read(info)) for info in book.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        for info, data in parts:
+            if info.filename.startswith("xl/worksheets/"):
+                data = re.sub(rb'(<c r="' + where.encode() + rb'"[^>]*>)(<f>)', rb"\1<!-- a <note> --><?pi?>\2", data)
+            book.writestr(info, data)
+    assert b"<!-- " in zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    _, files = run(workspace)
+    [formula] = [f for f in files["财政局.xlsx"].findings if f.code == "formula-no-value"]
+    assert formula.location == f"进展填报!{where}"

@@ -4,6 +4,7 @@ feedback, under its own labels."""
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import tomllib
@@ -81,7 +82,7 @@ def test_every_answer_is_collected_under_the_new_keys(reported):
     files = {f.file: f for f in merged.collect.result.files}
     assert {name: f.status for name, f in files.items()} == {f"{u}.xlsx": "accepted" for u in UNITS}
     for unit, answers in sent.items():
-        stored = files[f"{unit}.xlsx"].answers
+        stored = json.loads(files[f"{unit}.xlsx"].answers_json)
         for task_id, answer in answers.items():
             for column in spec.input_columns:
                 if column.label in answer:

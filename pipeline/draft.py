@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,13 +88,16 @@ def draft_registry(plan: RawPlan) -> Draft:
                 named = rows.setdefault(name, [])
                 if task.row not in named:
                     named.append(task.row)
-    references = [name for name in rows if reference_key(name) != name or _GROUP_REFERENCE.search(name)]
-    names = [name for name in rows if name not in references]
+    group_refs: dict[str, list[str]] = {}  # a group (its reference's key) -> its references as written
+    names = []
+    for name in rows:
+        if reference_key(name) != name or _GROUP_REFERENCE.search(name):
+            group_refs.setdefault(reference_key(name), []).append(name)
+        else:
+            names.append(name)
     spellings = _spellings(names)
-    group_refs: dict[str, list[str]] = {}
-    for reference in references:
-        group_refs.setdefault(reference_key(reference), []).append(reference)
-    members = {group: [name for name in spellings if _belongs(name, group)] for group in group_refs}
+    groups_of = {name: tuple(group for group in group_refs if _belongs(name, group)) for name in spellings}
+    members = Counter(group for groups in groups_of.values() for group in groups)
     numbers = {CITY_CODE: 0, COUNTY_CODE: 0}
     units = []
     for name, shorter in spellings.items():
@@ -101,12 +105,12 @@ def draft_registry(plan: RawPlan) -> Draft:
         numbers[prefix] += 1
         units.append(DraftUnit(
             code=f"{prefix}{numbers[prefix]:03d}", name=name, aliases=tuple(shorter),
-            groups=tuple(group for group, names in members.items() if name in names),
+            groups=groups_of[name],
             rows=tuple(sorted({row for spelling in (name, *shorter) for row in rows[spelling]})),
             check=_unit_check(name, shorter)))
-    groups = [DraftGroup(name=group, refs=tuple(refs), members=len(members[group]),
+    groups = [DraftGroup(name=group, refs=tuple(refs), members=members[group],
                          rows=tuple(sorted({row for ref in refs for row in rows[ref]})),
-                         check=_group_check(group, refs, len(members[group])))
+                         check=_group_check(group, refs, members[group]))
               for group, refs in group_refs.items()]
     return Draft(plan, units, groups)
 

@@ -238,9 +238,10 @@ def _grid_docx(path: Path) -> Grid:
             tables.append(([[clean_cell(cell.text) for cell in row.cells] for row in block.rows], tuple(before)))
             before = []
             continue
-        paragraphs.append((len(paragraphs) + 1, clean_cell(block.text)))
+        text = clean_cell(block.text)
+        paragraphs.append((len(paragraphs) + 1, text))
         if not _CONTINUED_NOTE.fullmatch(fold(block.text)):
-            before.append(clean_cell(block.text))
+            before.append(text)
     for index, (grid, above) in enumerate(tables):
         found = _find_header(grid)
         if found is None:
@@ -760,8 +761,9 @@ def _prose_plan(paragraphs: tuple[tuple[int, str], ...]) -> RawPlan:
             requirement = text[position:start].strip().lstrip("。；;，,、 ").strip()
             clause = text[start + 1:stop - 1].strip()
             parts = split_outside_brackets(clause, "，,；;")
-            deadline = "，".join(part for part in parts if _is_deadline(part))
-            units = "，".join(part for part in parts if not _is_deadline(part)) if deadline else clause
+            dated = [_is_deadline(part) for part in parts]
+            deadline = "，".join(part for part, is_date in zip(parts, dated) if is_date)
+            units = "，".join(part for part, is_date in zip(parts, dated) if not is_date) if deadline else clause
             position = stop
             if requirement:
                 tasks.append(RawTask(number, _category(*headings.names), requirement, [(units, "负责")], deadline))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -86,17 +85,21 @@ class Registry:
     units: list[Unit]
     groups: list[Group]
     _by_key: dict[str, list[Unit]] = field(init=False, repr=False)
+    # The matching key of every spelling, and the name ``suggest`` offers for it.
+    _offered: dict[str, str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._by_key = {}
+        self._by_key, self._offered = {}, {}
         for unit in self.units:
             for spelling in (unit.name, *unit.aliases):
                 self._by_key[fold(spelling)] = [unit]
+                self._offered.setdefault(fold(spelling), unit.name)
         for group in self.groups:
             members = [unit for unit in self.units if group.name in unit.groups]
             for spelling in (group.name, *group.refs):
                 # A 引用写法 copied from the plan with its note matches with or without one.
                 self._by_key.setdefault(reference_key(spelling), members)
+                self._offered.setdefault(reference_key(spelling), (group.refs or (group.name,))[0])
 
     def by_code(self) -> dict[str, Unit]:
         return {unit.code: unit for unit in self.units}
@@ -110,18 +113,6 @@ class Registry:
         if key in self._by_key:
             return self._by_key[key]
         return self._by_key.get(reference_key(key))
-
-    @functools.cached_property
-    def _offered(self) -> dict[str, str]:
-        """The matching key of every spelling, and the name ``suggest`` offers for it."""
-        shown: dict[str, str] = {}
-        for unit in self.units:
-            for spelling in (unit.name, *unit.aliases):
-                shown.setdefault(fold(spelling), unit.name)
-        for group in self.groups:
-            for spelling in (group.name, *group.refs):
-                shown.setdefault(reference_key(spelling), (group.refs or (group.name,))[0])
-        return shown
 
     def suggest(self, reference: str) -> list[str]:
         """The registry's names closest to a name or group reference it does not know, closest

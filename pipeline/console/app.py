@@ -10,8 +10,6 @@ pages (``_from_console``).
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import hmac
 import io
 import ipaddress
@@ -141,8 +139,7 @@ def create_app(console: Console) -> Flask:
     @app.get("/")
     def home():
         """The board of the latest month the workspace has something for (else this month)."""
-        known = views.periods(workspace)
-        return month(known[-1] if known else dt.date.today().strftime("%Y-%m"))
+        return board_page(None)
 
     @app.get("/periods")
     def chosen():
@@ -151,7 +148,10 @@ def create_app(console: Console) -> Flask:
 
     @app.get("/periods/<period>")
     def month(period: str):
-        board = views.board(workspace, _period(period))
+        return board_page(_period(period))
+
+    def board_page(period: str | None):
+        board = views.board(workspace, period)
         if board is None:
             return render_template("start.html", workspace=workspace.root.resolve())
         page_data = {"units": {row.unit.code: row.unit.name for row in board.rows},
@@ -168,11 +168,12 @@ def create_app(console: Console) -> Flask:
 
     @app.get("/plan")
     def plan():
-        current = views.current_plan(workspace)
+        with views.reading(workspace) as ledger:
+            current, known = ledger.plan(), views.periods(workspace, ledger)
         if current is None:
             return render_template("start.html", workspace=workspace.root.resolve())
         return render_template("plan.html", plan=current, rows=views.plan_rows(current),
-                               periods=views.periods(workspace), breakdown=views.breakdown(workspace))
+                               periods=known, breakdown=views.breakdown(workspace))
 
     @app.get("/plan/breakdown")
     def breakdown():
@@ -215,11 +216,14 @@ def create_app(console: Console) -> Flask:
             if len(data) > console.max_upload_bytes:
                 return _error(f"{name} 太大（{size_words(len(data))}），每个文件最多 "
                               f"{size_words(console.max_upload_bytes)}。", 413)
-        skipped = [{"file": name, "message": f"{name} 是 Excel、WPS 或系统自动生成的文件（如打开文件时留下的 ~$ 临时文件），"
-                                             "不是单位报送的文件，没有收取。"}
-                   for name, _ in files if not received(upload_name(name))]
-        files = [(name, data) for name, data in files if received(upload_name(name))]
-        stored = store_uploads(workspace.input_dir / period, files)
+        kept, skipped = [], []
+        for name, data in files:
+            if received(upload_name(name)):
+                kept.append((name, data))
+            else:
+                skipped.append({"file": name, "message": f"{name} 是 Excel、WPS 或系统自动生成的文件（如打开文件时留下的 ~$ "
+                                                         "临时文件），不是单位报送的文件，没有收取。"})
+        stored = store_uploads(workspace.input_dir / period, kept)
         document = {"files": []}
         if stored:
             try:
@@ -228,9 +232,8 @@ def create_app(console: Console) -> Flask:
             except WorkspaceError as exc:
                 raise WorkspaceError(f"{exc}\n文件已放入 input/{period}/（{'、'.join(stored)}），稍后点“合并汇总”"
                                      "即可收取检查。") from exc
-            hashes = {hashlib.sha256(data).hexdigest() for _, data in files}
             document["files"] = [o.to_json() for o in run.result.files
-                                 if o.sha256 in hashes or any(_stored_as(name, stored) for name in (o.file, *o.copies))]
+                                 if any(_stored_as(name, stored) for name in (o.file, *o.copies))]
         if skipped:
             document["skipped"] = skipped
         return jsonify(document)
@@ -355,6 +358,7 @@ def _claim(temp: Path, path: Path) -> None:
 def _stored_as(name: str, stored: list[str]) -> bool:
     """Whether a result's file name is a stored upload, or a file inside one (``outer › inner``)."""
     return name in stored or any(name.startswith(f"{outer}{SEPARATOR}") for outer in stored)
+
 
 def _zipped(folder: Path, period: str) -> bytes:
     """A folder of outputs as one zip, its members in name order, dated the first of the month."""

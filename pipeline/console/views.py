@@ -4,6 +4,7 @@ stay usable while a command runs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,16 +89,11 @@ class Board:
         self.counts = {state: sum(row.state == state for row in self.rows) for state in BoardState}
 
 
-def periods(workspace: Workspace, ledger: Ledger | None = None) -> list[str]:
+def periods(workspace: Workspace, ledger: Ledger) -> list[str]:
     """The months the workspace has something for: templates or outputs, received files, a collect."""
     found = {p.name for base in (workspace.output_dir, workspace.input_dir) if base.is_dir()
              for p in base.iterdir() if p.is_dir() and FOLDER_PERIOD.fullmatch(p.name)}
-    if ledger is not None:
-        found.update(ledger.collected_periods())
-    elif workspace.ledger_path.is_file():
-        with reading(workspace) as opened:
-            found.update(opened.collected_periods())
-    return sorted(found)
+    return sorted(found | set(ledger.collected_periods()))
 
 
 def reading(workspace: Workspace) -> Ledger:
@@ -109,18 +105,20 @@ def reading(workspace: Workspace) -> Ledger:
     return ledger
 
 
-def board(workspace: Workspace, period: str) -> Board | None:
+def board(workspace: Workspace, period: str | None) -> Board | None:
     """The month at a glance: every unit the plan expects with its state, from the ledger; None
-    before a plan is loaded."""
+    before a plan is loaded. ``period`` None: the latest month the workspace has something for,
+    else this month."""
     with reading(workspace) as ledger:
-        if ledger.plan() is None:
+        if ledger.current_version() is None:
             return None
+        known = periods(workspace, ledger)
+        period = period or (known[-1] if known else dt.date.today().strftime("%Y-%m"))
         plan = cycle.plan_for(ledger, period)
         units = ledger.registry().units
         result = recorded(ledger, period, plan)
         collected = period in ledger.collected_periods(period)
         receipts = ledger.receipts(period)
-        known = periods(workspace, ledger)
     deadline = cycle.letterhead(workspace, plan, period).deadline
     first_seen = {r.sha256: r.first_seen for r in receipts}
     standing = {o.unit_code: o for o in result.files if o.status in STANDING and o.period == period}
@@ -258,10 +256,3 @@ def breakdown(workspace: Workspace) -> Path | None:
     """The 任务分解表 written when the plan was loaded, if it is there."""
     path = workspace.output_dir / BREAKDOWN_NAME
     return path if path.is_file() else None
-
-
-def current_plan(workspace: Workspace) -> Plan | None:
-    """The plan in force, or None before one is loaded."""
-    with reading(workspace) as ledger:
-        return ledger.plan()
-

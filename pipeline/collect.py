@@ -202,6 +202,11 @@ def verdict_kept(read: ReadResult, spec: FormSpec, key: bytes, period: str, plan
     return judged, stored(judged)
 
 
+def _refused(refusal: Finding) -> Judged:
+    """A file rejected without being read, for ``refusal``."""
+    return Judged(Verdict(FileStatus.REJECTED, findings=[refusal]))
+
+
 def received(name: str) -> bool:
     """Whether a file of that name (the last part of its path) is one a unit sent."""
     return not _NOT_RECEIVED.fullmatch(name)
@@ -233,7 +238,7 @@ class Intake:
         # as inside it; files judged without being read (what a container could not give), by hash;
         # and the hashes of the files that came out of containers.
         self.opened: dict[str, list[Receipt]] = {}
-        self.preset: dict[str, Verdict] = {}
+        self.preset: dict[str, Judged] = {}
         self.within: set[str] = set()
 
     def _listed(self) -> list[Path]:
@@ -300,13 +305,13 @@ class Intake:
             yield receipt
             return
         if refusal := too_large(receipt.size, limits.max_container_bytes):
-            self.preset[receipt.sha256] = Verdict(FileStatus.REJECTED, findings=[refusal])
+            self.preset[receipt.sha256] = _refused(refusal)
             yield receipt
             return
         try:
             inner = unpack(receipt.file_name, self.archived(receipt).read_bytes(), limits)
         except Unopened as problem:
-            inner, self.preset[receipt.sha256] = [], Verdict(FileStatus.REJECTED, findings=[problem.finding])
+            inner, self.preset[receipt.sha256] = [], _refused(problem.finding)
         if inner is None:  # a workbook named .zip
             yield receipt
             return
@@ -316,7 +321,7 @@ class Intake:
                 sha256 = hashlib.sha256(f"{receipt.sha256}{SEPARATOR}{item.name}".encode()).hexdigest()
                 file = Receipt(sha256, item.name, item.mtime or receipt.mtime, receipt.first_seen,
                                receipt.archived_as, 0)
-                self.preset[sha256] = Verdict(FileStatus.REJECTED, findings=[item.refusal])
+                self.preset[sha256] = _refused(item.refusal)
             else:
                 archived = self.workspace.archive_bytes(item.data, Path(item.name).suffix, 0)
                 file = Receipt(archived.sha256, item.name, item.mtime or receipt.mtime, receipt.first_seen,
@@ -327,8 +332,8 @@ class Intake:
         if files:
             self.opened[receipt.sha256] = files
         else:
-            self.preset.setdefault(receipt.sha256, Verdict(FileStatus.REJECTED, findings=[
-                finding("container-empty", kind=container_kind(receipt.file_name))]))
+            self.preset.setdefault(receipt.sha256, _refused(
+                finding("container-empty", kind=container_kind(receipt.file_name))))
             yield receipt
         progress.step(receipt.file_name)
 
@@ -384,9 +389,9 @@ class StandingAnswers:
                 self._put(unit_code, kept.sha256, kept.answers_json)
 
 
-def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable[[ReadResult], tuple[Verdict, bytes]],
+def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable[[ReadResult], tuple[Judged, bytes]],
                    answers: StandingAnswers, progress: Progress,
-                   known: dict[str, bytes] | None = None) -> tuple[dict[str, Verdict], dict[str, bytes]]:
+                   known: dict[str, bytes] | None = None) -> tuple[dict[str, Judged], dict[str, bytes]]:
     """Each distinct readable file received, judged, by sha256; and the files judged in this run,
     their verdicts as stored. Files are read while the rest are still being archived, and judged
     in the reading workers (``judge_file``: a verdict and its stored form), so only verdicts come
@@ -407,7 +412,7 @@ def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable
         for receipt in intake.receive(progress):
             archived = intake.archived(receipt)
             if receipt.sha256 in intake.preset:
-                verdicts[receipt.sha256] = Judged(intake.preset[receipt.sha256])
+                verdicts[receipt.sha256] = intake.preset[receipt.sha256]
             elif receipt.sha256 in known and receipt.sha256 not in verdicts:
                 verdicts[receipt.sha256] = judged = restored(known[receipt.sha256])
                 if judged.verdict.status == FileStatus.ACCEPTED:

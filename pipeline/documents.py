@@ -259,23 +259,21 @@ def write_documents(folder: Path, template: Path, contexts: dict[str, dict], cre
     placeholders, and not saved by anyone since, is copied rather than written again.
     ``meanwhile()``: the command's own work, done while the documents are written (``run_jobs``).
     """
-    if not contexts:
-        meanwhile()
-        return []
-    # A damaged template or an unknown placeholder is told before any worker starts.
-    word = gongwen.WordTemplate(template, contexts[min(contexts)].keys())
     items = []
-    for name in sorted(contexts):
-        if earlier is not None and gongwen.written_as(earlier / name, word.stamp(contexts[name], created), created):
-            shutil.copyfile(earlier / name, folder / name)
-        else:
-            items.append((folder / name, contexts[name]))
-    if len(items) < PARALLEL_FROM:
+    if contexts:
+        # A damaged template or an unknown placeholder is told before any worker starts.
+        word = gongwen.WordTemplate(template, contexts[min(contexts)].keys())
+        for name in sorted(contexts):
+            if earlier is not None and gongwen.written_as(earlier / name, word.stamp(contexts[name], created), created):
+                shutil.copyfile(earlier / name, folder / name)
+            else:
+                items.append((folder / name, contexts[name]))
+    if len(items) >= PARALLEL_FROM:
+        run_jobs(write_document_job, DocumentBatch(template, tuple(items), created), len(items), meanwhile=meanwhile)
+    else:
         for path, context in items:
             word.render(context, path, created)
         meanwhile()
-    else:
-        run_jobs(write_document_job, DocumentBatch(template, tuple(items), created), len(items), meanwhile=meanwhile)
     return [folder / name for name in sorted(contexts)]
 
 

@@ -284,20 +284,21 @@ class WordTemplate:
         main = document.part.partname
         kept = {part.partname.lstrip("/"): part.content_type for part in document.part.package.iter_parts()
                 if part.partname != main and part.content_type not in _RENDERED}
-        stored, slim = {}, io.BytesIO()
-        with zipfile.ZipFile(io.BytesIO(self.source)) as template, zipfile.ZipFile(slim, "w") as out:
-            for info, raw in zips.members(self.source):
-                data = template.read(info)
-                if info.filename in kept and info.compress_type in zips.COPIED:
-                    emptied = _emptied(data, kept[info.filename])
-                    if emptied is not None:
-                        stored[info.filename], data = (info, raw), emptied
+        stored, buffer = {}, io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(self.source)) as template, zipfile.ZipFile(buffer, "w") as out:
+            for info in template.infolist():
+                content_type = kept.get(info.filename) if info.compress_type in zips.COPIED else None
+                data = template.read(info) if content_type is None or content_type.endswith("xml") else b""
+                emptied = None if content_type is None else _emptied(data, content_type)
+                if emptied is not None:
+                    stored[info.filename], data = (info, zips.stored_bytes(self.source, info)), emptied
                 out.writestr(info.filename, data)
+        slim = buffer.getvalue()
         try:
-            Document(io.BytesIO(slim.getvalue()))
+            Document(io.BytesIO(slim))
         except Exception:  # noqa: BLE001 - an unusual part python-docx cannot take emptied
             return self.source, {}
-        return slim.getvalue(), stored
+        return slim, stored
 
     def stamp(self, context: dict, created: dt.datetime) -> str:
         """What the document for ``context`` is made from, as a hash: the program, the template,

@@ -377,9 +377,11 @@ class Ledger:
     def record_answers(self, period: str, unit_code: str, sha256: str | None, answers: str) -> None:
         """A unit's accepted answers (JSON text of task ID -> column key -> text; "" for none) from
         the file ``sha256``, in place of those it had."""
-        self.forget_answers(period, unit_code)
         if answers:
-            self.db.execute("INSERT INTO unit_answers VALUES (?, ?, ?, ?)", (period, unit_code, sha256, answers))
+            self.db.execute("INSERT OR REPLACE INTO unit_answers VALUES (?, ?, ?, ?)",
+                            (period, unit_code, sha256, answers))
+        else:
+            self.forget_answers(period, unit_code)
 
     def forget_answers(self, period: str, unit_code: str) -> None:
         self.db.execute("DELETE FROM unit_answers WHERE period = ? AND unit_code = ?", (period, unit_code))

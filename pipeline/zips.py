@@ -38,11 +38,13 @@ def written_as(path: Path, stamp: str, created: dt.datetime, part: str, where: r
     recording it goes unseen)."""
     try:
         with zipfile.ZipFile(path) as package:
-            kept, core = where.search(package.read(part)), _MODIFIED.search(package.read("docProps/core.xml"))
+            core = package.read("docProps/core.xml")
+            text = core if part == "docProps/core.xml" else package.read(part)
+        kept, modified = where.search(text), _MODIFIED.search(core)
     except (OSError, KeyError, zipfile.BadZipFile):
         return False
     return (kept is not None and kept.group(1) == stamp.encode()
-            and core is not None and core.group(1) == created.strftime("%Y-%m-%dT%H:%M:%SZ").encode())
+            and modified is not None and modified.group(1) == created.strftime("%Y-%m-%dT%H:%M:%SZ").encode())
 
 
 def stored_bytes(data: bytes | memoryview, member: zipfile.ZipInfo) -> memoryview:

@@ -413,6 +413,13 @@ class Ledger:
             "SELECT file_name, sha256, unit_code, status, report_date, claimed_period FROM submissions "
             "WHERE period = ? ORDER BY file_name, sha256", (period,)).fetchall()
 
+    def unit_decisions(self, unit_code: str) -> list[tuple]:
+        """The last decision on every file a unit was named for, month by month, by name:
+        (period, file name, status, claimed period)."""
+        return self.db.execute(
+            "SELECT period, file_name, status, claimed_period FROM submissions WHERE unit_code = ? "
+            "ORDER BY period, file_name, sha256", (unit_code,)).fetchall()
+
     def decisions(self, period: str) -> list[tuple]:
         """``decided`` with [(code, location, fields, message, fix) of each finding] added."""
         findings: dict[str, list] = {}

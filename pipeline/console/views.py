@@ -209,9 +209,8 @@ def unit_page(workspace: Workspace, period: str, code: str) -> UnitPage | None:
         given = ledger.answers(code, period)
         months = ledger.collected_periods()
         known = periods(workspace, ledger)
-        standing = {p: (FileStatus(status).word, name) for p in months
-                    for name, _, unit_code, status, _, claimed in ledger.decided(p)
-                    if unit_code == code and claimed == p and status in STANDING}
+        standing = {p: (FileStatus(status).word, name) for p, name, status, claimed in ledger.unit_decisions(code)
+                    if p in months and claimed == p and status in STANDING}
     answers = [Answer(f"{task.id} {task.requirement}", role,
                       tuple((c.label, given.get(task.id, {}).get(c.key, "")) for c in spec.input_columns))
                for task, role in plan.tasks_of(code)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import io
 import json
+import re
 import signal
 import socket
 import sqlite3
@@ -123,6 +124,9 @@ def test_an_uploaded_template_is_stored_collected_and_its_verdict_returned(works
     board = client.get(f"/periods/{PERIOD}").get_data(as_text=True)
     row = board[board.index('data-unit="S009"'):].split("</tr>")[0]
     assert "市财政局" in row and "通过" in row and "财政局6月.xlsx" in row
+    page = client.get(f"/periods/{PERIOD}/units/S009").get_data(as_text=True)
+    history = page[page.index('<table class="history">'):].split("</table>")[0]
+    assert re.search(rf"{PERIOD}</a></td><td>通过</td><td class=\"file\">财政局6月.xlsx</td>", history)
 
 
 def test_a_file_with_errors_comes_back_with_its_findings(workspace, client, tmp_path):

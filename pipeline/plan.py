@@ -148,6 +148,7 @@ class Grid(NamedTuple):
     rows: list[list[str]]
     above: tuple[str, ...] = ()
     paragraphs: tuple[tuple[int, str], ...] = ()
+    layout: Layout | None = None  # its header, when the reader already found it in these rows
 
 
 def read_grid(path: Path) -> Grid:
@@ -199,7 +200,7 @@ def _grid_workbook(path: Path) -> Grid:
 
     book = calamine.CalamineWorkbook.from_path(str(path))
     try:
-        grids = []
+        first = None
         for name in book.sheet_names:
             sheet = book.get_sheet_by_name(name)
             grid = [[_cell_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
@@ -208,10 +209,10 @@ def _grid_workbook(path: Path) -> Grid:
                 for r in range(first_row, min(last_row + 1, len(grid))):
                     for c in range(first_col, min(last_col + 1, len(grid[r]))):
                         grid[r][c] = value
-            if _find_header(grid) is not None:
-                return Grid(grid)
-            grids.append(grid)
-        return Grid(grids[0] if grids else [])
+            if (layout := _find_header(grid)) is not None:
+                return Grid(grid, layout=layout)
+            first = grid if first is None else first
+        return Grid(first or [])
     finally:
         book.close()
 
@@ -623,7 +624,7 @@ def read_raw(path: Path) -> RawPlan:
     """
     path = Path(path)
     grid = read_grid(path)
-    layout = _find_header(grid.rows)
+    layout = grid.layout or _find_header(grid.rows)
     if layout is not None:
         raw = _table_plan(grid, layout)
     elif any(_clauses(text) for _, text in grid.paragraphs):

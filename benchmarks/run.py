@@ -22,7 +22,8 @@
    - ``pipeline -w WORKSPACE collect PERIOD`` on a copy of the workspace as it was when the
      files had been returned (copied again for each repeat): a first collect, against the
      reading floor in one process; then the same command again on that copy, nothing new
-     in the folder, against the first run;
+     in the folder, against the first run (a copy replaced is set aside, not deleted: see
+     ``copy_workspace``);
    - its memory: "peak MB" is the most memory its processes (main and workers) held at once,
      sampled every SAMPLE_SECONDS, each process's proportional share (a page that processes
      share is counted once among them); "largest MB" is the kernel's peak resident memory of
@@ -312,9 +313,18 @@ HELP_RUNS = 10  # ``pipeline --help`` and its baseline each take a fraction of a
 SAMPLE_SECONDS = 0.1  # how often a command's memory is looked at (each look reads each process's page map)
 
 
+SET_ASIDE = "set-aside"  # the copies replaced during a run, removed when it ends
+
+
 def copy_workspace(source: Path, target: Path) -> Path:
-    """``target`` made a copy of the workspace folder ``source``; what it held before is removed."""
-    shutil.rmtree(target, ignore_errors=True)
+    """``target`` made a copy of the workspace folder ``source``. What it held before is moved into
+    SET_ASIDE beside it, not deleted: after thousands of files are deleted, ext4 takes several
+    times longer to create a file for about a minute (it steps past the inodes just freed), and
+    that would be charged to the command timed next, which archives every returned file."""
+    if target.exists():
+        aside = target.parent / SET_ASIDE
+        aside.mkdir(exist_ok=True)
+        target.rename(aside / f"{target.name}-{sum(1 for _ in aside.iterdir())}")
     shutil.copytree(source, target, symlinks=True)
     return target
 
@@ -515,6 +525,7 @@ def run_benchmark(units: int, root: Path, repeats: int = 1, seed: int = 2018) ->
             again.ratio, again.over = again.seconds / first.seconds, first.name
             commands += [first, again]
     commands += measure_help()
+    shutil.rmtree(root / SET_ASIDE, ignore_errors=True)
     return {"started": started, "cpus": os.cpu_count(), "python": platform.python_version(), "repeats": repeats,
             "workload": workload, "stages": stages, "commands": [asdict(command) for command in commands],
             "targets": [{**asdict(target), "met": target.met}

@@ -30,7 +30,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Generator, Iterable, Iterator
+from typing import Callable, Generator, Iterable, Iterator, NamedTuple, TypeVar
 
 from .findings import Finding, finding
 from .parallel import cancelling, worker_started
@@ -41,6 +41,7 @@ try:
 except ImportError:  # Windows: the pool's Watchdog does
     resource = None
 
+_T = TypeVar("_T")
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 NOT_WORKBOOK_MAGIC = (
@@ -121,17 +122,49 @@ class Package:
     def part(self, name: str) -> bytes:
         """The member ``name``, whole and uncompressed."""
         if name not in self._parts:
-            self._parts[name] = self.start(self.by_name[name], self.by_name[name].file_size)
+            self._parts[name] = unpacked(self.stored(self.by_name[name]))
         return self._parts[name]
 
-    def start(self, member: zipfile.ZipInfo, size: int) -> bytes:
-        """Up to ``size`` bytes from the start of a member, uncompressed."""
-        stored = stored_bytes(self.data, member)
-        if member.compress_type == zipfile.ZIP_STORED:
-            return bytes(stored[:size])
-        if member.compress_type == zipfile.ZIP_DEFLATED:
-            return zlib.decompressobj(-zlib.MAX_WBITS).decompress(stored, size)
-        raise NotImplementedError(f"compression {member.compress_type}")
+    def stored(self, member: zipfile.ZipInfo) -> Stored:
+        return Stored(stored_bytes(self.data, member), member.compress_type, member.file_size)
+
+
+class Stored(NamedTuple):
+    """A zip member as stored: its bytes (compressed or not), how they are compressed, and its
+    size unpacked. The same three always unpack to the same part."""
+
+    data: bytes | memoryview
+    compression: int
+    size: int
+
+
+def unpacked(part: Stored, limit: int | None = None) -> bytes:
+    """A member uncompressed: whole, or its first ``limit`` bytes."""
+    size = part.size if limit is None else limit
+    if part.compression == zipfile.ZIP_STORED:
+        return bytes(part.data[:size])
+    if part.compression == zipfile.ZIP_DEFLATED:
+        return zlib.decompressobj(-zlib.MAX_WBITS).decompress(part.data, size)
+    raise NotImplementedError(f"compression {part.compression}")
+
+
+# What is worked out from parts stored in at most this many bytes is remembered (``remembered``).
+REMEMBERED_BYTES = 64 * 1024
+
+
+def remembered(work: Callable[..., _T], *parts: Stored) -> _T:
+    """``work(*parts)``, remembered by the parts as stored when they are small. The parts a template
+    gives every returned file (theme, styles, relationships) are the same bytes in each, so what is
+    worked out from them (their checks, the percent styles) is worked out once per worker, not
+    once per file; the same stored bytes always give the same answer."""
+    if all(len(part.data) <= REMEMBERED_BYTES for part in parts):
+        return _remembered(work, *(part._replace(data=bytes(part.data)) for part in parts))
+    return work(*parts)
+
+
+@functools.lru_cache(maxsize=256)
+def _remembered(work: Callable[..., _T], *parts: Stored) -> _T:
+    return work(*parts)
 
 
 @dataclass(frozen=True)
@@ -223,10 +256,14 @@ def member_refusal(member: zipfile.ZipInfo, limits: Limits) -> Finding | None:
 
 def _prolog_is_safe(package: Package, member: zipfile.ZipInfo) -> bool:
     """No DOCTYPE or ENTITY before the root element (UTF-8 or UTF-16 alike)."""
+    return remembered(_safe_prolog, package.stored(member))
+
+
+def _safe_prolog(part: Stored) -> bool:
     # A short look finds the root element of almost every part; else look up to the limit
     # (twice the bytes, for UTF-16).
     for size in (1024, 2 * PROLOG_LIMIT):
-        raw = package.start(member, size)
+        raw = unpacked(part, size)
         seen = raw.replace(b"\x00", b"")
         match = _ROOT_START.search(seen)
         if match:
@@ -369,9 +406,9 @@ def cell_details(package: Package, names: list[str]) -> tuple[dict, dict]:
     Only the cells that matter are looked at: those of a percent style, those holding a formula.
     """
     members, part = package.by_name, package.part
-    targets = {r.get(b"Id"): r.get(b"Target", b"") for r in _elements(b"Relationship", part("xl/_rels/workbook.xml.rels"))}
-    styles = part("xl/styles.xml") if "xl/styles.xml" in members else b""
-    percent_styles = _percent_styles(styles)
+    targets = remembered(_targets, package.stored(members["xl/_rels/workbook.xml.rels"]))
+    styles = package.stored(members["xl/styles.xml"]) if "xl/styles.xml" in members else NO_PART
+    percent_styles = remembered(_percent_styles, styles)
     styled = rb'<P:c\s[^>]*?\bs="(?:' + b"|".join(percent_styles) + rb')"[^>]*>' if percent_styles else None
     percent, formulas = {}, {}
     book = part("xl/workbook.xml")
@@ -406,9 +443,18 @@ def cell_details(package: Package, names: list[str]) -> tuple[dict, dict]:
     return percent, formulas
 
 
-def _percent_styles(styles: bytes) -> list[bytes]:
+def _targets(relationships: Stored) -> dict[bytes, bytes]:
+    """The workbook's relationships: the part each ID names."""
+    return {r.get(b"Id"): r.get(b"Target", b"") for r in _elements(b"Relationship", unpacked(relationships))}
+
+
+NO_PART = Stored(b"", zipfile.ZIP_STORED, 0)
+
+
+def _percent_styles(part: Stored) -> tuple[bytes, ...]:
     """The cell styles (as a cell's ``s="…"`` names them: their places in cellXfs) that show a
     number as a percentage, by a built-in format or a custom one with ``%`` outside its quotes."""
+    styles = unpacked(part)
     prefix = _prefix(styles)
     percent = PERCENT_FORMATS | {int(f[b"numFmtId"]) for f in _elements(b"numFmt", styles, prefix)
                                  if b"%" in _LITERAL.sub(b"", f.get(b"formatCode", b""))}
@@ -417,9 +463,9 @@ def _percent_styles(styles: bytes) -> list[bytes]:
     start = _pattern(rb"<P:cellXfs\b", prefix).search(styles)
     end = _pattern(rb"</P:cellXfs>", prefix).search(styles, start.end()) if start else None
     if end is None:
-        return []
+        return ()
     formats = (_FORMAT_ID.search(xf) for xf in _pattern(rb"<P:xf\b[^>]*>", prefix).findall(styles, start.end(), end.start()))
-    return [str(n).encode() for n, number in enumerate(formats) if int(number.group(1) if number else b"0") in percent]
+    return tuple(str(n).encode() for n, number in enumerate(formats) if int(number.group(1) if number else b"0") in percent)
 
 
 def _enclosing(cell_start: re.Pattern, xml: bytes, formula: int) -> bytes | None:

@@ -10,7 +10,7 @@ import psutil
 import pytest
 import xlsxwriter
 
-from pipeline.readers import Limits, check_container, read_files
+from pipeline.readers import Limits, check_container, read_files, read_workbook
 
 SHEETS = ("进展填报", "_报送标识")
 
@@ -166,3 +166,19 @@ def test_a_crash_while_files_are_still_being_handed_over_loses_none(tmp_path):
     assert results[str(crash)].refusal.code == "file-reader-crashed"
     for n, path in enumerate(good):
         assert results[str(path)].workbook.sheets["进展填报"][0][0] == f"v{n}"
+
+
+def test_what_is_remembered_of_a_part_is_that_part_s_own(tmp_path):
+    """A worker remembers what it worked out from parts many files share (styles, relationships),
+    by their bytes: a file whose parts differ gets its own answer, before and after the others."""
+    plain = _workbook(tmp_path / "plain.xlsx", {"A1": 1})
+    shown = tmp_path / "percent.xlsx"
+    workbook = xlsxwriter.Workbook(str(shown))
+    workbook.add_worksheet("进展填报").write("A1", 1, workbook.add_format({"num_format": "0%"}))
+    workbook.close()
+    hidden_entity = _rewrite(plain, tmp_path / "entity.xlsx", lambda name, data: data.replace(
+        b"?>", b'?><!DOCTYPE x [<!ENTITY a "b">]>', 1) if name == "xl/styles.xml" else data)
+    for path, percent in ((plain, set()), (shown, {(0, 0)}), (plain, set()), (shown, {(0, 0)})):
+        read = read_workbook(str(path), SHEETS, True, Limits())
+        assert read.workbook.percent.get("进展填报", set()) == percent, path.name
+    assert read_workbook(str(hidden_entity), SHEETS, True, Limits()).refusal.code == "file-xml-entity"

@@ -308,9 +308,7 @@ class Ledger:
             )
         )
         title, source, layout = row
-        plan = Plan(title=title, source=source, tasks=tasks, layout=layout)
-        assert plan.version == version, "ledger plan does not hash to its stored version"
-        return plan
+        return Plan.stored(version, title=title, source=source, tasks=tasks, layout=layout)
 
     # -- answers
     def answers(self, unit_code: str, period: str) -> dict[str, dict[str, str]]:

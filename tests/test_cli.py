@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import pty
@@ -147,7 +148,10 @@ def test_plan_load_the_seed(workspace, runner, seed_version):
     )
     with Ledger(workspace / "ledger.sqlite") as ledger:
         assert ledger.current_version() == seed_version
-        assert [task.id for task in ledger.plan().tasks][:3] == ["1-1", "1-2", "1-3"]
+        plan = ledger.plan()
+    assert [task.id for task in plan.tasks][:3] == ["1-1", "1-2", "1-3"]
+    # Known by its stored version, which is what its content hashes to.
+    assert plan.version == seed_version == dataclasses.replace(plan).version
 
 
 def test_the_seed_retyped_in_word_is_the_same_plan(loaded, runner, tmp_path, seed_version):

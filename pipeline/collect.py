@@ -67,6 +67,7 @@ class FileOutcome:
     findings: list[Finding] = field(default_factory=list)
     answers_json: str = ""  # see Judged.answers
     report_date: str | None = None
+    report_date_text: str = ""  # see Verdict.report_date_text
     mtime: str = ""
     first_seen: str = ""
     period: str | None = None  # the period the file claims to be for
@@ -78,7 +79,8 @@ class FileOutcome:
         """A file's verdict, under the name and hash the worker that judged it never knew."""
         verdict = judged.verdict
         return cls(name, sha256, verdict.status, verdict.unit_code, verdict.findings, judged.answers,
-                   verdict.report_date, mtime, first_seen, verdict.period, verdict.written_unit)
+                   verdict.report_date, verdict.report_date_text, mtime, first_seen, verdict.period,
+                   verdict.written_unit)
 
     @property
     def copies(self) -> list[str]:
@@ -168,7 +170,8 @@ def stored(judged: Judged) -> bytes:
     verdict = judged.verdict
     return zlib.compress(json.dumps({
         "status": verdict.status, "unit_code": verdict.unit_code, "period": verdict.period,
-        "report_date": verdict.report_date, "written_unit": verdict.written_unit,
+        "report_date": verdict.report_date, "report_date_text": verdict.report_date_text,
+        "written_unit": verdict.written_unit,
         "findings": [[f.code, f.location, f.fields] for f in verdict.findings],
     }, ensure_ascii=False).encode("utf-8") + b"\n" + judged.answers.encode("utf-8"), VERDICT_COMPRESSION)
 
@@ -178,7 +181,8 @@ def restored(blob: bytes) -> Judged:
     data = json.loads(line)
     return Judged(Verdict(FileStatus(data["status"]), data["unit_code"], data["period"],
                           [Finding(code, location, fields) for code, location, fields in data["findings"]],
-                          report_date=data["report_date"], written_unit=data["written_unit"]),
+                          report_date=data["report_date"], report_date_text=data["report_date_text"],
+                          written_unit=data["written_unit"]),
                   answers.decode("utf-8"))
 
 
@@ -473,7 +477,7 @@ def _supersede(outcomes: list[FileOutcome], period: str, date_label: str) -> Non
         why = _implausible(o.report_date, period, o.first_seen)
         trusted[o.sha256] = bool(o.report_date) and not why
         if why:
-            o.findings.append(finding("report-date-implausible", label=date_label, value=o.report_date, why=why))
+            o.findings.append(finding("report-date-implausible", label=date_label, value=o.report_date_text, why=why))
     arrival = (("first_seen", "收到时间"), ("mtime", "文件修改时间"))
     for files in by_unit.values():
         dated = all(trusted[o.sha256] for o in files)

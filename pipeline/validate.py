@@ -33,7 +33,8 @@ class Verdict:
     period: str | None = None
     findings: list[Finding] = field(default_factory=list)
     answers: dict[str, dict[str, str]] = field(default_factory=dict)
-    report_date: str | None = None
+    report_date: str | None = None  # as a date (2018-06-25), when it can be read as one
+    report_date_text: str = ""  # as the unit typed it
     # A file no valid identity names a known unit of: the unit its own text names (its 填报单位,
     # else its identity's unit name), unverified, for people to read; never decides anything.
     written_unit: str | None = None
@@ -85,7 +86,8 @@ def judge(submission: Submission, spec: FormSpec, key: bytes, period: str, plan:
     row_findings, verdict.answers = check_rows(submission, spec, identity.task_ids, tasks)
     verdict.findings += row_findings
     report_date = submission.header.get(spec.role("report_date").key)
-    verdict.report_date = parse_date(report_date.text) if report_date else None
+    if report_date:
+        verdict.report_date, verdict.report_date_text = parse_date(report_date.text), report_date.text
     verdict.status = FileStatus.RETURNED if has_errors(verdict.findings) else FileStatus.ACCEPTED
     return verdict
 

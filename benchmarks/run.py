@@ -23,7 +23,9 @@
      files had been returned (copied again for each repeat): a first collect, against the
      reading floor in one process; then the same command again on that copy, nothing new
      in the folder, against the first run (a copy replaced is set aside, not deleted: see
-     ``copy_workspace``);
+     ``copy_workspace``). The first collect's ratio is given two ways: its best time over the
+     floor's best, and the median of each repeat's own ratio (the command over the floor measured
+     seconds before it), which a machine whose speed drifts from minute to minute moves less;
    - its memory: "peak MB" is the most memory its processes (main and workers) held at once,
      sampled every SAMPLE_SECONDS, each process's proportional share (a page that processes
      share is counted once among them); "largest MB" is the kernel's peak resident memory of
@@ -63,6 +65,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from functools import partial
+from statistics import median
 from pathlib import Path
 from typing import Callable
 
@@ -431,6 +434,7 @@ class CommandTiming:
     largest_mb: float | None = None  # its largest process (peak resident set size)
     ratio: float | None = None  # its time over the time of ``over``
     over: str | None = None
+    paired: list[float] | None = None  # in each repeat, its time over that repeat's ``over``
 
 
 @dataclass(frozen=True)
@@ -452,6 +456,8 @@ def targets(commands: dict[str, CommandTiming]) -> list[Target]:
     collect, again = commands[f"pipeline collect {PERIOD}"], commands[f"pipeline collect {PERIOD}, run again"]
     helps = commands["pipeline --help"]
     return [Target(f"{collect.name} / {collect.over}", collect.ratio, 2.0, "×"),
+            Target(f"  the same, median of the {len(collect.paired)} repeats' own ratios", median(collect.paired),
+                   2.0, "×"),
             Target(f"{again.name} / first run", again.ratio, 0.3, "×"),
             Target(f"{collect.name}: peak memory, all its processes", max(collect.peak_mb, again.peak_mb), 500, "MB"),
             Target(f"{helps.name} / {helps.over}", helps.ratio, 3.0, "×")]
@@ -522,6 +528,7 @@ def run_benchmark(units: int, root: Path, repeats: int = 1, seed: int = 2018) ->
         if command_runs:
             first, again = (best_command(column) for column in zip(*command_runs))
             first.ratio, first.over = first.seconds / floors[0].seconds, floors[0].name
+            first.paired = [command.seconds / floor.seconds for (command, _), (_, floor, *_) in zip(command_runs, runs)]
             again.ratio, again.over = again.seconds / first.seconds, first.name
             commands += [first, again]
     commands += measure_help()

@@ -23,9 +23,11 @@
      files had been returned (copied again for each repeat): a first collect, against the
      reading floor in one process; then the same command again on that copy, nothing new
      in the folder, against the first run (a copy replaced is set aside, not deleted: see
-     ``copy_workspace``). The first collect's ratio is given two ways: its best time over the
-     floor's best, and the median of each repeat's own ratio (the command over the floor measured
-     seconds before it), which a machine whose speed drifts from minute to minute moves less;
+     ``copy_workspace``). The first collect's ratio is given two ways, both held to the
+     issue's target: its best time over the floor's best, and the median of each repeat's own
+     ratio (the command over the same repeat's one-process floor: only the floor in one process
+     per CPU and the copy of the workspace come between them), which a machine whose speed drifts
+     from minute to minute moves less;
    - its memory: "peak MB" is the most memory its processes (main and workers) held at once,
      sampled every SAMPLE_SECONDS, each process's proportional share (a page that processes
      share is counted once among them); "largest MB" is the kernel's peak resident memory of
@@ -321,9 +323,10 @@ SET_ASIDE = "set-aside"  # the copies replaced during a run, removed when it end
 
 def copy_workspace(source: Path, target: Path) -> Path:
     """``target`` made a copy of the workspace folder ``source``. What it held before is moved into
-    SET_ASIDE beside it, not deleted: after thousands of files are deleted, ext4 takes several
-    times longer to create a file for about a minute (it steps past the inodes just freed), and
-    that would be charged to the command timed next, which archives every returned file."""
+    SET_ASIDE beside it, not deleted (``run_benchmark`` removes them at its end): measured here, the
+    command timed next, which archives every returned file, spent up to three times as much system
+    time creating files when thousands had just been deleted (ext4 passes over inodes freed
+    recently when it allocates one)."""
     if target.exists():
         aside = target.parent / SET_ASIDE
         aside.mkdir(exist_ok=True)
@@ -456,7 +459,7 @@ def targets(commands: dict[str, CommandTiming]) -> list[Target]:
     collect, again = commands[f"pipeline collect {PERIOD}"], commands[f"pipeline collect {PERIOD}, run again"]
     helps = commands["pipeline --help"]
     return [Target(f"{collect.name} / {collect.over}", collect.ratio, 2.0, "×"),
-            Target(f"  the same, median of the {len(collect.paired)} repeats' own ratios", median(collect.paired),
+            Target(f"  the same, median of each repeat's own ratio ({len(collect.paired)})", median(collect.paired),
                    2.0, "×"),
             Target(f"{again.name} / first run", again.ratio, 0.3, "×"),
             Target(f"{collect.name}: peak memory, all its processes", max(collect.peak_mb, again.peak_mb), 500, "MB"),
@@ -508,31 +511,35 @@ def run_benchmark(units: int, root: Path, repeats: int = 1, seed: int = 2018) ->
     workload = {"units": units, "tasks": len(load.plan.tasks), "task_rows": sum(counts),
                 "tasks_per_unit": [min(counts), max(counts)]}
     stages, commands = [], []
-    for stage in STAGES:
-        if stage.prepare is not None:
-            workload |= stage.prepare(workspace, rng)
-        before = copy_workspace(workspace.root, root / f"before-{stage.name}") if repeats > 1 or stage.command else None
-        runs, command_runs = [], []
-        for repeat in range(repeats):  # the stage, its floors, its command, in turn: a slow spell hits all
-            if repeat:
-                copy_workspace(before, workspace.root)
-            timing = measure(stage.name, stage.run, workspace)
-            runs.append([timing, *measure_floors(stage, workspace, root / f"floor-{stage.name}")])
-            if stage.command:
-                command_runs.append(measure_command(stage, before, root / f"command-{stage.name}"))
-        timing, *floors = (best_of(column) for column in zip(*runs))
-        for floor in floors:
-            floor.ratio = timing.seconds / floor.seconds
-        timing.ratio = floors[0].ratio
-        stages.append({"stage": asdict(timing), "floors": [asdict(floor) for floor in floors]})
-        if command_runs:
-            first, again = (best_command(column) for column in zip(*command_runs))
-            first.ratio, first.over = first.seconds / floors[0].seconds, floors[0].name
-            first.paired = [command.seconds / floor.seconds for (command, _), (_, floor, *_) in zip(command_runs, runs)]
-            again.ratio, again.over = again.seconds / first.seconds, first.name
-            commands += [first, again]
-    commands += measure_help()
-    shutil.rmtree(root / SET_ASIDE, ignore_errors=True)
+    try:
+        for stage in STAGES:
+            if stage.prepare is not None:
+                workload |= stage.prepare(workspace, rng)
+            kept = repeats > 1 or stage.command
+            before = copy_workspace(workspace.root, root / f"before-{stage.name}") if kept else None
+            runs, command_runs = [], []
+            for repeat in range(repeats):  # the stage, its floors, its command, in turn: a slow spell hits all
+                if repeat:
+                    copy_workspace(before, workspace.root)
+                timing = measure(stage.name, stage.run, workspace)
+                runs.append([timing, *measure_floors(stage, workspace, root / f"floor-{stage.name}")])
+                if stage.command:
+                    command_runs.append(measure_command(stage, before, root / f"command-{stage.name}"))
+            timing, *floors = (best_of(column) for column in zip(*runs))
+            for floor in floors:
+                floor.ratio = timing.seconds / floor.seconds
+            timing.ratio = floors[0].ratio
+            stages.append({"stage": asdict(timing), "floors": [asdict(floor) for floor in floors]})
+            if command_runs:
+                first, again = (best_command(column) for column in zip(*command_runs))
+                first.ratio, first.over = first.seconds / floors[0].seconds, floors[0].name
+                first.paired = [command.seconds / floor.seconds
+                                for (command, _), (_, floor, *_) in zip(command_runs, runs)]
+                again.ratio, again.over = again.seconds / first.seconds, first.name
+                commands += [first, again]
+        commands += measure_help()
+    finally:  # the copies set aside, however the run ends
+        shutil.rmtree(root / SET_ASIDE, ignore_errors=True)
     return {"started": started, "cpus": os.cpu_count(), "python": platform.python_version(), "repeats": repeats,
             "workload": workload, "stages": stages, "commands": [asdict(command) for command in commands],
             "targets": [{**asdict(target), "met": target.met}

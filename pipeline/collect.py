@@ -181,7 +181,7 @@ def restored(blob: bytes) -> Judged:
     data = json.loads(line)
     return Judged(Verdict(FileStatus(data["status"]), data["unit_code"], data["period"],
                           [Finding(code, location, fields) for code, location, fields in data["findings"]],
-                          report_date=data["report_date"], report_date_text=data["report_date_text"],
+                          report_date=data["report_date"], report_date_text=data.get("report_date_text", ""),
                           written_unit=data["written_unit"]),
                   answers.decode("utf-8"))
 
@@ -477,7 +477,8 @@ def _supersede(outcomes: list[FileOutcome], period: str, date_label: str) -> Non
         why = _implausible(o.report_date, period, o.first_seen)
         trusted[o.sha256] = bool(o.report_date) and not why
         if why:
-            o.findings.append(finding("report-date-implausible", label=date_label, value=o.report_date_text, why=why))
+            o.findings.append(finding("report-date-implausible", label=date_label,
+                                      value=o.report_date_text or o.report_date, why=why))
     arrival = (("first_seen", "收到时间"), ("mtime", "文件修改时间"))
     for files in by_unit.values():
         dated = all(trusted[o.sha256] for o in files)

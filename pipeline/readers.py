@@ -126,6 +126,7 @@ class Package:
         return self._parts[name]
 
     def stored(self, member: zipfile.ZipInfo) -> Stored:
+        """The member as stored, not unpacked."""
         return Stored(stored_bytes(self.data, member), member.compress_type, member.file_size)
 
 
@@ -148,16 +149,17 @@ def unpacked(part: Stored, limit: int | None = None) -> bytes:
     raise NotImplementedError(f"compression {part.compression}")
 
 
-# What is worked out from parts stored in at most this many bytes is remembered (``remembered``).
-REMEMBERED_BYTES = 64 * 1024
+# What is worked out from parts stored in at most this many bytes, and unpacking to at most this
+# many, is remembered (``remembered``): what a worker keeps stays small whatever the files.
+REMEMBERED_BYTES, REMEMBERED_UNPACKED = 64 * 1024, 2**20
 
 
 def remembered(work: Callable[..., _T], *parts: Stored) -> _T:
     """``work(*parts)``, remembered by the parts as stored when they are small. The parts a template
     gives every returned file (theme, styles, relationships) are the same bytes in each, so what is
     worked out from them (their checks, the percent styles) is worked out once per worker, not
-    once per file; the same stored bytes always give the same answer."""
-    if all(len(part.data) <= REMEMBERED_BYTES for part in parts):
+    once per file; the same stored bytes always give the same answer, which callers only read."""
+    if all(len(part.data) <= REMEMBERED_BYTES and part.size <= REMEMBERED_UNPACKED for part in parts):
         return _remembered(work, *(part._replace(data=bytes(part.data)) for part in parts))
     return work(*parts)
 
@@ -465,7 +467,8 @@ def _percent_styles(part: Stored) -> tuple[bytes, ...]:
     if end is None:
         return ()
     formats = (_FORMAT_ID.search(xf) for xf in _pattern(rb"<P:xf\b[^>]*>", prefix).findall(styles, start.end(), end.start()))
-    return tuple(str(n).encode() for n, number in enumerate(formats) if int(number.group(1) if number else b"0") in percent)
+    return tuple(str(n).encode() for n, number in enumerate(formats)
+                 if int(number.group(1) if number else b"0") in percent)
 
 
 def _enclosing(cell_start: re.Pattern, xml: bytes, formula: int) -> bytes | None:

@@ -680,15 +680,16 @@ def test_a_mistyped_report_date_never_decides_which_file_stands(workspace):
     quotes the date as the unit typed it."""
     sent_at(send(workspace, dated_filling(workspace, "2081年6月10日"), "第一次.xlsx"), "2018-06-10 09:00")
     sent_at(send(workspace, dated_filling(workspace, "2018-06-12", seed=2), "更正.xlsx"), "2018-06-12 09:00")
-    _, files = run(workspace)
-    assert files["更正.xlsx"].status == "accepted"
-    first = files["第一次.xlsx"]
-    assert first.status == "superseded"
-    typo, superseded = first.findings[-2:]
-    assert typo.code == "report-date-implausible"
-    assert typo.message.startswith("“报送日期”写的是 2081年6月10日，晚于收到文件的日期")
-    assert superseded.message == ("本单位后来又报送了 更正.xlsx，本文件不再使用"
-                                  "（按文件修改时间判断先后；有的文件报送日期空白或不可信，未用报送日期）。")
+    for _ in range(2):  # the second run takes both verdicts as the first one kept them
+        _, files = run(workspace)
+        assert files["更正.xlsx"].status == "accepted"
+        first = files["第一次.xlsx"]
+        assert first.status == "superseded"
+        typo, superseded = first.findings[-2:]
+        assert typo.code == "report-date-implausible"
+        assert typo.message.startswith("“报送日期”写的是 2081年6月10日，晚于收到文件的日期")
+        assert superseded.message == ("本单位后来又报送了 更正.xlsx，本文件不再使用"
+                                      "（按文件修改时间判断先后；有的文件报送日期空白或不可信，未用报送日期）。")
 
 
 def test_an_unreadable_report_date_leaves_the_order_to_when_files_came(workspace):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -619,4 +620,9 @@ def main() -> None:
     except BrokenPipeError:  # what reads the output stopped reading (``| more``): nothing to tell
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
+    finally:
+        # The command is done and the process ends: what it still holds goes with it. Without this,
+        # Python's garbage collector looks through every object once more while it shuts down
+        # (a fifth of a second after a collect of 2,000 files).
+        gc.freeze()
 

@@ -3,9 +3,11 @@
     python benchmarks/run.py --units 2000
     python benchmarks/run.py --units 200 --workdir /tmp/bench200   # keep the generated files
 
-1. A registry of N units (departments of up to 78 cities; each department is a group the plan
-   refers to, as in 各市财政局) and a plan of 25 tasks are written as .xlsx files and loaded
-   with ``cycle.load_plan``; each department takes 5-25 of the tasks, led by one of its units.
+1. A workspace is made as ``pipeline init`` makes it (``cycle.init_workspace``: the office's Word
+   templates too). A registry of N units (departments of up to 78 cities; each department is a
+   group the plan refers to, as in 各市财政局) and a plan of 25 tasks are written as .xlsx files
+   and loaded with ``cycle.load_plan``; each department takes 5-25 of the tasks, led by one of
+   its units.
 2. Each stage runs through the code the CLI runs, then its floor on the same files:
    - ``templates`` (``cycle.issue_templates``) and ``report`` (``cycle.report_period``) against
      the writing floor: the cells of every workbook the stage wrote (read back beforehand, not
@@ -504,7 +506,7 @@ def run_benchmark(units: int, root: Path, repeats: int = 1, seed: int = 2018) ->
     started = dt.datetime.now().isoformat(timespec="seconds")
     compileall.compile_dir(Path(cycle.__file__).parent, quiet=1)
     rng = random.Random(seed)
-    workspace = Workspace.init(root / "ws")
+    workspace = cycle.init_workspace(root / "ws")  # as ``pipeline init`` makes it: the Word templates too
     registry, plan = write_inputs(root, units, rng)
     load = cycle.load_plan(workspace, plan, registry)
     counts = [len(load.plan.tasks_of(unit.code)) for unit in load.registry.units]

@@ -32,8 +32,9 @@
      from minute to minute moves less;
    - its memory: "peak MB" is the most memory its processes (main and workers) held at once,
      sampled every SAMPLE_SECONDS, each process's proportional share (a page that processes
-     share is counted once among them); "largest MB" is the kernel's peak resident memory of
-     its largest process;
+     share is counted once among them), in a run of the commands of its own after the timed
+     ones (sampling reads each process's page map: about a tenth of a CPU, which the timed runs
+     would lose); "largest MB" is the kernel's peak resident memory of its largest process;
    - ``pipeline --help`` against ``python -c "import click"`` (the least a Click command costs),
      each the best of HELP_RUNS, run in turn.
    These are held to the targets of issue 12 (``targets``), shown in a second table. The
@@ -337,31 +338,31 @@ def copy_workspace(source: Path, target: Path) -> Path:
     return target
 
 
-def measure_command(stage: Stage, before: Path, scratch: Path) -> list[CommandTiming]:
+def measure_command(stage: Stage, before: Path, scratch: Path, watch: bool = False) -> list[CommandTiming]:
     """The stage's command on a fresh copy of the workspace as the stage found it, then the
-    same command again on that copy (nothing new)."""
+    same command again on that copy (nothing new); with ``watch``, their memory sampled."""
     workspace = copy_workspace(before, scratch)
     argv = [*PIPELINE, "-w", str(workspace), *stage.command]
     name = "pipeline " + " ".join(stage.command)
-    return [run_command(name, argv), run_command(f"{name}, run again", argv)]
+    return [run_command(name, argv, watch), run_command(f"{name}, run again", argv, watch)]
 
 
-def run_command(name: str, argv: list[str]) -> CommandTiming:
+def run_command(name: str, argv: list[str], watch: bool = False) -> CommandTiming:
     """``argv`` run from a fresh process, so that the kernel's count of its children is the command's alone."""
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        seconds, peak, largest = pool.submit(_run_and_watch, argv).result()
-    return CommandTiming(name, seconds, peak / 2**20, largest / 2**20)
+        seconds, peak, largest = pool.submit(_run_and_watch, argv, watch).result()
+    return CommandTiming(name, seconds, peak / 2**20 if watch else None, largest / 2**20)
 
 
-def _run_and_watch(argv: list[str]) -> tuple[float, int, int]:
-    """Wall-clock seconds from starting ``argv`` to its exit; the most memory (bytes) its processes
-    held at once, sampled; the peak resident memory of its largest process."""
+def _run_and_watch(argv: list[str], watch: bool) -> tuple[float, int, int]:
+    """Wall-clock seconds from starting ``argv`` to its exit; with ``watch``, the most memory
+    (bytes) its processes held at once, sampled; the peak resident memory of its largest process."""
     peak = 0
     started = time.perf_counter()
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     finished = threading.Event()
 
-    def watch() -> None:
+    def sample() -> None:
         nonlocal peak
         try:
             main = psutil.Process(process.pid)
@@ -382,12 +383,14 @@ def _run_and_watch(argv: list[str]) -> tuple[float, int, int]:
             if finished.wait(SAMPLE_SECONDS):
                 return
 
-    watcher = threading.Thread(target=watch)
-    watcher.start()
+    watcher = threading.Thread(target=sample)
+    if watch:
+        watcher.start()
     _, errors = process.communicate()
     seconds = time.perf_counter() - started
     finished.set()
-    watcher.join()
+    if watch:
+        watcher.join()
     if process.returncode:
         raise RuntimeError(f"{' '.join(argv)} ended with {process.returncode}:\n{errors.decode(errors='replace')}")
     # Linux: ru_maxrss in KiB; for children, the largest of the finished ones (the command and
@@ -494,10 +497,11 @@ def best_of(runs: list[Timing]) -> Timing:
                    worker_mb=max(run.worker_mb for run in runs))
 
 
-def best_command(runs: list[CommandTiming]) -> CommandTiming:
-    """The fastest of a command's runs, with the most memory any of them took."""
-    return replace(min(runs, key=lambda run: run.seconds), peak_mb=max(run.peak_mb for run in runs),
-                   largest_mb=max(run.largest_mb for run in runs))
+def best_command(runs: list[CommandTiming], watched: CommandTiming) -> CommandTiming:
+    """The fastest of a command's runs, with the most memory any of them took; its memory at once
+    as ``watched`` (the same command, run for that) saw it."""
+    return replace(min(runs, key=lambda run: run.seconds), peak_mb=watched.peak_mb,
+                   largest_mb=max(run.largest_mb for run in (*runs, watched)))
 
 
 def run_benchmark(units: int, root: Path, repeats: int = 1, seed: int = 2018) -> dict:
@@ -533,7 +537,9 @@ def run_benchmark(units: int, root: Path, repeats: int = 1, seed: int = 2018) ->
             timing.ratio = floors[0].ratio
             stages.append({"stage": asdict(timing), "floors": [asdict(floor) for floor in floors]})
             if command_runs:
-                first, again = (best_command(column) for column in zip(*command_runs))
+                # Its memory in a run of its own: sampling it costs the command time.
+                watched = measure_command(stage, before, root / f"command-{stage.name}", watch=True)
+                first, again = (best_command(column, seen) for column, seen in zip(zip(*command_runs), watched))
                 first.ratio, first.over = first.seconds / floors[0].seconds, floors[0].name
                 first.paired = [command.seconds / floor.seconds
                                 for (command, _), (_, floor, *_) in zip(command_runs, runs)]

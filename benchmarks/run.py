@@ -70,8 +70,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from functools import partial
-from statistics import median
 from pathlib import Path
+from statistics import median
 from typing import Callable
 
 import psutil

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import re
-import zlib
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -25,7 +24,7 @@ from .errors import InputError, PeriodError
 from .findings import DUPLICATE, STANDING, FileStatus, Finding, Recorded, finding
 from .form import FormSpec
 from .identity import IDENTITY_SHEET
-from .ledger import Ledger, Receipt
+from .ledger import Ledger, Receipt, packed, packed_answers, unpacked_text
 from .periods import period_start
 from .plan import Plan
 from .progress import SILENT, Progress
@@ -42,18 +41,19 @@ _NOT_RECEIVED = re.compile(r"~\$.*|\..*|thumbs\.db|desktop\.ini", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Judged:
-    """A file's verdict as a collect handles it: its answers as the ledger keeps them (JSON text of
-    task ID -> input column key -> text, "" when there are none) beside the verdict, which holds
-    none. Thousands of answers then travel from the worker that judged the file as one text."""
+    """A file's verdict as a collect handles it: its answers as the ledger keeps them
+    (``ledger.packed_answers``) beside the verdict, which holds none. Thousands of answers then
+    travel from the worker that judged the file as a few packed bytes, which the ledger takes as
+    they are."""
 
     verdict: Verdict
-    answers: str = ""
+    answers: bytes = b""
 
     @classmethod
     def of(cls, verdict: Verdict) -> "Judged":
         """The tasks with no answer are left out, as the ledger never kept them."""
         answered = {task_id: values for task_id, values in verdict.answers.items() if values}
-        return cls(replace(verdict, answers={}), json.dumps(answered, ensure_ascii=False) if answered else "")
+        return cls(replace(verdict, answers={}), packed_answers(answered))
 
 
 @dataclass
@@ -65,7 +65,7 @@ class FileOutcome:
     status: FileStatus
     unit_code: str | None = None
     findings: list[Finding] = field(default_factory=list)
-    answers_json: str = ""  # see Judged.answers
+    answers: bytes = b""  # see Judged.answers
     report_date: str | None = None
     report_date_text: str = ""  # see Verdict.report_date_text
     mtime: str = ""
@@ -160,30 +160,25 @@ def judging_context(spec_source: bytes, key: bytes, plan: Plan, units: dict[str,
                         repr(sorted(units.items())).encode(), key)
 
 
-# zlib's fastest level: a verdict is compressed for every file read, and the answers' text shrinks
-# almost as much as at the default level (about 8 times) in half the time.
-VERDICT_COMPRESSION = 1
-
-
-def stored(judged: Judged) -> bytes:
-    """A verdict as the ledger keeps it: compressed, its JSON (one line), then its answers as they are."""
+def stored(judged: Judged) -> tuple[bytes, bytes]:
+    """A verdict as the ledger keeps it (``Ledger.verdicts``): its JSON packed, and its answers."""
     verdict = judged.verdict
-    return zlib.compress(json.dumps({
+    return packed(json.dumps({
         "status": verdict.status, "unit_code": verdict.unit_code, "period": verdict.period,
         "report_date": verdict.report_date, "report_date_text": verdict.report_date_text,
         "written_unit": verdict.written_unit,
         "findings": [[f.code, f.location, f.fields] for f in verdict.findings],
-    }, ensure_ascii=False).encode("utf-8") + b"\n" + judged.answers.encode("utf-8"), VERDICT_COMPRESSION)
+    }, ensure_ascii=False)), judged.answers
 
 
-def restored(blob: bytes) -> Judged:
-    line, _, answers = zlib.decompress(blob).partition(b"\n")
-    data = json.loads(line)
+def restored(kept: tuple[bytes, bytes]) -> Judged:
+    blob, answers = kept
+    data = json.loads(unpacked_text(blob))
     return Judged(Verdict(FileStatus(data["status"]), data["unit_code"], data["period"],
                           [Finding(code, location, fields) for code, location, fields in data["findings"]],
                           report_date=data["report_date"], report_date_text=data.get("report_date_text", ""),
                           written_unit=data["written_unit"]),
-                  answers.decode("utf-8"))
+                  answers)
 
 
 def verdict_of(read: ReadResult, spec: FormSpec, key: bytes, period: str | None, plan: Plan,
@@ -199,7 +194,7 @@ def verdict_of(read: ReadResult, spec: FormSpec, key: bytes, period: str | None,
 
 
 def verdict_kept(read: ReadResult, spec: FormSpec, key: bytes, period: str, plan: Plan,
-                 units: dict[str, Unit]) -> tuple[Judged, bytes]:
+                 units: dict[str, Unit]) -> tuple[Judged, tuple[bytes, bytes]]:
     """``verdict_of`` a read file, as a collect handles it and as the ledger keeps it (``stored``):
     both are made in the worker that read the file, so the command only gathers them."""
     judged = Judged.of(verdict_of(read, spec, key, period, plan, units))
@@ -373,12 +368,12 @@ class StandingAnswers:
         self.held = ledger.answer_sources(period)  # unit code -> the file its answers in the ledger are from
         self.written: dict[str, str] = {}  # unit code -> the file whose answers are in the ledger now
 
-    def add(self, unit_code: str, sha256: str, answers: str) -> None:
+    def add(self, unit_code: str, sha256: str, answers: bytes) -> None:
         """The answers (as Judged.answers) of an accepted file of the unit."""
         if unit_code not in self.written:
             self._put(unit_code, sha256, answers)
 
-    def _put(self, unit_code: str, sha256: str, answers: str) -> None:
+    def _put(self, unit_code: str, sha256: str, answers: bytes) -> None:
         if self.held.get(unit_code) != sha256 or sha256 not in self.kept:
             self.ledger.record_answers(self.period, unit_code, sha256, answers)
             self.held[unit_code] = sha256
@@ -390,12 +385,13 @@ class StandingAnswers:
             self.ledger.forget_answers(self.period, unit_code)
         for unit_code, kept in standing.items():
             if self.written.get(unit_code) != kept.sha256:
-                self._put(unit_code, kept.sha256, kept.answers_json)
+                self._put(unit_code, kept.sha256, kept.answers)
 
 
-def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable[[ReadResult], tuple[Judged, bytes]],
-                   answers: StandingAnswers, progress: Progress,
-                   known: dict[str, bytes] | None = None) -> tuple[dict[str, Judged], dict[str, bytes]]:
+def judge_received(intake: Intake, sheets: tuple[str, ...],
+                   judge_file: Callable[[ReadResult], tuple[Judged, tuple[bytes, bytes]]],
+                   answers: StandingAnswers, progress: Progress, known: dict[str, tuple[bytes, bytes]] | None = None,
+                   ) -> tuple[dict[str, Judged], dict[str, tuple[bytes, bytes]]]:
     """Each distinct readable file received, judged, by sha256; and the files judged in this run,
     their verdicts as stored. Files are read while the rest are still being archived, and judged
     in the reading workers (``judge_file``: a verdict and its stored form), so only verdicts come
@@ -406,7 +402,7 @@ def judge_received(intake: Intake, sheets: tuple[str, ...], judge_file: Callable
     chosen: set[str] = set()  # their hashes
 
     verdicts: dict[str, Judged] = {}
-    fresh: dict[str, bytes] = {}
+    fresh: dict[str, tuple[bytes, bytes]] = {}
 
     def step(sha256: str, name: str) -> None:  # a container's files count as the container
         if sha256 not in intake.within:

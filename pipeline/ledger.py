@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,12 @@ from .units import Group, Registry, Unit
 if TYPE_CHECKING:
     import pandas as pd
 
+# A unit's accepted answers for a month (as packed_answers gives them), and the file they are from.
+UNIT_ANSWERS = (
+    "CREATE TABLE IF NOT EXISTS unit_answers (period TEXT NOT NULL, unit_code TEXT NOT NULL, sha256 TEXT, "
+    "answers BLOB NOT NULL, PRIMARY KEY (period, unit_code))",
+    "CREATE INDEX IF NOT EXISTS unit_answers_by_unit ON unit_answers (unit_code, period)",
+)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS units (
     code TEXT PRIMARY KEY, seq INTEGER NOT NULL, name TEXT NOT NULL, aliases TEXT NOT NULL,
@@ -45,11 +52,7 @@ CREATE TABLE IF NOT EXISTS assignments (
     unit_code TEXT NOT NULL, unit_name TEXT NOT NULL, role TEXT NOT NULL,
     PRIMARY KEY (plan_version, task_id, unit_code)
 );
-CREATE TABLE IF NOT EXISTS unit_answers (
-    period TEXT NOT NULL, unit_code TEXT NOT NULL, sha256 TEXT, answers_json TEXT NOT NULL,
-    PRIMARY KEY (period, unit_code)
-);
-CREATE INDEX IF NOT EXISTS unit_answers_by_unit ON unit_answers (unit_code, period);
+{unit_answers};
 CREATE TABLE IF NOT EXISTS files (
     sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, archived_as TEXT NOT NULL, first_seen TEXT NOT NULL
 );
@@ -68,14 +71,14 @@ CREATE TABLE IF NOT EXISTS collections (
 );
 CREATE TABLE IF NOT EXISTS verdicts (
     period TEXT NOT NULL, sha256 TEXT NOT NULL, context TEXT NOT NULL, verdict BLOB NOT NULL,
-    PRIMARY KEY (period, sha256)
+    answers BLOB NOT NULL DEFAULT x'', PRIMARY KEY (period, sha256)
 );
 CREATE TABLE IF NOT EXISTS findings (
     period TEXT NOT NULL, sha256 TEXT NOT NULL, seq INTEGER NOT NULL, code TEXT NOT NULL,
     severity TEXT NOT NULL, location TEXT NOT NULL, message TEXT NOT NULL, fix TEXT NOT NULL,
     fields_json TEXT, PRIMARY KEY (period, sha256, seq)
 );
-"""
+""".format(unit_answers=";\n".join(UNIT_ANSWERS))
 
 
 # (table, column, type, how to fill it in for the rows already there) added since the first
@@ -91,7 +94,33 @@ ADDED_COLUMNS = (
     ("findings", "fields_json", "TEXT", None),
     # How the plan file was read (Plan.layout); '' for a plan loaded before it was recorded.
     ("plans", "layout", "TEXT NOT NULL DEFAULT ''", None),
+    # A file's answers as packed, beside its verdict.
+    ("verdicts", "answers", "BLOB NOT NULL DEFAULT x''", None),
 )
+
+# zlib's fastest level: answers are packed for every file read, and their text shrinks almost as
+# much as at the default level (about 8 times) in half the time.
+PACK_LEVEL = 1
+
+
+def packed(text: str) -> bytes:
+    """Text as the ledger keeps what is large (a file's verdict, a unit's answers): compressed
+    UTF-8; no bytes for no text."""
+    return zlib.compress(text.encode("utf-8"), PACK_LEVEL) if text else b""
+
+
+def unpacked_text(blob: bytes) -> str:
+    return zlib.decompress(blob).decode("utf-8") if blob else ""
+
+
+def packed_answers(answers: dict[str, dict[str, str]]) -> bytes:
+    """Answers (task ID -> input column key -> text) as the ledger keeps them; no bytes for none."""
+    return packed(json.dumps(answers, ensure_ascii=False)) if answers else b""
+
+
+def answers_of(blob: bytes) -> dict[str, dict[str, str]]:
+    """Answers kept by ``packed_answers``."""
+    return json.loads(unpacked_text(blob)) if blob else {}
 
 
 @dataclass(frozen=True)
@@ -114,9 +143,9 @@ def _busy(exc: BaseException | None) -> bool:
 BUSY = "工作区正被另一个 pipeline 命令使用（台账已锁定）。请等那个命令结束后再运行。"
 
 
-# Tables added to SCHEMA since the first one; older ledgers get them on opening.
-ADDED_TABLES = ("verdicts", "unit_answers")
-# The ledger's schema version (PRAGMA user_version): grows with every column and table added.
+# Tables added to SCHEMA since the first one, and tables remade since; older ledgers get them on opening.
+ADDED_TABLES = ("verdicts", "unit_answers", "unit_answers packed")
+# The ledger's schema version (PRAGMA user_version): grows with every column and table added or remade.
 SCHEMA_VERSION = 1 + len(ADDED_COLUMNS) + len(ADDED_TABLES)
 # How long a command waits for another one to finish with the ledger before it gives up.
 BUSY_SECONDS = 30
@@ -142,6 +171,7 @@ class Ledger:
             if version != SCHEMA_VERSION:
                 self.db.executescript(SCHEMA)
                 self._add_new_columns()
+                self._answers_packed()
                 self._answers_by_unit()
                 self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 self.db.commit()
@@ -172,9 +202,26 @@ class Ledger:
                 "ORDER BY period, unit_code, task_id, field"):
             kept.setdefault((period, unit_code), (sha256, {}))[1].setdefault(task_id, {})[field] = value
         self.db.executemany("INSERT OR REPLACE INTO unit_answers VALUES (?, ?, ?, ?)",
-                            [(period, unit_code, sha256, json.dumps(answers, ensure_ascii=False))
+                            [(period, unit_code, sha256, packed_answers(answers))
                              for (period, unit_code), (sha256, answers) in kept.items()])
         self.db.execute("DROP TABLE answers")
+
+    def _answers_packed(self) -> None:
+        """A unit's answers were once kept as JSON text (column ``answers_json``), eight times the
+        bytes; an older ledger's are packed, in a table made anew."""
+        if "answers_json" not in {row[1] for row in self.db.execute("PRAGMA table_info(unit_answers)")}:
+            return
+        self.db.create_function("packed", 1, packed, deterministic=True)
+        self.db.commit()  # the steps before, so that this one is a transaction of its own:
+        self.db.execute("BEGIN")  # a run killed meanwhile leaves the table as it was
+        self.db.execute("ALTER TABLE unit_answers RENAME TO unit_answers_text")
+        self.db.execute("DROP INDEX unit_answers_by_unit")
+        for statement in UNIT_ANSWERS:
+            self.db.execute(statement)
+        self.db.execute("INSERT INTO unit_answers SELECT period, unit_code, sha256, packed(answers_json) "
+                        "FROM unit_answers_text")
+        self.db.execute("DROP TABLE unit_answers_text")
+        self.db.commit()
 
     def __enter__(self) -> "Ledger":
         return self
@@ -313,15 +360,15 @@ class Ledger:
     # -- answers
     def answers(self, unit_code: str, period: str) -> dict[str, dict[str, str]]:
         """A unit's accepted answers for a period: task ID -> input column key -> text."""
-        row = self.db.execute("SELECT answers_json FROM unit_answers WHERE period = ? AND unit_code = ?",
+        row = self.db.execute("SELECT answers FROM unit_answers WHERE period = ? AND unit_code = ?",
                               (period, unit_code)).fetchone()
-        return json.loads(row[0]) if row else {}
+        return answers_of(row[0]) if row else {}
 
     def latest_answers_before(self, unit_code: str, period: str) -> tuple[str | None, dict[str, dict[str, str]]]:
         """The latest period before ``period`` with answers of the unit, and those answers."""
-        row = self.db.execute("SELECT period, answers_json FROM unit_answers WHERE unit_code = ? AND period < ? "
+        row = self.db.execute("SELECT period, answers FROM unit_answers WHERE unit_code = ? AND period < ? "
                               "ORDER BY period DESC LIMIT 1", (unit_code, period)).fetchone()
-        return (row[0], json.loads(row[1])) if row else (None, {})
+        return (row[0], answers_of(row[1])) if row else (None, {})
 
     # -- received files
     def record_files(self, period: str, received: list[Receipt]) -> None:
@@ -338,17 +385,18 @@ class Ledger:
             "INSERT OR IGNORE INTO files (sha256, size, archived_as, first_seen) VALUES (?, ?, ?, ?)",
             [(r.sha256, r.size, r.archived_as, r.first_seen) for r in files])
 
-    def verdicts(self, period: str, context: str) -> dict[str, bytes]:
+    def verdicts(self, period: str, context: str) -> dict[str, tuple[bytes, bytes]]:
         """What was concluded for each file judged for ``period`` in ``context`` (see
-        ``collect.judging_context``), as stored, by hash."""
-        return dict(self.db.execute("SELECT sha256, verdict FROM verdicts WHERE period = ? AND context = ?",
-                                    (period, context)))
+        ``collect.judging_context``), by hash: its verdict as stored and its answers as packed."""
+        return {sha256: (verdict, answers) for sha256, verdict, answers in self.db.execute(
+            "SELECT sha256, verdict, answers FROM verdicts WHERE period = ? AND context = ?", (period, context))}
 
-    def keep_verdicts(self, period: str, context: str, verdicts: dict[str, bytes]) -> None:
-        """Keep what was concluded for files judged for ``period`` in ``context``, replacing what
-        was kept for them in another."""
-        self.db.executemany("INSERT OR REPLACE INTO verdicts (period, sha256, context, verdict) VALUES (?, ?, ?, ?)",
-                            [(period, sha256, context, verdict) for sha256, verdict in sorted(verdicts.items())])
+    def keep_verdicts(self, period: str, context: str, verdicts: dict[str, tuple[bytes, bytes]]) -> None:
+        """Keep what was concluded for files judged for ``period`` in ``context`` (as ``verdicts``
+        gives it), replacing what was kept for them in another."""
+        self.db.executemany(
+            "INSERT OR REPLACE INTO verdicts (period, sha256, context, verdict, answers) VALUES (?, ?, ?, ?, ?)",
+            [(period, sha256, context, verdict, answers) for sha256, (verdict, answers) in sorted(verdicts.items())])
 
     def receipts(self, period: str) -> list[Receipt]:
         """Every file received for a period, under each name it came with, by name."""
@@ -372,9 +420,9 @@ class Ledger:
         """For each unit with answers for ``period``, the file they are from."""
         return dict(self.db.execute("SELECT unit_code, sha256 FROM unit_answers WHERE period = ?", (period,)))
 
-    def record_answers(self, period: str, unit_code: str, sha256: str | None, answers: str) -> None:
-        """A unit's accepted answers (JSON text of task ID -> column key -> text; "" for none) from
-        the file ``sha256``, in place of those it had."""
+    def record_answers(self, period: str, unit_code: str, sha256: str | None, answers: bytes) -> None:
+        """A unit's accepted answers (as ``packed_answers`` gives them) from the file ``sha256``, in
+        place of those it had."""
         if answers:
             self.db.execute("INSERT OR REPLACE INTO unit_answers VALUES (?, ?, ?, ?)",
                             (period, unit_code, sha256, answers))
@@ -471,11 +519,11 @@ class Ledger:
         submissions = self.submissions(period)
         answers = pd.DataFrame([
             (month, unit_code, task_id, field, value, sha256, file_name)
-            for month, unit_code, text, sha256, file_name in self.db.execute(
-                "SELECT a.period, a.unit_code, a.answers_json, a.sha256, s.file_name FROM unit_answers a "
+            for month, unit_code, blob, sha256, file_name in self.db.execute(
+                "SELECT a.period, a.unit_code, a.answers, a.sha256, s.file_name FROM unit_answers a "
                 "LEFT JOIN submissions s ON s.period = a.period AND s.sha256 = a.sha256 "
                 "WHERE a.period <= ? ORDER BY a.period, a.unit_code", (period,))
-            for task_id, values in sorted(json.loads(text).items()) for field, value in sorted(values.items())
+            for task_id, values in sorted(answers_of(blob).items()) for field, value in sorted(values.items())
         ], columns=["period", "unit_code", "task_id", "field", "value", "sha256", "file_name"])
         findings = self.frame(
             "SELECT s.unit_code, s.file_name, f.code, f.severity, f.location, f.message, f.fix "

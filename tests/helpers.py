@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 import os
 import re
 import sqlite3
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import cycle
+from pipeline.ledger import answers_of, packed_answers
 from pipeline.progress import Progress
 from pipeline.workspace import Workspace
 
@@ -335,13 +335,13 @@ def put_answers(db: sqlite3.Connection, period: str, unit: str, answers: dict[st
                 sha256: str | None = None) -> None:
     """Answers (task ID -> column key -> text) added to the unit's answers of the month in the
     ledger, as from the file ``sha256`` (else the file they are from already)."""
-    row = db.execute("SELECT answers_json, sha256 FROM unit_answers WHERE period = ? AND unit_code = ?",
+    row = db.execute("SELECT answers, sha256 FROM unit_answers WHERE period = ? AND unit_code = ?",
                      (period, unit)).fetchone()
-    merged = json.loads(row[0]) if row else {}
+    merged = answers_of(row[0]) if row else {}
     for task, values in answers.items():
         merged.setdefault(task, {}).update(values)
     db.execute("INSERT OR REPLACE INTO unit_answers VALUES (?, ?, ?, ?)",
-               (period, unit, sha256 or (row[1] if row else None), json.dumps(merged, ensure_ascii=False)))
+               (period, unit, sha256 or (row[1] if row else None), packed_answers(merged)))
 
 
 def hand_made_ledger(root: Path) -> Workspace:

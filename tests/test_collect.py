@@ -34,7 +34,7 @@ from pipeline.identity import IDENTITY_SHEET, Identity, defined_name
 from pipeline.readers import RawWorkbook
 from pipeline.submissions import read_identity
 from pipeline.xlsxout import formula_text
-from pipeline.ledger import SCHEMA_VERSION, Ledger
+from pipeline.ledger import SCHEMA_VERSION, Ledger, answers_of, packed_answers
 from pipeline.periods import chinese_date
 from pipeline.workspace import SAMPLE_PLAN, Workspace, file_hash
 
@@ -184,7 +184,7 @@ def test_rows_are_read_by_task_id_reordered_inserted_and_deleted(workspace):
     _, files = run(workspace)
     outcome = files["reordered.xlsx"]
     assert codes(outcome) == ["row-inserted"] and outcome.status == "accepted"
-    answers = json.loads(outcome.answers_json)
+    answers = answers_of(outcome.answers)
     assert answers[ids[0]]["progress"] == "第一项的进展"
     assert answers[ids[-1]]["progress"] == "最后一项的进展"
     assert "补充说明：另有三项工作已完成" in answers[ids[1]]["progress"]
@@ -222,7 +222,7 @@ def test_formula_like_text_is_kept_as_text(workspace):
             cell.value, cell.data_type = text, "s"  # a unit typing text that starts with =
     _, files = run(workspace)
     outcome = files["formula.xlsx"]
-    assert [json.loads(outcome.answers_json)[t]["progress"] for t in ids[:4]] == texts
+    assert [answers_of(outcome.answers)[t]["progress"] for t in ids[:4]] == texts
 
 
 def test_forged_identity_is_rejected(workspace):
@@ -264,10 +264,10 @@ def test_resubmission_supersedes_by_report_date_and_duplicates_are_one_file(work
     assert "~$a_first.xlsx" not in files  # Office's lock file is not a file received
     # Whichever of the two accepted files was judged first, the ledger keeps the standing one's answers.
     db = sqlite3.connect(workspace.ledger_path)
-    (source, text), = db.execute("SELECT sha256, answers_json FROM unit_answers WHERE period = ? AND unit_code = 'S009'",
+    (source, blob), = db.execute("SELECT sha256, answers FROM unit_answers WHERE period = ? AND unit_code = 'S009'",
                                  (PERIOD,))
     assert source == files["b_second.xlsx"].sha256
-    stored = {task: values["progress"] for task, values in json.loads(text).items()}
+    stored = {task: values["progress"] for task, values in answers_of(blob).items()}
     assert stored == {task: answer["工作进展情况"] for task, answer in later.answers.items()}
     assert stored != {task: answer["工作进展情况"] for task, answer in first.answers.items()}
 
@@ -533,7 +533,7 @@ def test_a_template_filled_and_resaved_by_libreoffice_is_accepted(workspace, tmp
     assert outcome.status == "accepted", outcome.findings
     ids = task_ids(workspace)
     expected = good_filling(workspace).answers
-    answers = json.loads(outcome.answers_json)
+    answers = answers_of(outcome.answers)
     assert answers[ids[0]]["progress"] == expected[ids[0]]["工作进展情况"]
     assert answers[ids[0]]["percent"] == str(expected[ids[0]]["完成进度(%)"])
 
@@ -583,6 +583,34 @@ def test_a_ledger_from_before_new_columns_is_brought_up_to_date(tmp_path, with_f
             ("2018-05", None), ("2018-06", "v2")]
 
 
+def test_a_ledger_with_answers_as_text_has_them_packed(tmp_path):
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)  # unit_answers and verdicts as the version before this one made them
+    db.execute("CREATE TABLE unit_answers (period TEXT NOT NULL, unit_code TEXT NOT NULL, sha256 TEXT, "
+               "answers_json TEXT NOT NULL, PRIMARY KEY (period, unit_code))")
+    db.execute("CREATE INDEX unit_answers_by_unit ON unit_answers (unit_code, period)")
+    db.execute("CREATE TABLE verdicts (period TEXT NOT NULL, sha256 TEXT NOT NULL, context TEXT NOT NULL, "
+               "verdict BLOB NOT NULL, PRIMARY KEY (period, sha256))")
+    db.execute("INSERT INTO verdicts VALUES ('2018-05', 'a', 'then', x'00')")
+    answers = {("2018-05", "S009"): {"1-1": {"progress": "已办结" * 300}}, ("2018-06", "S009"): {"1-2": {"status": "序时推进"}}}
+    db.executemany("INSERT INTO unit_answers VALUES (?, ?, ?, ?)",
+                   [(period, unit, f"{unit}{period}", json.dumps(values, ensure_ascii=False))
+                    for (period, unit), values in answers.items()])
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 2}")
+    db.commit()
+    db.close()
+    with Ledger(path) as ledger:
+        assert ledger.answers("S009", "2018-05") == answers[("2018-05", "S009")]
+        assert ledger.latest_answers_before("S009", "2018-07") == ("2018-06", answers[("2018-06", "S009")])
+        assert ledger.answer_sources("2018-06") == {"S009": "S0092018-06"}
+        kept = ledger.db.execute("SELECT answers FROM unit_answers WHERE period = '2018-05'").fetchone()[0]
+        assert isinstance(kept, bytes) and len(kept) < 100  # 2,700 bytes of text, packed
+        assert ledger.db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'unit_answers' "
+                                 "AND name NOT LIKE 'sqlite_%'").fetchall() == [("unit_answers_by_unit",)]
+        assert ledger.db.execute("SELECT answers FROM verdicts").fetchall() == [(b"",)]
+        assert "unit_answers_text" not in {row[0] for row in ledger.db.execute("SELECT name FROM sqlite_master")}
+
+
 def test_a_ledger_a_newer_version_has_used_is_not_opened(workspace):
     db = sqlite3.connect(workspace.ledger_path)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
@@ -597,13 +625,13 @@ def test_a_ledger_a_newer_version_has_used_is_not_opened(workspace):
 
 @pytest.mark.parametrize("order", ["older first", "newer first"])
 def test_answers_written_early_end_as_those_of_the_standing_file(tmp_path, order):
-    older = FileOutcome("a.xlsx", "a" * 64, "accepted", "S009", answers_json='{"1-1": {"progress": "旧"}}')
-    newer = FileOutcome("b.xlsx", "b" * 64, "accepted", "S009", answers_json='{"1-1": {"progress": "新"}}')
-    other = FileOutcome("c.xlsx", "c" * 64, "accepted", "S010", answers_json='{"1-1": {"progress": "另"}}')
+    older = FileOutcome("a.xlsx", "a" * 64, "accepted", "S009", answers=packed_answers({"1-1": {"progress": "旧"}}))
+    newer = FileOutcome("b.xlsx", "b" * 64, "accepted", "S009", answers=packed_answers({"1-1": {"progress": "新"}}))
+    other = FileOutcome("c.xlsx", "c" * 64, "accepted", "S010", answers=packed_answers({"1-1": {"progress": "另"}}))
     with Ledger(tmp_path / "ledger.sqlite") as ledger:
         answers = StandingAnswers(ledger, PERIOD)
         for outcome in ([older, newer] if order == "older first" else [newer, older]) + [other]:
-            answers.add(outcome.unit_code, outcome.sha256, outcome.answers_json)
+            answers.add(outcome.unit_code, outcome.sha256, outcome.answers)
         older.status = "superseded"
         answers.settle([older, newer, other])
         stored = [(unit, ledger.answers(unit, PERIOD)["1-1"]["progress"], sha256)
@@ -880,7 +908,7 @@ def reads(monkeypatch) -> list[str]:
 def state(workspace: Workspace, result) -> tuple:
     """What a collection concluded: every file's JSON entry and the ledger's answers and findings."""
     db = sqlite3.connect(workspace.ledger_path)
-    answers = db.execute("SELECT unit_code, answers_json FROM unit_answers WHERE period = ? ORDER BY 1",
+    answers = db.execute("SELECT unit_code, answers FROM unit_answers WHERE period = ? ORDER BY 1",
                          (PERIOD,)).fetchall()
     findings = db.execute("SELECT * FROM findings WHERE period = ? ORDER BY 1, 2, 3, 4", (PERIOD,)).fetchall()
     return result.to_json(), answers, findings

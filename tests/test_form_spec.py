@@ -4,7 +4,6 @@ feedback, under its own labels."""
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import tomllib
@@ -16,6 +15,7 @@ from pipeline import cycle
 from pipeline.form import BUNDLED_SPEC
 from pipeline.fill import Filling, fill_template, sample_answer, sample_header
 from pipeline.identity import IDENTITY_SHEET
+from pipeline.ledger import answers_of
 from pipeline.readers import Limits, read_workbook
 from pipeline.submissions import parse_submission
 from pipeline.templates import CHECK_LABEL
@@ -82,7 +82,7 @@ def test_every_answer_is_collected_under_the_new_keys(reported):
     files = {f.file: f for f in merged.collect.result.files}
     assert {name: f.status for name, f in files.items()} == {f"{u}.xlsx": "accepted" for u in UNITS}
     for unit, answers in sent.items():
-        stored = json.loads(files[f"{unit}.xlsx"].answers_json)
+        stored = answers_of(files[f"{unit}.xlsx"].answers)
         for task_id, answer in answers.items():
             for column in spec.input_columns:
                 if column.label in answer:

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from pipeline import cycle, report, xlsxout
 from pipeline.cli import cli
 from pipeline.errors import OutputError
-from pipeline.ledger import Ledger
+from pipeline.ledger import Ledger, packed, unpacked_text
 from pipeline.consolidate import consolidate
 from pipeline.text import excerpt, short_title
 from pipeline.workspace import Workspace
@@ -191,8 +191,9 @@ def test_the_report_takes_keys_labels_and_status_words_from_the_spec(ledger_work
     ledger_workspace.spec_path.write_text(text.replace("进度滞后", "滞后").replace("存在问题及困难", "困难和问题")
                                           .replace('key = "problems"', 'key = "difficulties"'), encoding="utf-8")
     db = sqlite3.connect(ledger_workspace.ledger_path)
-    db.execute("""UPDATE unit_answers SET answers_json = replace(replace(answers_json, '"进度滞后"', '"滞后"'),"""
-               """ '"problems":', '"difficulties":')""")
+    db.create_function("renamed", 1, lambda blob: packed(unpacked_text(blob).replace('"进度滞后"', '"滞后"')
+                                                         .replace('"problems":', '"difficulties":')))
+    db.execute("UPDATE unit_answers SET answers = renamed(answers)")
     db.commit()
     db.close()
     run = cycle.report_period(ledger_workspace, PERIOD)

@@ -160,13 +160,15 @@ def parse_submission(raw: RawWorkbook, spec: FormSpec) -> Submission:
             if key and key not in submission.header:
                 submission.header[key] = Cell(row[c + 1] if c + 1 < len(row) else "", sheet, r, c + 1)
     id_key = spec.column_of_source("id").key
-    form_cols = set(cols.values())
+    columns = list(cols.items())
+    widest = max(len(row) for row in texts)
+    others = [c for c in range(widest) if c not in set(cols.values())]  # columns the form does not have
     for r in range(header_index + 1, len(texts)):
         row = texts[r]
         if not any(row):
             continue
         width = len(row)
-        cells = {key: Cell(row[c] if c < width else "", sheet, r, c) for key, c in cols.items()}
-        other = [Cell(text, sheet, r, c) for c, text in enumerate(row) if text and c not in form_cols]
+        cells = {key: Cell(row[c] if c < width else "", sheet, r, c) for key, c in columns}
+        other = [Cell(row[c], sheet, r, c) for c in others if c < width and row[c]]
         submission.rows.append(DataRow(r + 1, cells[id_key].text, cells, other))
     return submission

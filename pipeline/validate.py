@@ -20,6 +20,7 @@ COMPARED_SOURCES = ("category", "requirement", "role", "deadline")
 
 _URL = re.compile(r"(?:https?://|www\.)[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?(?:[/?#]\S*)?", re.I)
 _URLISH = re.compile(r"https?|www\.|://", re.I)
+_URL_SEPARATORS = re.compile(r"[\s,，;；、]+")
 _PHONE = re.compile(r"(?:\+?86-?)?(?:1\d{10}|0?\d{2,4}-?\d{7,8}|\d{7,8})(?:(?:转|-|ext\.?)\d{1,6})?", re.I)
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 
@@ -258,17 +259,16 @@ def check_values(row: DataRow, spec: FormSpec,
                  formulas: dict[tuple[int, int], tuple[str, bool]] | None = None) -> tuple[dict[str, str], list[Finding]]:
     """The input values of a task row (normalised) and the findings on them. ``formulas``: the
     data sheet's formula cells (their text, and whether a calculated value was saved)."""
-    values = {c.key: row.cells[c.key].text for c in spec.input_columns if c.key in row.cells}
+    cells = row.cells
+    present = [(column, cells[column.key]) for column in spec.input_columns if column.key in cells]
+    values = {column.key: cell.text for column, cell in present}
     findings: list[Finding] = []
     status = values.get(spec.status_column, "")
     task_id = row.task_id
-    for column in spec.input_columns:
-        cell = row.cells.get(column.key)
-        if cell is None:
-            continue
+    for column, cell in present:
         text = values[column.key]
-        formula, calculated = (formulas or {}).get((cell.row, cell.col), (None, False))
-        if formula is not None:
+        if formulas and (cell.row, cell.col) in formulas:
+            formula, calculated = formulas[cell.row, cell.col]
             code = "formula-value" if calculated else "formula-no-value"
             findings.append(finding(code, cell.location, task_id=task_id, label=column.label, formula=formula,
                                     value=text))
@@ -314,8 +314,10 @@ def parse_percent(text: str) -> float | None:
 
 
 def _urls_ok(text: str) -> bool:
-    tokens = re.split(r"[\s,，;；、]+", text)
-    return all(_URL.fullmatch(token) for token in tokens if _URLISH.search(token))
+    """Every part of ``text`` that looks like an address is a whole one (text with none is fine)."""
+    if not _URLISH.search(text):
+        return True
+    return all(_URL.fullmatch(token) for token in _URL_SEPARATORS.split(text) if _URLISH.search(token))
 
 
 def _suggest(value: str, choices: tuple[str, ...]) -> str:

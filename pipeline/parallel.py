@@ -7,6 +7,7 @@ take chunks of job numbers. No worker outlives the command that started it.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -70,8 +71,11 @@ def worker_started() -> None:
     """In a worker, first: end this process as soon as the command that started it has ended,
     however it ended (killed included), so that no worker goes on writing or waits for work for
     good; and keep Python's notes about objects it could not close (after a full disk) off the
-    clerk's screen: the worker's error reaches the command, which tells it."""
+    clerk's screen: the worker's error reaches the command, which tells it. What the worker was
+    started with (when forked: the command's modules, plan and registry) lives as long as it does,
+    so the garbage collector never looks through it again (a tenth of a second per reader at 2,000 units)."""
     sys.unraisablehook = lambda _unraisable: None
+    gc.freeze()
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_after, args=(parent,), daemon=True, name="end-with-parent").start()

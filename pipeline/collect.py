@@ -27,6 +27,7 @@ from .identity import IDENTITY_SHEET
 from .ledger import Ledger, Receipt, packed, packed_answers, unpacked_text
 from .periods import period_start
 from .plan import Plan
+from .parallel import nothing
 from .progress import SILENT, Progress
 from .readers import Limits, ReadResult, read_files, too_large
 from .submissions import parse_submission
@@ -391,12 +392,12 @@ class StandingAnswers:
 def judge_received(intake: Intake, sheets: tuple[str, ...],
                    judge_file: Callable[[ReadResult], tuple[Judged, tuple[bytes, bytes]]],
                    answers: StandingAnswers, progress: Progress, known: dict[str, tuple[bytes, bytes]] | None = None,
-                   ) -> tuple[dict[str, Judged], dict[str, tuple[bytes, bytes]]]:
+                   meanwhile: Callable[[], object] = nothing) -> tuple[dict[str, Judged], dict[str, tuple[bytes, bytes]]]:
     """Each distinct readable file received, judged, by sha256; and the files judged in this run,
     their verdicts as stored. Files are read while the rest are still being archived, and judged
     in the reading workers (``judge_file``: a verdict and its stored form), so only verdicts come
     back, never the workbooks. A file not read (a copy, a file judged before: its verdict in
-    ``known``, as stored) is done with at once."""
+    ``known``, as stored) is done with at once. ``meanwhile()``: as for ``read_files``."""
     known = known or {}
     hashes: dict[str, str] = {}  # archived path -> sha256, of the files handed to the workers
     chosen: set[str] = set()  # their hashes
@@ -425,7 +426,7 @@ def judge_received(intake: Intake, sheets: tuple[str, ...],
             yield archived
 
     for path, (judged, kept) in read_files(to_read(), sheets, then=judge_file, expected=intake.count,
-                                            scratch=intake.workspace.scratch_dir):
+                                            scratch=intake.workspace.scratch_dir, meanwhile=meanwhile):
         sha256 = hashes[path]
         verdicts[sha256], fresh[sha256] = judged, kept
         if judged.verdict.status == FileStatus.ACCEPTED:
@@ -505,11 +506,11 @@ def _implausible(report_date: str | None, period: str, arrived: str) -> str:
 
 
 def collect(workspace: Workspace, ledger: Ledger, period: str, folder: Path | None, plan: Plan,
-            units: dict[str, Unit], progress: Progress = SILENT) -> CollectResult:
+            units: dict[str, Unit], progress: Progress = SILENT, meanwhile: Callable[[], object] = nothing) -> CollectResult:
     """Archive, read, judge and record every file received for ``period``, in ``ledger``.
 
     ``progress`` starts with the number of files in the folder plus those received earlier, and
-    steps as each is done with.
+    steps as each is done with. ``meanwhile()``: the command's own work, done while the workers read.
     """
     period = check_period(period)
     intake = Intake(workspace, ledger, period, Path(folder) if folder else workspace.input_dir / period,
@@ -521,7 +522,8 @@ def collect(workspace: Workspace, ledger: Ledger, period: str, folder: Path | No
     known = ledger.verdicts(period, context)
     answers = StandingAnswers(ledger, period, set(known))
     judge_file = partial(verdict_kept, spec=spec, key=key, period=period, plan=plan, units=units)
-    verdicts, fresh = judge_received(intake, (spec.data_sheet, IDENTITY_SHEET), judge_file, answers, progress, known)
+    verdicts, fresh = judge_received(intake, (spec.data_sheet, IDENTITY_SHEET), judge_file, answers, progress, known,
+                                     meanwhile)
     ledger.keep_verdicts(period, context, fresh)
     files = decide(intake.record(), verdicts, period, spec.role("report_date").label)
     answers.settle(files)

@@ -21,3 +21,9 @@ def lazy(name: str) -> ModuleType:
     if parent:  # as an import does: ``import pipeline.report`` then finds ``pipeline.report``
         setattr(sys.modules[parent], child, module)
     return module
+
+
+def load(module: ModuleType) -> None:
+    """Execute a ``lazy`` module now rather than on its first use (reading any attribute does):
+    for a command that has the time while it waits on its workers."""
+    getattr(module, "__name__")

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Callable, Generator, Iterable, Iterator, NamedTuple, TypeVar
 
 from .findings import Finding, finding
-from .parallel import cancelling, worker_started
+from .parallel import cancelling, nothing, worker_started
 from .zips import stored_bytes
 
 try:
@@ -533,6 +533,7 @@ def read_files(
     then: Callable[[ReadResult], object] | None = None,
     expected: int | None = None,
     scratch: Path | None = None,
+    meanwhile: Callable[[], object] = nothing,
 ) -> Iterator[tuple[str, object]]:
     """Read many files in worker processes, yielding ``(path, result)`` as each is done, in no
     set order; a file that kills its worker gets a refusal.
@@ -542,7 +543,9 @@ def read_files(
     ``paths`` may be a generator: files are handed to the workers as it produces them, so the
     caller's own work on the next files (archiving them) overlaps the reading; ``expected``
     (how many it will produce, at most) then sizes the hand-overs. The workers' notes go in a
-    temporary folder in ``scratch`` (the system's by default).
+    temporary folder in ``scratch`` (the system's by default). ``meanwhile()``: the caller's own
+    work, done once, when the files are handed over, while the workers read them (the time the
+    caller would wait).
     When a worker dies, the files it was reading (known from a marker each worker writes) are
     retried one at a time in a pool of their own; the rest go on in a fresh pool.
     """
@@ -557,7 +560,8 @@ def read_files(
     todo: Iterable[str] = (str(p) for p in paths)
     suspects: list[str] = []
     while True:
-        crash = yield from _run_pool(todo, size, wanted, fallback, limits, workers, then, scratch)
+        crash = yield from _run_pool(todo, size, wanted, fallback, limits, workers, then, scratch, meanwhile)
+        meanwhile = nothing  # done once
         if crash is None:
             break
         unfinished, reading = crash
@@ -570,8 +574,8 @@ def read_files(
             yield path, refusal if then is None else then(refusal)
 
 
-def _run_pool(todo: Iterable[str], size: int, wanted, fallback, limits, workers, then,
-              scratch) -> Generator[tuple[str, object], None, tuple[list[str], list[str]] | None]:
+def _run_pool(todo: Iterable[str], size: int, wanted, fallback, limits, workers, then, scratch,
+              meanwhile: Callable[[], object] = nothing) -> Generator[tuple[str, object], None, tuple[list[str], list[str]] | None]:
     """Read ``todo`` in a pool, yielding results; returns None when all finished, else (the files
     not finished, the files being read at the crash)."""
     submitted: list[str] = []
@@ -590,6 +594,7 @@ def _run_pool(todo: Iterable[str], size: int, wanted, fallback, limits, workers,
                     futures.append(pool.submit(_read_chunk, chunk, wanted, fallback, limits))
             except BrokenProcessPool:
                 broken = True
+            meanwhile()
             for future in as_completed(futures):
                 try:
                     chunk = future.result()

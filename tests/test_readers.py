@@ -168,6 +168,25 @@ def test_a_crash_while_files_are_still_being_handed_over_loses_none(tmp_path):
         assert results[str(path)].workbook.sheets["进展填报"][0][0] == f"v{n}"
 
 
+@pytest.mark.parametrize("crash", [False, True], ids=["all read", "a worker dies"])
+def test_the_caller_s_own_work_is_done_once_while_the_workers_read(tmp_path, crash):
+    files = [_workbook(tmp_path / f"good{n}.xlsx", {"A1": f"v{n}"}) for n in range(6)]
+    if crash:
+        files.insert(2, _workbook(tmp_path / "xfd.xlsx", {"A1": "x", "XFD1048576": "y"}))
+    handed, calls = [], []
+
+    def hand_over():
+        for path in files:
+            handed.append(path)
+            yield path
+
+    results = read_files(hand_over(), SHEETS, workers=2, expected=len(files),
+                         meanwhile=lambda: calls.append(len(handed)))
+    assert len(dict(results)) == len(files)
+    assert len(calls) == 1  # once, and with every file handed over when no worker died meanwhile
+    assert crash or calls == [len(files)]
+
+
 def test_what_is_remembered_of_a_part_is_that_part_s_own(tmp_path):
     """A worker remembers what it worked out from parts many files share (styles, relationships),
     by their bytes: a file whose parts differ gets its own answer, before and after the others."""

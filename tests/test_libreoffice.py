@@ -7,7 +7,6 @@ Each conversion takes seconds, so there are only three.
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import shutil
@@ -22,7 +21,7 @@ from pipeline import cycle
 from pipeline.fill import (NEXT_PHRASES, PROBLEM_PHRASES, PROGRESS_PHRASES, Filling, fill_template, sample_header,
                            sample_text)
 from pipeline.identity import IDENTITY_SHEET, Identity, defined_name
-from pipeline.ledger import Ledger
+from pipeline.ledger import Ledger, packed_answers
 from pipeline.templates import CHECK_LABEL
 from pipeline.workspace import SAMPLE_PLAN, Workspace
 from pipeline.xlsxout import formula_text
@@ -75,7 +74,7 @@ def issued(tmp_path_factory) -> tuple[Workspace, Path]:
         ids[2]: {"status": "未启动", "percent": "0"},
     }
     with Ledger(workspace.ledger_path) as ledger:
-        ledger.record_answers("2018-05", UNIT, None, json.dumps(answers, ensure_ascii=False))
+        ledger.record_answers("2018-05", UNIT, None, packed_answers(answers))
     issue = cycle.issue_templates(workspace, PERIOD)
     return workspace, next(path for path in issue.files if path.name.startswith(UNIT))
 

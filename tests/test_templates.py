@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import tomllib
 import zipfile
@@ -20,7 +19,7 @@ from pipeline.cli import cli
 from pipeline.errors import OutputError, SpecError
 from pipeline.form import BUNDLED_SPEC, load_spec, parse_spec
 from pipeline.identity import IDENTITY_SHEET, Identity, defined_name
-from pipeline.ledger import Ledger
+from pipeline.ledger import Ledger, packed_answers
 from pipeline.templates import (
     CHECK_LABEL,
     LIST_SHEET,
@@ -55,7 +54,7 @@ def new_workspace(root: Path) -> Workspace:
 def add_answers(workspace: Workspace, period: str, unit: str, answers: dict[str, dict[str, str]]) -> None:
     """Accepted answers as the collect stage records them: task ID -> input column key -> text."""
     with Ledger(workspace.ledger_path) as ledger:
-        ledger.record_answers(period, unit, None, json.dumps(answers, ensure_ascii=False))
+        ledger.record_answers(period, unit, None, packed_answers(answers))
 
 
 @pytest.fixture(scope="module")

@@ -195,6 +195,7 @@ def outputs_ready(workspace: Workspace, period: str) -> None:
     notice template in place, python-docx and XlsxWriter loaded (a tenth of a second the clerk
     would otherwise wait for after the reading)."""
     document(workspace, documents.RETURN_TEMPLATE, period)
+    load(gongwen)
     load(report)
 
 

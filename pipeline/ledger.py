@@ -78,7 +78,7 @@ CREATE TABLE IF NOT EXISTS findings (
     severity TEXT NOT NULL, location TEXT NOT NULL, message TEXT NOT NULL, fix TEXT NOT NULL,
     fields_json TEXT, PRIMARY KEY (period, sha256, seq)
 );
-""".format(unit_answers=";\n".join(UNIT_ANSWERS))
+""".replace("{unit_answers}", ";\n".join(UNIT_ANSWERS))
 
 
 # (table, column, type, how to fill it in for the rows already there) added since the first
@@ -110,6 +110,7 @@ def packed(text: str) -> bytes:
 
 
 def unpacked_text(blob: bytes) -> str:
+    """Text kept by ``packed``."""
     return zlib.decompress(blob).decode("utf-8") if blob else ""
 
 
@@ -171,7 +172,7 @@ class Ledger:
             if version != SCHEMA_VERSION:
                 self.db.executescript(SCHEMA)
                 self._add_new_columns()
-                self._answers_packed()
+                self._answers_packed()  # first: the per-field answers below are moved in packed
                 self._answers_by_unit()
                 self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 self.db.commit()
@@ -208,14 +209,17 @@ class Ledger:
 
     def _answers_packed(self) -> None:
         """A unit's answers were once kept as JSON text (column ``answers_json``), eight times the
-        bytes; an older ledger's are packed, in a table made anew."""
+        bytes; an older ledger's are packed, in a table made anew. Verdicts kept then are dropped:
+        they hold their answers in the old way (and no later program would take them anyway)."""
+        self.db.commit()  # the steps before, so that this one is a transaction of its own:
+        self.db.execute("BEGIN IMMEDIATE")  # a run killed meanwhile leaves the table as it was
         if "answers_json" not in {row[1] for row in self.db.execute("PRAGMA table_info(unit_answers)")}:
+            self.db.commit()  # another command has just done it
             return
         self.db.create_function("packed", 1, packed, deterministic=True)
-        self.db.commit()  # the steps before, so that this one is a transaction of its own:
-        self.db.execute("BEGIN")  # a run killed meanwhile leaves the table as it was
+        self.db.execute("DELETE FROM verdicts")
         self.db.execute("ALTER TABLE unit_answers RENAME TO unit_answers_text")
-        self.db.execute("DROP INDEX unit_answers_by_unit")
+        self.db.execute("DROP INDEX IF EXISTS unit_answers_by_unit")
         for statement in UNIT_ANSWERS:
             self.db.execute(statement)
         self.db.execute("INSERT INTO unit_answers SELECT period, unit_code, sha256, packed(answers_json) "

@@ -544,8 +544,8 @@ def read_files(
     caller's own work on the next files (archiving them) overlaps the reading; ``expected``
     (how many it will produce, at most) then sizes the hand-overs. The workers' notes go in a
     temporary folder in ``scratch`` (the system's by default). ``meanwhile()``: the caller's own
-    work, done once, when the files are handed over, while the workers read them (the time the
-    caller would wait).
+    work, done once, when the files are handed over to the first pool (all of them, unless a
+    worker died meanwhile), while the workers read: the time the caller would wait.
     When a worker dies, the files it was reading (known from a marker each worker writes) are
     retried one at a time in a pool of their own; the rest go on in a fresh pool.
     """

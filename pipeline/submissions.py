@@ -162,7 +162,8 @@ def parse_submission(raw: RawWorkbook, spec: FormSpec) -> Submission:
     id_key = spec.column_of_source("id").key
     columns = list(cols.items())
     widest = max(len(row) for row in texts)
-    others = [c for c in range(widest) if c not in set(cols.values())]  # columns the form does not have
+    form_cols = set(cols.values())
+    others = [c for c in range(widest) if c not in form_cols]  # columns the form does not have
     for r in range(header_index + 1, len(texts)):
         row = texts[r]
         if not any(row):

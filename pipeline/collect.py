@@ -241,12 +241,13 @@ class Intake:
         self.preset: dict[str, Judged] = {}
         self.within: set[str] = set()
 
-    def _listed(self) -> list[Path]:
-        """The files of the folder and of its sub-folders (offices keep each mail's files in one),
-        by path. A link (or a Windows shortcut) is never followed: it is noted in ``unread``."""
-        paths: list[Path] = []
+    def _listed(self) -> list[tuple[str, str]]:
+        """The files of the folder and of its sub-folders (offices keep each mail's files in one):
+        each one's path, and its name as the results show it (its path within the folder). A link
+        (or a Windows shortcut) is never followed: it is noted in ``unread``."""
+        paths: list[tuple[str, str]] = []
 
-        def visit(folder: str) -> None:
+        def visit(folder: str, within: str) -> None:
             try:
                 with os.scandir(folder) as listing:  # what each entry is comes with the listing
                     entries = sorted(listing, key=lambda entry: entry.name)
@@ -256,19 +257,15 @@ class Intake:
                 plain = entry.is_file(follow_symlinks=False)
                 if entry.is_symlink() or (plain and entry.name.lower().endswith(".lnk")):  # .lnk: a Windows shortcut
                     path = Path(entry.path)
-                    self.unread.append(Unread.of(UnreadableFile(path, link=True), self.name(path), self.period))
+                    self.unread.append(Unread.of(UnreadableFile(path, link=True), within + entry.name, self.period))
                 elif plain and received(entry.name):
-                    paths.append(Path(entry.path))
+                    paths.append((entry.path, within + entry.name))
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False) and received(entry.name):
-                    visit(entry.path)
+                    visit(entry.path, f"{within}{entry.name}/")
 
-        visit(str(self.folder))
+        visit(str(self.folder), "")
         return paths
-
-    def name(self, path: Path) -> str:
-        """A received file's name as the results show it: its path within the folder."""
-        return path.relative_to(self.folder).as_posix()
 
     @property
     def count(self) -> int:
@@ -281,16 +278,15 @@ class Intake:
         A file the system will not let be read is noted in ``unread`` and stepped past; the others go on.
         """
         now = dt.datetime.now().isoformat(timespec="seconds")
-        for path in self.paths:
+        for path, name in self.paths:
             try:
                 archived = self.workspace.archive(path)
             except UnreadableFile as error:
-                self.unread.append(Unread.of(error, self.name(path), self.period))
-                progress.step(path.name)
+                self.unread.append(Unread.of(error, name, self.period))
+                progress.step(os.path.basename(path))
                 continue
             mtime = dt.datetime.fromtimestamp(archived.mtime).isoformat(timespec="seconds")
-            receipt = Receipt(archived.sha256, self.name(path), mtime, now,
-                              str(archived.path.relative_to(self.workspace.root)), archived.size)
+            receipt = Receipt(archived.sha256, name, mtime, now, archived.stored_as, archived.size)
             self.arrived.append(receipt)
             yield from self._opened(receipt, progress)
         for receipt in self.earlier.values():
@@ -309,7 +305,7 @@ class Intake:
             yield receipt
             return
         try:
-            inner = unpack(receipt.file_name, self.archived(receipt).read_bytes(), limits)
+            inner = unpack(receipt.file_name, Path(self.archived(receipt)).read_bytes(), limits)
         except Unopened as problem:
             inner, self.preset[receipt.sha256] = [], _refused(problem.finding)
         if inner is None:  # a workbook named .zip
@@ -325,7 +321,7 @@ class Intake:
             else:
                 archived = self.workspace.archive_bytes(item.data, Path(item.name).suffix, 0)
                 file = Receipt(archived.sha256, item.name, item.mtime or receipt.mtime, receipt.first_seen,
-                               str(archived.path.relative_to(self.workspace.root)), archived.size)
+                               archived.stored_as, archived.size)
             self.within.add(file.sha256)
             files.append(file)
             yield file
@@ -337,8 +333,9 @@ class Intake:
             yield receipt
         progress.step(receipt.file_name)
 
-    def archived(self, receipt: Receipt) -> Path:
-        return self.workspace.root / receipt.archived_as
+    def archived(self, receipt: Receipt) -> str:
+        """The path of a receipt's archived copy."""
+        return os.path.join(self.workspace.root, receipt.archived_as)
 
     def record(self) -> list[Receipt]:
         """Note the files that arrived in the ledger; every receipt of the period, by name (but
@@ -409,7 +406,7 @@ def judge_received(intake: Intake, sheets: tuple[str, ...],
         if sha256 not in intake.within:
             progress.step(name)
 
-    def to_read() -> Iterator[Path]:
+    def to_read() -> Iterator[str]:
         for receipt in intake.receive(progress):
             archived = intake.archived(receipt)
             if receipt.sha256 in intake.preset:
@@ -419,10 +416,10 @@ def judge_received(intake: Intake, sheets: tuple[str, ...],
                 if judged.verdict.status == FileStatus.ACCEPTED:
                     answers.add(judged.verdict.unit_code, receipt.sha256, judged.answers)
             if receipt.sha256 in chosen or receipt.sha256 in verdicts:
-                step(receipt.sha256, archived.name)
+                step(receipt.sha256, os.path.basename(archived))
                 continue
             chosen.add(receipt.sha256)
-            hashes[str(archived)] = receipt.sha256
+            hashes[archived] = receipt.sha256
             yield archived
 
     for path, (judged, kept) in read_files(to_read(), sheets, then=judge_file, expected=intake.count,

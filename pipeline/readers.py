@@ -525,7 +525,7 @@ def _read_chunk(paths: list[str], wanted: tuple[str, ...], fallback: bool,
 
 
 def read_files(
-    paths: Iterable[Path],
+    paths: Iterable[str | Path],
     wanted: tuple[str, ...],
     limits: Limits = Limits(),
     workers: int | None = None,

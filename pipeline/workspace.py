@@ -133,15 +133,26 @@ def _archive_suffix(suffix: str) -> str:
     return safe_file_name("0" * 64 + suffix.lower())[64:]
 
 
+def _in_folder(path: str, write: Callable[[], _T]) -> _T:
+    """``write()``, which makes ``path``; its folder made first if it is not there (asked only
+    then: there are 256 archive folders, and a collect archives thousands of files)."""
+    try:
+        return write()
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        return write()
+
+
 # A received file up to this size is archived from memory; a larger one is streamed.
 IN_MEMORY_BYTES = 32 * 2**20
 
 
 class Archived(NamedTuple):
-    """A received file as archived: its hash, the copy, and the file's modification time and size."""
+    """A received file as archived: its hash, where the copy is (relative to the workspace, as the
+    ledger keeps it), and the file's modification time and size."""
 
     sha256: str
-    path: Path
+    stored_as: str
     mtime: float
     size: int
 
@@ -199,18 +210,18 @@ class Workspace:
         except (OSError, ValueError) as exc:
             raise WorkspaceError(f"工作区缺少签名密钥文件 {SECRET_NAME} 或其内容损坏。") from exc
 
-    def archive(self, path: Path) -> Archived:
+    def archive(self, path: str | Path) -> Archived:
         """Copy a received file, bytes unchanged, into the archive under its SHA-256.
 
         The copy is hashed as it is written, so the hash is that of the archived bytes. The same
         bytes twice are stored once (a file archived before is only read). A file the system will
         not let be read raises UnreadableFile and leaves the archive as it was.
         """
-        with _reading(path, lambda: Path(path).open("rb")) as handle:
+        with _reading(path, lambda: open(path, "rb")) as handle:
             stat = os.fstat(handle.fileno())
             if stat.st_size <= IN_MEMORY_BYTES:  # most files: read once, written only if new
                 data = _reading(path, handle.read)
-                return self.archive_bytes(data, path.suffix, stat.st_mtime)
+                return self.archive_bytes(data, os.path.splitext(path)[1], stat.st_mtime)
         handle, temp = self._scratch_file()
         try:
             with os.fdopen(handle, "wb") as out:
@@ -218,35 +229,40 @@ class Workspace:
         except UnreadableFile:
             os.unlink(temp)
             raise
-        return Archived(sha256, self._keep(temp, self._archived_as(sha256, path.suffix)), stat.st_mtime, stat.st_size)
+        stored_as = self._archived_as(sha256, os.path.splitext(path)[1])
+        self._keep(temp, os.path.join(self.root, stored_as))
+        return Archived(sha256, stored_as, stat.st_mtime, stat.st_size)
 
     def archive_bytes(self, data: bytes, suffix: str, mtime: float) -> Archived:
         """Archive a file's bytes (a received file, a zip's member, a mail's attachment)."""
         sha256 = hashlib.sha256(data).hexdigest()
-        target = self._archived_as(sha256, suffix)
-        if not target.exists():
-            handle, temp = self._scratch_file()
-            with os.fdopen(handle, "wb") as out:
+        stored_as = self._archived_as(sha256, suffix)
+        target = os.path.join(self.root, stored_as)
+        if not os.path.exists(target):
+            # Named by its hash: the command holds the workspace, so no other writer is there,
+            # and a random name costs more (a collect's own main work is archiving thousands).
+            temp = os.path.join(self.scratch_dir, f"归档中-{sha256}")
+            with _in_folder(temp, lambda: open(temp, "wb")) as out:
                 out.write(data)
             self._keep(temp, target)
-        return Archived(sha256, target, mtime, len(data))
+        return Archived(sha256, stored_as, mtime, len(data))
 
     def _scratch_file(self) -> tuple[int, str]:
         """A new file in the scratch folder, where an archived copy is written before it is moved."""
         self.scratch_dir.mkdir(parents=True, exist_ok=True)
         return tempfile.mkstemp(prefix="归档中-", dir=self.scratch_dir)
 
-    def _archived_as(self, sha256: str, suffix: str) -> Path:
-        return self.archive_dir / sha256[:2] / (sha256 + _archive_suffix(suffix))
+    def _archived_as(self, sha256: str, suffix: str) -> str:
+        """Where the file of these bytes is archived, relative to the workspace (paths as text:
+        archiving thousands, the command's main work in a collect, is cheaper without Path objects)."""
+        return os.path.join(self.archive_dir.name, sha256[:2], sha256 + _archive_suffix(suffix))
 
-    def _keep(self, temp: str, target: Path) -> Path:
+    def _keep(self, temp: str, target: str) -> None:
         """``target``, an archived copy: ``temp`` moved into place, or dropped if it is there."""
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
+        if os.path.exists(target):
             os.unlink(temp)
         else:
-            move_into_place(temp, target)
-        return target
+            _in_folder(target, lambda: move_into_place(temp, target))
 
     # -- creating
     @classmethod

@@ -348,9 +348,9 @@ def refuse_reading(monkeypatch, path: Path, fault: str) -> None:
     else:
         real_archive = Workspace.archive
 
-        def vanishing(self, received: Path):
-            if received == path:
-                received.unlink()
+        def vanishing(self, received: str):
+            if Path(received) == path:
+                path.unlink()
             return real_archive(self, received)
 
         monkeypatch.setattr(Workspace, "archive", vanishing)

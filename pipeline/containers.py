@@ -10,8 +10,6 @@ container (damaged, a bomb, nothing inside) or one member (encrypted, too large,
 
 from __future__ import annotations
 
-import email
-import email.policy
 import io
 import re
 import zipfile
@@ -177,6 +175,8 @@ def _clean(name: str) -> str:
 
 
 def _mail(data: bytes, budget: _Budget, depth: int) -> Iterator[Inner]:
+    import email.policy  # only for a mail file: loading it takes a collect's start a hundredth of a second
+
     message = email.message_from_bytes(data, policy=email.policy.default)
     attachments = []
     for part in message.iter_attachments() if message.is_multipart() else ():

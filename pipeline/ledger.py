@@ -342,12 +342,17 @@ class Ledger:
         if row is None:
             return None
         units: dict[str, list[Assignment]] = {}
-        for task_id, code, name, role in self.db.execute(
+        # A unit's part is the same in most of its tasks: one object each (tens of thousands of
+        # assignments are read at the start of every collect).
+        parts: dict[tuple[str, str, str], Assignment] = {}
+        for task_id, *part in self.db.execute(
             "SELECT task_id, unit_code, unit_name, role FROM assignments WHERE plan_version = ? "
             "ORDER BY task_id, seq",
             (version,),
         ):
-            units.setdefault(task_id, []).append(Assignment(code, name, role))
+            part = tuple(part)
+            assignment = parts.get(part) or parts.setdefault(part, Assignment(*part))
+            units.setdefault(task_id, []).append(assignment)
         tasks = tuple(
             Task(id=task_id, category_no=cno, category=category, item_no=ino, requirement=req,
                  responsibility=resp, deadline=deadline, deadline_date=ddate, source_row=src,

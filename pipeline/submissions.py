@@ -34,12 +34,20 @@ class Cell(NamedTuple):
 
 @dataclass
 class DataRow:
-    """A row under the table header: its task ID as written (empty for an inserted row)."""
+    """A row under the table header: its task ID as written (empty for an inserted row) and the
+    text in each column of the form found. A cell with its place is made when asked for
+    (``cell``): every row is read, and few cells are ever named in a finding."""
 
     row: int  # as Excel counts, from 1
     task_id: str
-    cells: dict[str, Cell]  # column key -> cell
+    texts: dict[str, str]  # column key -> text
+    sheet: str
+    columns: dict[str, int]  # column key -> column, from 0 (the same for every row of the sheet)
     other: list[Cell] = field(default_factory=list)  # text in columns the form does not have
+
+    def cell(self, key: str) -> Cell:
+        """The cell of the column ``key`` in this row."""
+        return Cell(self.texts[key], self.sheet, self.row - 1, self.columns[key])
 
 
 @dataclass
@@ -169,7 +177,7 @@ def parse_submission(raw: RawWorkbook, spec: FormSpec) -> Submission:
         if not any(row):
             continue
         width = len(row)
-        cells = {key: Cell(row[c] if c < width else "", sheet, r, c) for key, c in columns}
+        values = {key: row[c] if c < width else "" for key, c in columns}
         other = [Cell(row[c], sheet, r, c) for c in others if c < width and row[c]]
-        submission.rows.append(DataRow(r + 1, cells[id_key].text, cells, other))
+        submission.rows.append(DataRow(r + 1, values[id_key], values, sheet, cols, other))
     return submission

@@ -76,7 +76,7 @@ def judge(submission: Submission, spec: FormSpec, key: bytes, period: str, plan:
     if submission.sheet is None:
         verdict.findings.append(finding("sheet-missing", sheet=spec.data_sheet))
         return verdict
-    if not any(row.cells[c.key].text for row in submission.rows for c in spec.input_columns if c.key in row.cells):
+    if not any(row.texts[c.key] for row in submission.rows for c in spec.input_columns if c.key in row.texts):
         verdict.findings.append(finding("template-blank", submission.sheet))  # one finding, not one per cell
         return verdict
     verdict.findings += check_unit(submission, spec, units[identity.unit_code], units)
@@ -211,7 +211,7 @@ def check_rows(submission: Submission, spec: FormSpec, expected: tuple[str, ...]
             inserted.append((target, row))
             continue
         if row.task_id not in expected or row.task_id not in tasks:
-            findings.append(finding("task-row-unknown", row.cells[spec.column_of_source("id").key].location,
+            findings.append(finding("task-row-unknown", row.cell(spec.column_of_source("id").key).location,
                                     task_id=row.task_id))
             continue
         seen[row.task_id] = row
@@ -232,10 +232,10 @@ def check_rows(submission: Submission, spec: FormSpec, expected: tuple[str, ...]
 def _append_inserted(values: dict[str, str], row: DataRow, spec: FormSpec) -> None:
     """Text from an inserted row joins the same columns of its task, marked as inserted."""
     for column in spec.input_columns:
-        cell = row.cells.get(column.key)
-        if cell and cell.text:
-            values[column.key] = "\n".join(filter(None, [values.get(column.key), f"【插入行{row.row}】{cell.text}"]))
-    extra = [c.text for key, c in row.cells.items() if c.text and spec.column(key).kind == "task"]
+        text = row.texts.get(column.key)
+        if text:
+            values[column.key] = "\n".join(filter(None, [values.get(column.key), f"【插入行{row.row}】{text}"]))
+    extra = [text for key, text in row.texts.items() if text and spec.column(key).kind == "task"]
     extra += [c.text for c in row.other]
     if extra:
         remarks = spec.role("remarks").key
@@ -247,11 +247,12 @@ def _check_task_text(row: DataRow, spec: FormSpec, task: Task, role: str) -> lis
                  "deadline": task.deadline or ""}
     findings = []
     for column in spec.task_columns:
-        if column.source not in COMPARED_SOURCES or column.key not in row.cells:
+        if column.source not in COMPARED_SOURCES or column.key not in row.texts:
             continue
-        cell, original = row.cells[column.key], originals[column.source]
-        if cell.text != original and fold(cell.text) != fold(original):
-            findings.append(finding("task-text-changed", cell.location, label=column.label, original=original))
+        text, original = row.texts[column.key], originals[column.source]
+        if text != original and fold(text) != fold(original):
+            findings.append(finding("task-text-changed", row.cell(column.key).location, label=column.label,
+                                    original=original))
     return findings
 
 
@@ -259,44 +260,49 @@ def check_values(row: DataRow, spec: FormSpec,
                  formulas: dict[tuple[int, int], tuple[str, bool]] | None = None) -> tuple[dict[str, str], list[Finding]]:
     """The input values of a task row (normalised) and the findings on them. ``formulas``: the
     data sheet's formula cells (their text, and whether a calculated value was saved)."""
-    cells = row.cells
-    present = [(column, cells[column.key]) for column in spec.input_columns if column.key in cells]
-    values = {column.key: cell.text for column, cell in present}
+    texts = row.texts
+    present = [column for column in spec.input_columns if column.key in texts]
+    values = {column.key: texts[column.key] for column in present}
     findings: list[Finding] = []
     status = values.get(spec.status_column, "")
     task_id = row.task_id
-    for column, cell in present:
-        text = values[column.key]
-        if formulas and (cell.row, cell.col) in formulas:
-            formula, calculated = formulas[cell.row, cell.col]
+    for column in present:
+        key = column.key
+        text = values[key]
+        place = row.row - 1, row.columns[key]
+        if formulas and place in formulas:
+            formula, calculated = formulas[place]
             code = "formula-value" if calculated else "formula-no-value"
-            findings.append(finding(code, cell.location, task_id=task_id, label=column.label, formula=formula,
-                                    value=text))
+            findings.append(finding(code, row.cell(key).location, task_id=task_id, label=column.label,
+                                    formula=formula, value=text))
             if not calculated:
                 continue
         if not text:
             if column.is_required(values):
                 code = "conditional-missing" if column.conditional else "required-missing"
-                findings.append(finding(code, cell.location, task_id=task_id, label=column.label, status=status))
+                findings.append(finding(code, row.cell(key).location, task_id=task_id, label=column.label,
+                                        status=status))
             continue
         if column.type == "choice" and text not in spec.choices:
-            findings.append(finding("status-invalid", cell.location, task_id=task_id, label=column.label, value=text,
-                                    suggestion=_suggest(text, spec.choices), choices="、".join(spec.choices)))
+            findings.append(finding("status-invalid", row.cell(key).location, task_id=task_id, label=column.label,
+                                    value=text, suggestion=_suggest(text, spec.choices),
+                                    choices="、".join(spec.choices)))
         elif column.type == "percent":
             number = parse_percent(text)
             if number is None:
-                findings.append(finding("percent-invalid", cell.location, task_id=task_id, label=column.label,
-                                        value=text))
+                findings.append(finding("percent-invalid", row.cell(key).location, task_id=task_id,
+                                        label=column.label, value=text))
             elif not 0 <= number <= 100:
-                findings.append(finding("percent-out-of-range", cell.location, task_id=task_id, label=column.label,
-                                        value=text))
+                findings.append(finding("percent-out-of-range", row.cell(key).location, task_id=task_id,
+                                        label=column.label, value=text))
             else:
-                values[column.key] = f"{number:g}"
+                values[key] = f"{number:g}"
                 if status == spec.done and number < 100:
-                    findings.append(finding("done-not-100", cell.location, task_id=task_id, label=column.label,
-                                            status=status, value=f"{number:g}"))
+                    findings.append(finding("done-not-100", row.cell(key).location, task_id=task_id,
+                                            label=column.label, status=status, value=f"{number:g}"))
         elif column.type == "url" and not _urls_ok(text):
-            findings.append(finding("url-invalid", cell.location, task_id=task_id, label=column.label, value=text))
+            findings.append(finding("url-invalid", row.cell(key).location, task_id=task_id, label=column.label,
+                                    value=text))
     return {k: v for k, v in values.items() if v}, findings
 
 
@@ -317,6 +323,8 @@ def _urls_ok(text: str) -> bool:
     """Every part of ``text`` that looks like an address is a whole one (text with none is fine)."""
     if not _URLISH.search(text):
         return True
+    if not _URL_SEPARATORS.search(text):  # one part, as most are: checked without splitting
+        return _URL.fullmatch(text) is not None
     return all(_URL.fullmatch(token) for token in _URL_SEPARATORS.split(text) if _URLISH.search(token))
 
 

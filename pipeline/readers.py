@@ -159,9 +159,10 @@ def remembered(work: Callable[..., _T], *parts: Stored) -> _T:
     gives every returned file (theme, styles, relationships) are the same bytes in each, so what is
     worked out from them (their checks, the percent styles) is worked out once per worker, not
     once per file; the same stored bytes always give the same answer, which callers only read."""
-    if all(len(part.data) <= REMEMBERED_BYTES and part.size <= REMEMBERED_UNPACKED for part in parts):
-        return _remembered(work, *(part._replace(data=bytes(part.data)) for part in parts))
-    return work(*parts)
+    for part in parts:  # (a dozen of these looks per file: written out, not with all() and _replace)
+        if len(part.data) > REMEMBERED_BYTES or part.size > REMEMBERED_UNPACKED:
+            return work(*parts)
+    return _remembered(work, *[Stored(bytes(part.data), part.compression, part.size) for part in parts])
 
 
 @functools.lru_cache(maxsize=256)

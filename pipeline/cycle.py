@@ -192,10 +192,11 @@ def collect_in(workspace: Workspace, ledger: Ledger, stage: Staging, period: str
 
 def outputs_ready(workspace: Workspace, period: str) -> None:
     """What a collect's outputs are written with, made ready while its workers read: the office's
-    notice template in place, python-docx and XlsxWriter loaded (a tenth of a second the clerk
-    would otherwise wait for after the reading)."""
-    document(workspace, documents.RETURN_TEMPLATE, period)
-    load(gongwen)
+    notice template in place and prepared (``gongwen.prepare``: the workers writing the notices
+    find it so), python-docx and XlsxWriter loaded (a tenth of a second the clerk would otherwise
+    wait for after the reading). A template that cannot be read ends the collect here, with the
+    message it would get when the notices are written."""
+    gongwen.prepare(document(workspace, documents.RETURN_TEMPLATE, period))
     load(report)
 
 

@@ -8,7 +8,6 @@ The bundled templates are built here with python-docx, once, into a workspace's
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import io
 import json
 import re
@@ -247,6 +246,64 @@ class _Environment(jinja2.Environment):
         return self._compiled[source]
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A template file as rendering needs it: its bytes, the placeholders it uses, and the
+    template to render from, with the parts rendering leaves alone (styles, theme, settings,
+    pictures: most of its bytes) emptied, and those parts as the template stores them, put into
+    each document unread (``slim``; the whole template, with none, when its parts cannot be
+    emptied so)."""
+
+    source: bytes
+    placeholders: frozenset[str]
+    slim: tuple[bytes, dict[str, zips.Member]]
+
+
+_PREPARED: dict[Path, Prepared] = {}  # by file, as it was when prepared
+
+
+def prepare(path: Path) -> Prepared:
+    """The template file at ``path`` prepared, once in a process while the file holds the same
+    bytes: a collect prepares its notice template while its readers work, and the workers it
+    starts to write the notices find it prepared. A template that cannot be read is a TemplateError."""
+    try:
+        source = path.read_bytes()
+        if path in _PREPARED and _PREPARED[path].source == source:
+            return _PREPARED[path]
+        placeholders = frozenset(DocxTemplate(io.BytesIO(source)).get_undeclared_template_variables(_Environment()))
+    except (OSError, PackageNotFoundError, zipfile.BadZipFile, KeyError, SyntaxError) as exc:  # lxml's XMLSyntaxError too
+        raise TemplateError(f"Word 模板 {path} 无法打开（文件已损坏或不是 .docx 文件）。"
+                            f"请用 Word/WPS 另存为 .docx，或删除它，系统会重新写出原始模板。") from exc
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"Word 模板 {path} 中的占位写法有误（{exc.message}）。"
+                            "请对照原始模板修改，占位写成 {{ 名称 }}。") from exc
+    _PREPARED[path] = prepared = Prepared(source, placeholders, _slim(source))
+    return prepared
+
+
+def _slim(source: bytes) -> tuple[bytes, dict[str, zips.Member]]:
+    """``Prepared.slim`` of a template's bytes."""
+    document = Document(io.BytesIO(source))
+    main = document.part.partname
+    kept = {part.partname.lstrip("/"): part.content_type for part in document.part.package.iter_parts()
+            if part.partname != main and part.content_type not in _RENDERED}
+    stored, buffer = {}, io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(source)) as template, zipfile.ZipFile(buffer, "w") as out:
+        for info in template.infolist():
+            content_type = kept.get(info.filename) if info.compress_type in zips.COPIED else None
+            data = template.read(info) if content_type is None or content_type.endswith("xml") else b""
+            emptied = None if content_type is None else _emptied(data, content_type)
+            if emptied is not None:
+                stored[info.filename], data = (info, zips.stored_bytes(source, info)), emptied
+            out.writestr(info.filename, data)
+    slim = buffer.getvalue()
+    try:
+        Document(io.BytesIO(slim))
+    except Exception:  # noqa: BLE001 - an unusual part python-docx cannot take emptied
+        return source, {}
+    return slim, stored
+
+
 class WordTemplate:
     """An office-editable Word template, checked once against the placeholders the program fills
     (``keys``), then rendered for as many contexts as needed.
@@ -258,47 +315,19 @@ class WordTemplate:
     def __init__(self, path: Path, keys):
         self.path = Path(path)
         self.environment = _Environment()
-        try:
-            unknown = sorted(DocxTemplate(str(path)).get_undeclared_template_variables(self.environment) - set(keys))
-        except (PackageNotFoundError, zipfile.BadZipFile, KeyError, SyntaxError) as exc:  # lxml's XMLSyntaxError too
-            raise TemplateError(f"Word 模板 {path} 无法打开（文件已损坏或不是 .docx 文件）。"
-                                f"请用 Word/WPS 另存为 .docx，或删除它，系统会重新写出原始模板。") from exc
-        except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(f"Word 模板 {path} 中的占位写法有误（{exc.message}）。"
-                                "请对照原始模板修改，占位写成 {{ 名称 }}。") from exc
+        self.prepared = prepare(self.path)
+        unknown = sorted(self.prepared.placeholders - set(keys))
         if unknown:
             raise TemplateError(f"Word 模板 {path} 中有系统不认识的占位：{'、'.join(unknown)}。"
                                 f"可用的占位有：{'、'.join(sorted(keys))}。")
 
-    @functools.cached_property
+    @property
     def source(self) -> bytes:
-        return self.path.read_bytes()
+        return self.prepared.source
 
-    @functools.cached_property
+    @property
     def slim(self) -> tuple[bytes, dict[str, zips.Member]]:
-        """The template to render from, with the parts rendering leaves alone (styles, theme,
-        settings, pictures: most of its bytes) emptied; and those parts as the template stores
-        them, put into each document unread. A template whose parts cannot be emptied so is
-        rendered whole."""
-        document = Document(io.BytesIO(self.source))
-        main = document.part.partname
-        kept = {part.partname.lstrip("/"): part.content_type for part in document.part.package.iter_parts()
-                if part.partname != main and part.content_type not in _RENDERED}
-        stored, buffer = {}, io.BytesIO()
-        with zipfile.ZipFile(io.BytesIO(self.source)) as template, zipfile.ZipFile(buffer, "w") as out:
-            for info in template.infolist():
-                content_type = kept.get(info.filename) if info.compress_type in zips.COPIED else None
-                data = template.read(info) if content_type is None or content_type.endswith("xml") else b""
-                emptied = None if content_type is None else _emptied(data, content_type)
-                if emptied is not None:
-                    stored[info.filename], data = (info, zips.stored_bytes(self.source, info)), emptied
-                out.writestr(info.filename, data)
-        slim = buffer.getvalue()
-        try:
-            Document(io.BytesIO(slim))
-        except Exception:  # noqa: BLE001 - an unusual part python-docx cannot take emptied
-            return self.source, {}
-        return slim, stored
+        return self.prepared.slim
 
     def stamp(self, context: dict, created: dt.datetime) -> str:
         """What the document for ``context`` is made from, as a hash: the program, the template,

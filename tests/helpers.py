@@ -15,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import cycle
+from pipeline import cycle, gongwen
 from pipeline.ledger import answers_of, packed_answers
 from pipeline.progress import Progress
 from pipeline.workspace import Workspace
@@ -393,3 +393,14 @@ def fail(*_args, **_kwargs):
 
 def die(*_args, **_kwargs):
     os._exit(9)  # as the system ends a process out of memory
+
+
+_SLIM = gongwen._slim
+
+
+def noted_slim(source: bytes):
+    """``gongwen._slim``, the process that called it noted as a line of the file named by
+    PIPELINE_TEST_NOTES (put into worker processes by the ``in_workers`` fixture)."""
+    with open(os.environ["PIPELINE_TEST_NOTES"], "a", encoding="utf-8") as notes:
+        notes.write(f"{os.getpid()}\n")
+    return _SLIM(source)

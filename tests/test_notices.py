@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import multiprocessing
 import os
 import random
 import re
@@ -181,6 +182,27 @@ def test_the_commands_own_work_is_done_once_while_the_notices_are_written(worksp
                                CollectResult(PERIOD, [], [], files), registry, meanwhile=lambda: done.append(os.getpid()))
     assert done == [os.getpid()]
     assert sent.count == count and len(list(sent.folder.glob("*.docx"))) == count
+
+
+def test_a_collect_prepares_its_notice_template_once_and_the_workers_forked_from_it_find_it_ready(
+        workspace, in_workers, monkeypatch, tmp_path):
+    """The notice template is prepared while the readers work, in the command's process; the
+    workers that write the notices, forked from it, do not prepare it again (started by spawn,
+    as on Windows, each inherits nothing and prepares it for itself)."""
+    notes = tmp_path / "prepared.txt"
+    monkeypatch.setenv("PIPELINE_TEST_NOTES", str(notes))
+    in_workers("pipeline.gongwen", "_slim", "noted_slim")
+    for code in sorted(units(workspace))[:documents.PARALLEL_FROM]:
+        send(workspace, code, f"{code}.xlsx", mistake=True)
+    run = cycle.collect_period(workspace, PERIOD)
+    assert run.returned.count == documents.PARALLEL_FROM
+    assert len(list(run.returned.folder.glob("*.docx"))) == documents.PARALLEL_FROM
+    prepared = notes.read_text(encoding="utf-8").split()
+    assert prepared[0] == str(os.getpid())
+    if multiprocessing.get_start_method() == "fork":
+        assert prepared == [str(os.getpid())]
+    else:
+        assert str(os.getpid()) not in prepared[1:] and len(prepared) <= 1 + (os.cpu_count() or 1)
 
 
 def test_remind_writes_a_notice_for_every_unit_not_yet_through_and_the_offices_list(workspace):

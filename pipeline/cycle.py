@@ -192,12 +192,16 @@ def collect_in(workspace: Workspace, ledger: Ledger, stage: Staging, period: str
 
 def outputs_ready(workspace: Workspace, period: str) -> None:
     """What a collect's outputs are written with, made ready while its workers read: the office's
-    notice template in place and prepared (``gongwen.prepare``: the workers writing the notices
-    find it so), python-docx and XlsxWriter loaded (a tenth of a second the clerk would otherwise
-    wait for after the reading). A template that cannot be read ends the collect here, with the
-    message it would get when the notices are written."""
-    gongwen.prepare(document(workspace, documents.RETURN_TEMPLATE, period))
+    notice template in place and prepared to render from (``gongwen.prepare``: the workers
+    writing the notices find it so), python-docx and XlsxWriter loaded (a tenth of a second the
+    clerk would otherwise wait for after the reading). A template that cannot be prepared is
+    left as it is: a month with notices to write tells why then, as it would without this."""
+    template = document(workspace, documents.RETURN_TEMPLATE, period)
     load(report)
+    try:
+        gongwen.prepare(template).slim  # noqa: B018 - made now, while the readers work
+    except Exception:  # noqa: BLE001 - told when a notice is written, if one is
+        pass
 
 
 def send_back(workspace: Workspace, stage: Staging, head: documents.Letterhead, result: CollectResult,

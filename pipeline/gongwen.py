@@ -8,6 +8,7 @@ The bundled templates are built here with python-docx, once, into a workspace's
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import json
 import re
@@ -248,15 +249,18 @@ class _Environment(jinja2.Environment):
 
 @dataclass(frozen=True)
 class Prepared:
-    """A template file as rendering needs it: its bytes, the placeholders it uses, and the
-    template to render from, with the parts rendering leaves alone (styles, theme, settings,
-    pictures: most of its bytes) emptied, and those parts as the template stores them, put into
-    each document unread (``slim``; the whole template, with none, when its parts cannot be
-    emptied so)."""
+    """A template file as rendering needs it: its bytes and the placeholders it uses."""
 
     source: bytes
     placeholders: frozenset[str]
-    slim: tuple[bytes, dict[str, zips.Member]]
+
+    @functools.cached_property
+    def slim(self) -> tuple[bytes, dict[str, zips.Member]]:
+        """The template to render from, with the parts rendering leaves alone (styles, theme,
+        settings, pictures: most of its bytes) emptied; and those parts as the template stores
+        them, put into each document unread. A template whose parts cannot be emptied so is
+        rendered whole. Made when first rendered from, then kept."""
+        return _slim(self.source)
 
 
 _PREPARED: dict[Path, Prepared] = {}  # by file, as it was when prepared
@@ -265,7 +269,8 @@ _PREPARED: dict[Path, Prepared] = {}  # by file, as it was when prepared
 def prepare(path: Path) -> Prepared:
     """The template file at ``path`` prepared, once in a process while the file holds the same
     bytes: a collect prepares its notice template while its readers work, and the workers it
-    starts to write the notices find it prepared. A template that cannot be read is a TemplateError."""
+    starts to write the notices find it prepared. A template that cannot be opened, or whose
+    placeholders Jinja cannot read, is a TemplateError."""
     try:
         source = path.read_bytes()
         if path in _PREPARED and _PREPARED[path].source == source:
@@ -277,12 +282,12 @@ def prepare(path: Path) -> Prepared:
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"Word 模板 {path} 中的占位写法有误（{exc.message}）。"
                             "请对照原始模板修改，占位写成 {{ 名称 }}。") from exc
-    _PREPARED[path] = prepared = Prepared(source, placeholders, _slim(source))
+    _PREPARED[path] = prepared = Prepared(source, placeholders)
     return prepared
 
 
 def _slim(source: bytes) -> tuple[bytes, dict[str, zips.Member]]:
-    """``Prepared.slim`` of a template's bytes."""
+    """``Prepared.slim``, of a template's bytes."""
     document = Document(io.BytesIO(source))
     main = document.part.partname
     kept = {part.partname.lstrip("/"): part.content_type for part in document.part.package.iter_parts()

@@ -345,13 +345,14 @@ class Ledger:
         # A unit's part is the same in most of its tasks: one object each (tens of thousands of
         # assignments are read at the start of every collect).
         parts: dict[tuple[str, str, str], Assignment] = {}
-        for task_id, *part in self.db.execute(
+        for task_id, code, name, role in self.db.execute(
             "SELECT task_id, unit_code, unit_name, role FROM assignments WHERE plan_version = ? "
             "ORDER BY task_id, seq",
             (version,),
         ):
-            part = tuple(part)
-            assignment = parts.get(part) or parts.setdefault(part, Assignment(*part))
+            assignment = parts.get((code, name, role))
+            if assignment is None:
+                assignment = parts[code, name, role] = Assignment(code, name, role)
             units.setdefault(task_id, []).append(assignment)
         tasks = tuple(
             Task(id=task_id, category_no=cno, category=category, item_no=ino, requirement=req,

@@ -1,4 +1,5 @@
-"""Turning a returned workbook into an identity, header values and rows, each cell with its place.
+"""Turning a returned workbook into an identity, header values with their places, and rows with
+each column's text (a cell's place is made when a finding names it).
 
 Rows are found by the task ID written in them, not by position, so rows a unit reordered,
 inserted or deleted are handled. Nothing here decides whether the file is acceptable.
@@ -18,7 +19,7 @@ from .text import fold
 
 
 class Cell(NamedTuple):
-    """A value as text and where a clerk finds it (``进展填报!H7``). A tuple: made for every cell read."""
+    """A value as text and where a clerk finds it (``进展填报!H7``). A tuple: cheap to make."""
 
     text: str
     sheet: str

@@ -48,14 +48,14 @@ class UnreadableFile(Exception):
     """A received file that is not read: held open by another program (Windows refuses to share a
     file a mail program or Excel is writing), moved away since it was listed, or a link."""
 
-    def __init__(self, path: Path, cause: OSError | None = None, link: bool = False):
+    def __init__(self, path: str | Path, cause: OSError | None = None, link: bool = False):
         super().__init__(str(path))
         self.path = Path(path)
         self.gone = isinstance(cause, FileNotFoundError)
         self.link = link  # a link to a file elsewhere: never followed
 
 
-def _reading(path: Path, read: Callable[[], _T]) -> _T:
+def _reading(path: str | Path, read: Callable[[], _T]) -> _T:
     """``read()``, the system's refusal to read ``path`` raised as UnreadableFile."""
     try:
         return read()
@@ -63,7 +63,7 @@ def _reading(path: Path, read: Callable[[], _T]) -> _T:
         raise UnreadableFile(path, exc) from exc
 
 
-def file_hash(path: Path, copy_to: BinaryIO | None = None) -> tuple[str, os.stat_result]:
+def file_hash(path: str | Path, copy_to: BinaryIO | None = None) -> tuple[str, os.stat_result]:
     """SHA-256 of a file and its ``os.stat`` as opened, streaming it (and copying it to ``copy_to`` if
     given). The system refusing the file raises UnreadableFile; a fault writing ``copy_to`` is
     raised as it is."""
@@ -134,8 +134,9 @@ def _archive_suffix(suffix: str) -> str:
 
 
 def _in_folder(path: str, write: Callable[[], _T]) -> _T:
-    """``write()``, which makes ``path``; its folder made first if it is not there (asked only
-    then: there are 256 archive folders, and a collect archives thousands of files)."""
+    """``write()``, which makes ``path``; when the write finds its folder missing, the folder is
+    made and the write tried again (the folder is asked for only then: there are 256 archive
+    folders, and a collect archives thousands of files)."""
     try:
         return write()
     except FileNotFoundError:
@@ -248,7 +249,8 @@ class Workspace:
         return Archived(sha256, stored_as, mtime, len(data))
 
     def _scratch_file(self) -> tuple[int, str]:
-        """A new file in the scratch folder, where an archived copy is written before it is moved."""
+        """A new file in the scratch folder, where an archived copy is written before it is moved:
+        for a file streamed (too large to hold), whose hash is known only once it is written."""
         self.scratch_dir.mkdir(parents=True, exist_ok=True)
         return tempfile.mkstemp(prefix="归档中-", dir=self.scratch_dir)
 

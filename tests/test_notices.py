@@ -24,6 +24,7 @@ from pipeline import cycle, documents, gongwen
 from pipeline.atomic import Staging
 from pipeline.cli import cli
 from pipeline.collect import CollectResult, FileOutcome
+from pipeline.errors import TemplateError
 from pipeline.fill import Filling, fill_template, sample_answer
 from pipeline.findings import FileStatus, finding
 from pipeline.ledger import Ledger
@@ -203,6 +204,17 @@ def test_a_collect_prepares_its_notice_template_once_and_the_workers_forked_from
         assert prepared == [str(os.getpid())]
     else:
         assert str(os.getpid()) not in prepared[1:] and len(prepared) <= 1 + (os.cpu_count() or 1)
+
+
+def test_a_damaged_notice_template_stops_a_collect_only_when_a_notice_is_to_be_written(workspace):
+    template = cycle.document(workspace, documents.RETURN_TEMPLATE, PERIOD)
+    template.write_bytes(b"not a document")
+    send(workspace, "S009", "财政局.xlsx")
+    run = cycle.collect_period(workspace, PERIOD)
+    assert [f.status for f in run.result.files] == [FileStatus.ACCEPTED] and run.returned.count == 0
+    send(workspace, "S010", "审计局.xlsx", mistake=True)
+    with pytest.raises(TemplateError, match=f"Word 模板 {re.escape(str(template))} 无法打开"):
+        cycle.collect_period(workspace, PERIOD)
 
 
 def test_remind_writes_a_notice_for_every_unit_not_yet_through_and_the_offices_list(workspace):

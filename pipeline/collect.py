@@ -256,8 +256,8 @@ class Intake:
             for entry in entries:
                 plain = entry.is_file(follow_symlinks=False)
                 if entry.is_symlink() or (plain and entry.name.lower().endswith(".lnk")):  # .lnk: a Windows shortcut
-                    path = Path(entry.path)
-                    self.unread.append(Unread.of(UnreadableFile(path, link=True), within + entry.name, self.period))
+                    self.unread.append(Unread.of(UnreadableFile(entry.path, link=True), within + entry.name,
+                                                 self.period))
                 elif plain and received(entry.name):
                     paths.append((entry.path, within + entry.name))
             for entry in entries:

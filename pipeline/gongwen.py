@@ -327,10 +327,6 @@ class WordTemplate:
                                 f"可用的占位有：{'、'.join(sorted(keys))}。")
 
     @property
-    def source(self) -> bytes:
-        return self.prepared.source
-
-    @property
     def slim(self) -> tuple[bytes, dict[str, zips.Member]]:
         return self.prepared.slim
 
@@ -338,7 +334,7 @@ class WordTemplate:
         """What the document for ``context`` is made from, as a hash: the program, the template,
         the placeholders and the date. It is kept in the document (its identifier property)."""
         return content_hash(program_version().encode(), docx.__version__.encode(), docxtpl.__version__.encode(),
-                            self.source, created.isoformat().encode(),
+                            self.prepared.source, created.isoformat().encode(),
                             json.dumps(context, ensure_ascii=False, sort_keys=True, default=str).encode())
 
     def render(self, context: dict, path: Path, created: dt.datetime) -> None:

@@ -144,6 +144,11 @@ def _in_folder(path: str, write: Callable[[], _T]) -> _T:
         return write()
 
 
+def _into_archive(temp: str, target: str) -> None:
+    """A finished copy moved to ``target`` in the archive, its folder made if it is the first."""
+    _in_folder(target, lambda: move_into_place(temp, target))
+
+
 # A received file up to this size is archived from memory; a larger one is streamed.
 IN_MEMORY_BYTES = 32 * 2**20
 
@@ -245,7 +250,7 @@ class Workspace:
             temp = os.path.join(self.scratch_dir, f"归档中-{sha256}")
             with _in_folder(temp, lambda: open(temp, "wb")) as out:
                 out.write(data)
-            self._keep(temp, target)
+            _into_archive(temp, target)
         return Archived(sha256, stored_as, mtime, len(data))
 
     def _scratch_file(self) -> tuple[int, str]:
@@ -264,7 +269,7 @@ class Workspace:
         if os.path.exists(target):
             os.unlink(temp)
         else:
-            _in_folder(target, lambda: move_into_place(temp, target))
+            _into_archive(temp, target)
 
     # -- creating
     @classmethod
